@@ -1,0 +1,3 @@
+"""REST API under /api/ (chat, conversations, feedback, schema)."""
+
+urlpatterns: list = []

@@ -1,0 +1,27 @@
+"""System checks for configuration mistakes that would only show at run time."""
+
+from django.conf import settings
+from django.core import checks
+
+
+@checks.register(checks.Tags.compatibility)
+def check_processes_share_state(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    messages = []
+    if settings.DATABASE_URL and not settings.REDIS_URL:
+        messages.append(
+            checks.Warning(
+                "DATABASE_URL is set but REDIS_URL is not: rate limits, the cache and "
+                "WebSocket groups stay per process.",
+                hint="Set REDIS_URL when running more than one web process.",
+                id="chatbot.W001",
+            )
+        )
+    if settings.TASK_BACKEND == "immediate" and not settings.DEBUG and settings.DATABASE_URL:
+        messages.append(
+            checks.Warning(
+                "TASK_BACKEND=immediate runs indexing and Sheets sync inside web requests.",
+                hint="Use TASK_BACKEND=database with a `manage.py db_worker` process.",
+                id="chatbot.W002",
+            )
+        )
+    return messages

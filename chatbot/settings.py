@@ -1,0 +1,371 @@
+"""
+Settings for the website assistant, read once from the environment.
+
+Every setting is listed, with its default, in `.env.example`. A `.env` file in
+the project root is loaded when present; real environment variables win over it.
+With no settings at all the app runs on embedded defaults: SQLite in WAL mode,
+the local-memory cache, Channels' in-memory layer, local embeddings and the
+extractive (no-LLM) answer provider. `DATABASE_URL` and `REDIS_URL` switch it to
+PostgreSQL and Redis with no other change.
+
+App code reads `django.conf.settings`, never `os.environ`.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+if os.environ.get("DOTENV", "1") != "0":
+    load_dotenv(BASE_DIR / ".env", override=False)
+
+
+# --- Validating helpers ------------------------------------------------------
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false), got {raw!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be an integer, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def env_choice(name: str, default: str, choices: set[str]) -> str:
+    value = env_str(name, default).lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {sorted(choices)}, got {value!r}")
+    return value
+
+
+# --- Core ----------------------------------------------------------------------
+
+DEBUG = env_bool("DJANGO_DEBUG", False)
+
+DATA_DIR = Path(env_str("DATA_DIR", str(BASE_DIR / "var"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """
+    Production must set DJANGO_SECRET_KEY. For the embedded default a random key
+    is generated once and kept in DATA_DIR, so sessions survive restarts and no
+    key is ever written into the code.
+    """
+    key = env_str("DJANGO_SECRET_KEY")
+    if key:
+        return key
+    if env_bool("DJANGO_REQUIRE_SECRET_KEY", False):
+        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set in production")
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "corsheaders",
+    "channels",
+    "django_tasks",
+    "django_tasks_db",
+    "chatbot",
+    "knowledge",
+    "conversations",
+    "leads",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "chatbot.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "chatbot.wsgi.application"
+ASGI_APPLICATION = "chatbot.asgi.application"
+
+# --- Database ------------------------------------------------------------------
+
+DATABASE_URL = env_str("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL,
+            conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0, minimum=0),
+            conn_health_checks=True,
+        )
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "db.sqlite3",
+            "OPTIONS": {
+                # WAL lets the web process read while the task worker writes.
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+# Lets parallel test runs on one server use separate test databases.
+if env_str("DATABASE_TEST_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache and channel layer ---------------------------------------------------
+
+REDIS_URL = env_str("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "chatbot"),
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "prefix": env_str("CACHE_KEY_PREFIX", "chatbot") + ":asgi",
+            },
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+SILENCED_SYSTEM_CHECKS = [
+    # Django's own RedisCache increments atomically (INCR); django-ratelimit only
+    # lists django-redis as "officially supported".
+    "django_ratelimit.W001",
+]
+if not REDIS_URL:
+    # The embedded default is one web process, so a per-process counter is the
+    # whole truth. Several web processes need REDIS_URL (see chatbot.checks).
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
+
+# --- Background tasks ----------------------------------------------------------
+
+# "database": django-tasks-db, run by `manage.py db_worker` (started by `make run`
+# next to the server, and as its own process in production).
+# "immediate": runs each task in the enqueuing process once the transaction
+# commits; for tests and one-off scripts only.
+TASK_BACKEND = env_choice("TASK_BACKEND", "database", {"database", "immediate"})
+TASKS = {
+    "default": {
+        "BACKEND": (
+            "django_tasks_db.DatabaseBackend"
+            if TASK_BACKEND == "database"
+            else "django_tasks.backends.immediate.ImmediateBackend"
+        ),
+        "QUEUES": ["default", "index", "leads"],
+    }
+}
+
+# --- Auth, i18n, static and media ----------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# Serve straight from the app folders when collectstatic has not run (tests, dev).
+WHITENOISE_USE_FINDERS = True
+MEDIA_URL = "media/"
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(DATA_DIR / "media")))
+
+ADMIN_URL = env_str("ADMIN_URL", "admin/").strip("/") + "/"
+
+# --- Security (production sets these behind TLS) --------------------------------
+
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_TLS_PROXY", False) else None
+)
+SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
+SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
+
+# --- REST API --------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Website assistant API",
+    "DESCRIPTION": "Chat, conversations, feedback and leads for the website assistant.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Knowledge base --------------------------------------------------------------
+
+EMBEDDING_PROVIDER = env_choice("EMBEDDING_PROVIDER", "local", {"local", "openai"})
+# "onnx" runs the local model through ONNX Runtime (same vectors, ~5x faster per
+# query on CPU); "torch" runs it through sentence-transformers/PyTorch.
+EMBEDDING_BACKEND = env_choice("EMBEDDING_BACKEND", "onnx", {"onnx", "torch"})
+EMBEDDING_OPENAI_MODEL = env_str("EMBEDDING_OPENAI_MODEL", "text-embedding-3-small")
+EMBEDDING_BATCH_SIZE = env_int("EMBEDDING_BATCH_SIZE", 32, minimum=1)
+CHUNK_TOKENS = env_int("CHUNK_TOKENS", 200, minimum=16)
+CHUNK_OVERLAP_TOKENS = env_int("CHUNK_OVERLAP_TOKENS", 30, minimum=0)
+INDEX_HNSW_THRESHOLD = env_int("INDEX_HNSW_THRESHOLD", 20_000, minimum=1)
+# The exported ONNX model lives outside DATA_DIR so that test runs reuse it.
+MODEL_CACHE_DIR = Path(env_str("MODEL_CACHE_DIR", str(BASE_DIR / "var" / "models")))
+INDEX_CACHE_DIR = Path(env_str("INDEX_CACHE_DIR", str(DATA_DIR / "index")))
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
+URL_FETCH_TIMEOUT = env_float("URL_FETCH_TIMEOUT", 10.0, minimum=0.1)
+URL_FETCH_MAX_BYTES = env_int("URL_FETCH_MAX_BYTES", 5 * 1024 * 1024, minimum=1)
+
+# --- LLM ----------------------------------------------------------------------------
+
+OPENAI_API_KEY = env_str("OPENAI_API_KEY")
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
+LLM_PROVIDER = env_choice(
+    "LLM_PROVIDER", "openai" if OPENAI_API_KEY else "extractive", {"openai", "extractive"}
+)
+LLM_MODEL = env_str("LLM_MODEL", "gpt-4o-mini")
+LLM_TEMPERATURE = env_float("LLM_TEMPERATURE", 0.2, minimum=0.0)
+LLM_MAX_TOKENS = env_int("LLM_MAX_TOKENS", 600, minimum=1)
+LLM_TIMEOUT = env_float("LLM_TIMEOUT", 30.0, minimum=0.1)
+LLM_CONNECT_TIMEOUT = env_float("LLM_CONNECT_TIMEOUT", 5.0, minimum=0.1)
+LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2, minimum=0)
+LLM_CONTEXT_TOKENS = env_int("LLM_CONTEXT_TOKENS", 3000, minimum=256)
+CHAT_HISTORY_TURNS = env_int("CHAT_HISTORY_TURNS", 6, minimum=0)
+CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 2000, minimum=1)
+
+# --- Leads and the Google Sheets mirror ---------------------------------------------
+
+LEADS_DEFAULT_REGION = env_str("LEADS_DEFAULT_REGION", "US").upper()
+SHEETS_CREDENTIALS_FILE = env_str("SHEETS_CREDENTIALS_FILE")
+SHEETS_CREDENTIALS_JSON = env_str("SHEETS_CREDENTIALS_JSON")
+SHEETS_SPREADSHEET_ID = env_str("SHEETS_SPREADSHEET_ID")
+SHEETS_WORKSHEET = env_str("SHEETS_WORKSHEET", "Leads")
+SHEETS_TIMEOUT = env_float("SHEETS_TIMEOUT", 10.0, minimum=0.1)
+LEADS_NOTIFY_EMAILS = env_list("LEADS_NOTIFY_EMAILS")
+LEADS_WEBHOOK_URL = env_str("LEADS_WEBHOOK_URL")
+LEADS_WEBHOOK_SECRET = env_str("LEADS_WEBHOOK_SECRET")
+
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "assistant@localhost")
+
+# --- Logging ---------------------------------------------------------------------------
+
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", {"text", "json"})
+LOG_LEVEL = env_choice("LOG_LEVEL", "info", {"debug", "info", "warning", "error"}).upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "text"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+}

@@ -1,0 +1,3 @@
+"""Pages for people: the demo site at /."""
+
+urlpatterns: list = []

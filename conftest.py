@@ -1,0 +1,54 @@
+"""
+Root test configuration.
+
+A pass with DATABASE_URL or REDIS_URL set exists to test those services: if
+one cannot be reached the whole run stops with an error instead of skipping.
+"""
+
+import pytest
+from django.conf import settings
+
+
+def _unreachable_services() -> list[str]:
+    problems = []
+    if settings.DATABASE_URL:
+        import psycopg
+
+        try:
+            params = settings.DATABASES["default"]
+            psycopg.connect(
+                host=params["HOST"], port=params["PORT"] or 5432, user=params["USER"],
+                password=params["PASSWORD"] or None, dbname=params["NAME"], connect_timeout=5,
+            ).close()
+        except Exception as exc:  # noqa: BLE001
+            problems.append(f"PostgreSQL at DATABASE_URL: {exc}")
+    if settings.REDIS_URL:
+        import redis
+
+        try:
+            redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=5).ping()
+        except Exception as exc:  # noqa: BLE001
+            problems.append(f"Redis at REDIS_URL: {exc}")
+    return problems
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    problems = _unreachable_services()
+    if problems:
+        pytest.exit("Configured services are unreachable:\n  " + "\n  ".join(problems), returncode=3)
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
+    cache = settings.CACHES["default"]["BACKEND"].rsplit(".", 1)[-1]
+    layer = settings.CHANNEL_LAYERS["default"]["BACKEND"].rsplit(".", 1)[-1]
+    return [f"backends: database={database} cache={cache} channel_layer={layer}"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache():
+    """Each test starts with an empty cache (rate-limit counters live there)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -1,0 +1,3 @@
+"""REST endpoints for leads under /api/leads/."""
+
+urlpatterns: list = []
