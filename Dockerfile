@@ -1,7 +1,8 @@
 # syntax=docker/dockerfile:1
 # Same steps as the README's commands: install requirements.txt, prepare the
-# embedding model, collect static files. Web: Gunicorn with Uvicorn workers.
-# Worker: `manage.py db_worker`. See docker-compose.yml.
+# embedding model, collect static files. Web: Gunicorn with Uvicorn workers
+# (WEB_CONCURRENCY of them; more in gunicorn.conf.py). Worker: `manage.py
+# db_worker`. See docker-compose.yml.
 
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1

@@ -47,8 +47,15 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
 
 @pytest.fixture(autouse=True)
 def _isolated_cache():
-    """Each test starts with an empty cache (rate-limit counters live there)."""
+    """
+    Each test starts with an empty cache (rate-limit counters live there) and
+    without the process's few-second copy of the bot settings, which would
+    otherwise outlive the test database's rows.
+    """
     from django.core.cache import cache
 
+    from chatbot.selectors import bot_settings_cache_clear
+
     cache.clear()
+    bot_settings_cache_clear()
     yield

@@ -7,3 +7,11 @@ class ChatbotConfig(AppConfig):
 
     def ready(self) -> None:
         from chatbot import checks  # noqa: F401  (registers system checks)
+        from chatbot import origins  # noqa: F401  (origin check and CORS signal receiver)
+        from django.contrib import admin
+
+        from chatbot.admin_login import RateLimitedAdminAuthenticationForm
+        from chatbot.structured_logging import task_logging_connect
+
+        admin.site.login_form = RateLimitedAdminAuthenticationForm
+        task_logging_connect()

@@ -2,6 +2,10 @@
 One ASGI application for HTTP and WebSocket.
 
 Django is set up before the routing import, because consumers import models.
+WebSockets pass the widget's origin check (chatbot.origins): the server's own
+host, the bot settings' allowed origins and WIDGET_ALLOWED_ORIGINS.
+HTTP request bodies over the size limit get a 413 before they are read
+(chatbot.security).
 """
 
 import os
@@ -12,13 +16,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatbot.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from chatbot.origins import WebSocketOriginValidator  # noqa: E402
 from chatbot.routing import websocket_urlpatterns  # noqa: E402
+from chatbot.security import RequestBodyLimit  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(URLRouter(websocket_urlpatterns)),
+        # Oversized bodies are refused before Django spools them to disk.
+        "http": RequestBodyLimit(django_asgi_app),
+        "websocket": WebSocketOriginValidator(URLRouter(websocket_urlpatterns)),
     }
 )

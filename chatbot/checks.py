@@ -25,3 +25,18 @@ def check_processes_share_state(app_configs, **kwargs) -> list[checks.CheckMessa
             )
         )
     return messages
+
+
+@checks.register(checks.Tags.compatibility)
+def check_llm_provider(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """The openai provider with nowhere to send requests would fall back to quoting on every answer."""
+    if settings.LLM_PROVIDER == "openai" and not settings.OPENAI_API_KEY and not settings.OPENAI_BASE_URL:
+        return [
+            checks.Error(
+                "LLM_PROVIDER=openai but neither OPENAI_API_KEY nor OPENAI_BASE_URL is set.",
+                hint="Set OPENAI_API_KEY for OpenAI (or Mistral...), OPENAI_BASE_URL for a local server "
+                "(Ollama, vLLM, llama.cpp), or LLM_PROVIDER=extractive.",
+                id="chatbot.E001",
+            )
+        ]
+    return []

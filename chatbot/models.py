@@ -1,0 +1,98 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+
+hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #0f766e.")
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are the website assistant of our company. Answer visitors' questions about our "
+    "products, services and policies in a friendly, concise way (at most a few short paragraphs)."
+)
+DEFAULT_FALLBACK = (
+    "I'm sorry, I couldn't find that in our knowledge base. If you leave your name and your "
+    "email or phone number, a colleague will get back to you."
+)
+DEFAULT_CONTACT_PROMPT = (
+    "Would you like a colleague to get in touch? Leave your name and your email or phone number "
+    "and we will contact you."
+)
+DEFAULT_LEAD_THANKS = "Thank you! We have your contact details and a colleague will get back to you soon."
+DEFAULT_CONSENT = "I agree that my contact details are stored so that the company can contact me about my request."
+
+
+def validate_origins(value: str) -> None:
+    """One origin per line, as chatbot.origins understands them (https://www.example.com, https://*.example.com, *)."""
+    from chatbot.origins import origin_patterns_errors
+
+    errors = origin_patterns_errors(text=value)
+    if errors:
+        raise ValidationError(errors)
+
+
+class BotSettings(models.Model):
+    """
+    The bot's editable settings: one record, edited in admin.
+
+    Read through `chatbot.selectors.bot_settings_get()`, which caches it for a
+    few seconds per process; `save()` drops this process's copy at once.
+    """
+
+    SINGLETON_PK = 1
+
+    name = models.CharField(max_length=100, default="Assistant")
+    greeting = models.TextField(
+        default="Hi! Ask me anything about our products, delivery, returns or warranty.",
+        help_text="First message the widget shows.",
+    )
+    system_prompt = models.TextField(
+        default=DEFAULT_SYSTEM_PROMPT,
+        help_text="Instructions for the language model: tone, scope, company facts. Never shown to visitors.",
+    )
+    fallback_message = models.TextField(
+        default=DEFAULT_FALLBACK,
+        help_text="Sent when the knowledge base does not cover a question (no model is called).",
+    )
+    contact_prompt = models.TextField(
+        default=DEFAULT_CONTACT_PROMPT,
+        help_text="Added to an answer when the visitor asks for a person, a quote, a demo or a call back.",
+    )
+    lead_thanks_message = models.TextField(
+        default=DEFAULT_LEAD_THANKS,
+        help_text="Sent when a visitor leaves contact details and asks nothing the knowledge base covers.",
+    )
+    consent_text = models.TextField(
+        default=DEFAULT_CONSENT,
+        help_text="Shown next to the contact form's consent box and stored with each lead.",
+    )
+    confidence_threshold = models.FloatField(
+        default=0.40,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Below this retrieval confidence (0–1) the bot sends the fallback message instead of answering.",
+    )
+    widget_title = models.CharField(max_length=100, default="Chat with us")
+    color_primary = models.CharField(max_length=7, default="#0f766e", validators=[hex_colour])
+    color_background = models.CharField(max_length=7, default="#ffffff", validators=[hex_colour])
+    color_text = models.CharField(max_length=7, default="#111827", validators=[hex_colour])
+    allowed_origins = models.TextField(
+        blank=True,
+        validators=[validate_origins],
+        help_text=(
+            "Sites that may embed the widget, one origin per line: https://www.example.com, "
+            "https://*.example.com for a domain and its subdomains, or * for any site."
+        ),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "bot settings"
+        verbose_name_plural = "bot settings"
+
+    def __str__(self) -> str:
+        return "Bot settings"
+
+    def save(self, *args, **kwargs) -> None:
+        from chatbot.selectors import bot_settings_cache_clear
+
+        self.pk = self.SINGLETON_PK
+        super().save(*args, **kwargs)
+        bot_settings_cache_clear()

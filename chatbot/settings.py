@@ -12,6 +12,7 @@ App code reads `django.conf.settings`, never `os.environ`.
 """
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -84,6 +85,14 @@ def env_choice(name: str, default: str, choices: set[str]) -> str:
     return value
 
 
+def env_rate(name: str, default: str) -> str:
+    """A django-ratelimit rate: a count per period, like 20/m, 100/h or 5/15m."""
+    value = env_str(name, default).replace(" ", "")
+    if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", value):
+        raise ImproperlyConfigured(f"{name} must be a rate like 20/m, 100/h or 5/15m, got {value!r}")
+    return value
+
+
 # --- Core ----------------------------------------------------------------------
 
 DEBUG = env_bool("DJANGO_DEBUG", False)
@@ -126,19 +135,26 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "corsheaders",
     "channels",
+    # Before django_tasks_db: its `db_worker` command is replaced by chatbot's
+    # (the same worker, plus leases that requeue tasks whose worker died).
+    "chatbot",
     "django_tasks",
     "django_tasks_db",
-    "chatbot",
     "knowledge",
     "conversations",
     "leads",
 ]
 
 MIDDLEWARE = [
+    "chatbot.structured_logging.RequestIdMiddleware",
+    # /healthz and /readyz answer before the host check and the HTTPS redirect (probes).
+    "chatbot.security.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "chatbot.origins.WidgetOriginMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -192,6 +208,35 @@ else:
             },
         }
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A sqlite:/// DATABASE_URL (the server and worker processes tests start) gets the
+    # embedded default's options: without IMMEDIATE transactions and a busy timeout,
+    # concurrent writers fail at once with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        **DATABASES["default"].get("OPTIONS", {}),
+    }
+# PostgreSQL: a pool of connections per process (psycopg_pool), which Django
+# recommends under ASGI instead of persistent connections; without one every
+# database call opens a connection (a server process forked per call: the
+# load benchmark sustains half the answer rate). 0 turns the pool off.
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 10, minimum=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL_MAX_SIZE:
+    if DATABASES["default"]["CONN_MAX_AGE"]:
+        raise ImproperlyConfigured(
+            "DATABASE_CONN_MAX_AGE (persistent connections) and DATABASE_POOL_MAX_SIZE (a pool) exclude each "
+            "other: set DATABASE_POOL_MAX_SIZE=0 to use persistent connections"
+        )
+    # timeout: how long a request waits for a connection before failing. reconnect_timeout:
+    # after a database restart the pool retries with a doubling delay; giving up after a few
+    # seconds lets the next request start a fresh attempt, so service resumes about as soon
+    # as PostgreSQL is back (tests/faults/test_postgres_restart.py).
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(2, DATABASE_POOL_MAX_SIZE), "max_size": DATABASE_POOL_MAX_SIZE, "timeout": 5,
+        "reconnect_timeout": 3,
+    }
 # Lets parallel test runs on one server use separate test databases.
 if env_str("DATABASE_TEST_NAME"):
     DATABASES["default"]["TEST"] = {"NAME": env_str("DATABASE_TEST_NAME")}
@@ -207,6 +252,8 @@ if REDIS_URL:
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "chatbot"),
+            # A hung Redis must not hang requests: limits fail open after this.
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
     CHANNEL_LAYERS = {
@@ -249,6 +296,9 @@ TASKS = {
         "QUEUES": ["default", "index", "leads"],
     }
 }
+# A running task's lease (chatbot/task_leases.py): `db_worker` renews it every
+# quarter of this; a task whose worker died is requeued once it runs out.
+TASKS_LEASE_SECONDS = env_int("TASKS_LEASE_SECONDS", 60, minimum=1)
 
 # --- Auth, i18n, static and media ----------------------------------------------
 
@@ -288,8 +338,19 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
+# Any request body over this is refused with a 413 before it is read (chatbot.security):
+# Django's ASGI handler would otherwise spool it all to disk first.
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 100 * 1024 * 1024, minimum=1024)
 
 # --- REST API --------------------------------------------------------------------
+
+# Sites that may embed the widget, on top of the bot settings' "allowed origins"
+# (edited in admin) and the server's own host. Comma-separated; https://*.example.com
+# matches the domain and its subdomains. chatbot.origins enforces it for /ws/ and /api/.
+WIDGET_ALLOWED_ORIGINS = env_list("WIDGET_ALLOWED_ORIGINS")
+# CORS for the API only; which origins get it is decided per request (chatbot.origins).
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_PREFLIGHT_MAX_AGE = 3600
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -301,6 +362,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Chat, conversations, feedback and leads for the website assistant.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from drf-spectacular-sidecar's static files: no CDN needed.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
 }
 
 # --- Knowledge base --------------------------------------------------------------
@@ -338,6 +402,26 @@ LLM_CONTEXT_TOKENS = env_int("LLM_CONTEXT_TOKENS", 3000, minimum=256)
 CHAT_HISTORY_TURNS = env_int("CHAT_HISTORY_TURNS", 6, minimum=0)
 CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 2000, minimum=1)
 
+# --- Rate limits and cost caps (chatbot.limits) ----------------------------------------
+
+# django-ratelimit rates ("count/period", period s, m, h, d or e.g. 15m), counted in the
+# cache (Redis in production), shared by REST and WebSocket. A limited client gets a
+# `rate_limited` error with `retry_after` (HTTP 429 with Retry-After).
+RATELIMIT_ENABLE = env_bool("RATE_LIMITS_ENABLED", True)
+RATE_LIMIT_MESSAGES_PER_IP = env_rate("RATE_LIMIT_MESSAGES_PER_IP", "60/m")
+RATE_LIMIT_MESSAGES_PER_CONVERSATION = env_rate("RATE_LIMIT_MESSAGES_PER_CONVERSATION", "20/m")
+RATE_LIMIT_READS_PER_IP = env_rate("RATE_LIMIT_READS_PER_IP", "120/m")
+RATE_LIMIT_READS_PER_CONVERSATION = env_rate("RATE_LIMIT_READS_PER_CONVERSATION", "30/m")
+RATE_LIMIT_FEEDBACK_PER_IP = env_rate("RATE_LIMIT_FEEDBACK_PER_IP", "60/m")
+RATE_LIMIT_FEEDBACK_PER_CONVERSATION = env_rate("RATE_LIMIT_FEEDBACK_PER_CONVERSATION", "30/m")
+RATE_LIMIT_LEADS_PER_CONVERSATION = env_rate("RATE_LIMIT_LEADS_PER_CONVERSATION", "5/m")
+RATE_LIMIT_ADMIN_LOGIN_PER_IP = env_rate("RATE_LIMIT_ADMIN_LOGIN_PER_IP", "20/15m")
+RATE_LIMIT_ADMIN_LOGIN_PER_USERNAME = env_rate("RATE_LIMIT_ADMIN_LOGIN_PER_USERNAME", "5/15m")
+# Prompt + completion tokens a chat model may spend (0: no cap). Past a cap the
+# extractive provider answers instead, quoting the knowledge base at no cost.
+LLM_TOKENS_PER_CONVERSATION = env_int("LLM_TOKENS_PER_CONVERSATION", 60_000, minimum=0)
+LLM_TOKENS_PER_DAY = env_int("LLM_TOKENS_PER_DAY", 2_000_000, minimum=0)
+
 # --- Leads and the Google Sheets mirror ---------------------------------------------
 
 LEADS_DEFAULT_REGION = env_str("LEADS_DEFAULT_REGION", "US").upper()
@@ -346,9 +430,20 @@ SHEETS_CREDENTIALS_JSON = env_str("SHEETS_CREDENTIALS_JSON")
 SHEETS_SPREADSHEET_ID = env_str("SHEETS_SPREADSHEET_ID")
 SHEETS_WORKSHEET = env_str("SHEETS_WORKSHEET", "Leads")
 SHEETS_TIMEOUT = env_float("SHEETS_TIMEOUT", 10.0, minimum=0.1)
+# Where the Sheets v4 API lives; only tests (a loopback fake) and proxies change it.
+SHEETS_API_BASE_URL = env_str("SHEETS_API_BASE_URL", "https://sheets.googleapis.com")
+# Failed pushes and notifications retry after RETRY_BASE * 2**(attempt-1) seconds
+# (capped at RETRY_MAX, and never sooner than a 429's Retry-After), then give up
+# as "failed" after MAX_ATTEMPTS; `manage.py sync_leads` pushes those again.
+LEADS_SYNC_MAX_ATTEMPTS = env_int("LEADS_SYNC_MAX_ATTEMPTS", 12, minimum=1)
+LEADS_SYNC_RETRY_BASE = env_float("LEADS_SYNC_RETRY_BASE", 30.0, minimum=0.01)
+LEADS_SYNC_RETRY_MAX = env_float("LEADS_SYNC_RETRY_MAX", 3600.0, minimum=0.01)
 LEADS_NOTIFY_EMAILS = env_list("LEADS_NOTIFY_EMAILS")
 LEADS_WEBHOOK_URL = env_str("LEADS_WEBHOOK_URL")
 LEADS_WEBHOOK_SECRET = env_str("LEADS_WEBHOOK_SECRET")
+LEADS_WEBHOOK_TIMEOUT = env_float("LEADS_WEBHOOK_TIMEOUT", 10.0, minimum=0.1)
+# django-ratelimit rate for the public POST /api/leads/, per client IP.
+LEADS_API_RATE = env_rate("LEADS_API_RATE", "10/m")
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
@@ -365,7 +460,29 @@ LOG_LEVEL = env_choice("LOG_LEVEL", "info", {"debug", "info", "warning", "error"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "text"}},
+    "filters": {"context": {"()": "chatbot.structured_logging.ContextFilter"}},
+    "formatters": {
+        "text": {
+            "()": "chatbot.structured_logging.TextFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s "
+            "[req=%(request_id)s conv=%(conversation_id)s] %(message)s",
+        },
+        "json": {"()": "chatbot.structured_logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # faiss logs which CPU build it loads: noise at INFO.
+        "faiss.loader": {"level": "WARNING"},
+        # The servers' own loggers, once Django is set up in a server process: the same
+        # format and masking as the app's lines instead of each server's own format.
+        # (Access logs are left to the servers' flags.)
+        **{
+            name: {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}
+            for name in ("uvicorn", "uvicorn.error", "gunicorn.error", "daphne")
+        },
+    },
 }

@@ -1,3 +1,9 @@
 """Pages for people: the demo site at /."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from chatbot import web
+
+urlpatterns = [
+    path("", web.demo_home, name="demo-home"),
+]

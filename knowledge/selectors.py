@@ -1,8 +1,163 @@
-from knowledge.models import Chunk
+"""Reads of the knowledge base: hybrid search, readiness, the public source pages."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from asgiref.sync import sync_to_async
+from django.db import close_old_connections
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from knowledge.models import FAQ, Chunk, Document
+from knowledge.types import SearchResult
+
+logger = logging.getLogger(__name__)
+
+MIN_CANDIDATES = 32
+
+
+def active_chunks() -> QuerySet[Chunk]:
+    """Chunks of active sources: the only ones an index or a search may return."""
+    return Chunk.objects.filter(Q(document__is_active=True) | Q(faq__is_active=True))
+
+
+def search(*, query: str, k: int = 8) -> list[SearchResult]:
+    """
+    Hybrid retrieval: FAISS (cosine on normalised vectors) and BM25, fused by
+    reciprocal rank. `score` is the fused score (it orders the results);
+    `confidence` is the cosine similarity of the chunk to the query, computed
+    for keyword-side hits too, so it is comparable across queries.
+
+    Chunks are read from the database at the end, so a source deleted or
+    deactivated a moment ago never comes back, even before the next index
+    version is published.
+    """
+    from knowledge.embeddings import EmbeddingError, get_provider
+    from knowledge.index import accessor, fuse
+
+    query = (query or "").strip()
+    if not query or k <= 0:
+        return []
+    snapshot = accessor.current()
+    if snapshot is None or snapshot.count == 0:
+        return []
+    candidates = max(k * 4, MIN_CANDIDATES)
+    provider = get_provider()
+    query_vector: np.ndarray | None = None
+    dense = []
+    if provider.model_id == snapshot.model_id:
+        try:
+            query_vector = provider.embed_query(query)
+        except EmbeddingError as exc:
+            logger.warning("query embedding failed (%s): keyword search only, confidence 0", exc)
+        else:
+            dense = snapshot.dense(query_vector, candidates)
+    else:
+        logger.warning("index v%s was built with %s, not %s: keyword search only until `reindex`",
+                       snapshot.version_id, snapshot.model_id, provider.model_id)
+    keyword = snapshot.keyword(query, candidates)
+    fused = fuse(dense, keyword)
+    if not fused:
+        return []
+
+    similarity = {hit.position: hit.score for hit in dense}
+    results: list[SearchResult] = []
+    offset = 0
+    window = k + 8
+    while len(results) < k and offset < len(fused):
+        batch = fused[offset:offset + window]
+        offset += window
+        missing = [position for position, *_ in batch if position not in similarity]
+        if query_vector is not None and missing:
+            for position, vector in zip(missing, snapshot.vectors(missing)):
+                similarity[position] = float(vector @ query_vector)
+        chunk_ids = [int(snapshot.chunk_ids[position]) for position, *_ in batch]
+        rows = {
+            chunk.pk: chunk
+            for chunk in active_chunks().filter(pk__in=chunk_ids).select_related("document", "faq").only(
+                "id", "text", "heading_path", "page", "document__id", "document__kind", "document__title",
+                "document__identifier", "document__url", "faq__id", "faq__question",
+            )
+        }
+        for position, score, dense_rank, keyword_rank in batch:
+            chunk = rows.get(int(snapshot.chunk_ids[position]))
+            if chunk is None:
+                continue
+            results.append(_result(chunk, score=score, confidence=similarity.get(position, 0.0),
+                                   dense_rank=dense_rank, keyword_rank=keyword_rank))
+            if len(results) == k:
+                break
+    return results
+
+
+def _result(chunk: Chunk, *, score: float, confidence: float, dense_rank, keyword_rank) -> SearchResult:
+    if chunk.faq_id:
+        faq = chunk.faq
+        return SearchResult(
+            chunk_id=chunk.pk, text=chunk.text, source_type="faq", source_id=faq.pk,
+            source_identifier=f"faq:{faq.pk}", title=faq.question, heading_path=chunk.heading_path,
+            page=chunk.page, url=faq.get_absolute_url(), score=score,
+            confidence=max(0.0, min(1.0, confidence)), dense_rank=dense_rank, keyword_rank=keyword_rank,
+        )
+    document = chunk.document
+    if document.kind == Document.Kind.URL and document.url:
+        url = document.url
+    else:
+        url = f"{document.get_absolute_url()}#chunk-{chunk.pk}"
+    return SearchResult(
+        chunk_id=chunk.pk, text=chunk.text, source_type="document", source_id=document.pk,
+        source_identifier=document.identifier, title=document.title or document.identifier,
+        heading_path=chunk.heading_path, page=chunk.page, url=url, score=score,
+        confidence=max(0.0, min(1.0, confidence)), dense_rank=dense_rank, keyword_rank=keyword_rank,
+    )
+
+
+def _search_in_worker_thread(query: str, k: int) -> list[SearchResult]:
+    """Like a request, drops this thread's stale or expired database connection before and after."""
+    close_old_connections()
+    try:
+        return search(query=query, k=k)
+    finally:
+        close_old_connections()
+
+
+async def asearch(*, query: str, k: int = 8) -> list[SearchResult]:
+    """`search` off the event loop: embedding, FAISS and the ORM run in a worker thread."""
+    return await sync_to_async(_search_in_worker_thread, thread_sensitive=False)(query, k)
 
 
 def index_readiness() -> tuple[bool, str]:
     """Whether this process can answer searches; the reason when it cannot."""
-    if not Chunk.objects.exists():
-        return True, "empty knowledge base"
-    return True, "ok"
+    from knowledge.embeddings import get_provider
+    from knowledge.index import accessor
+
+    try:
+        snapshot = accessor.current()
+    except Exception as exc:  # noqa: BLE001 - any failure to load means "not ready"
+        return False, f"the current index version could not be loaded: {exc}"
+    if snapshot is None:
+        if not active_chunks().exists():
+            return True, "empty knowledge base"
+        return False, "no index version has been published yet (is the task worker running? `manage.py reindex`)"
+    model_id = get_provider().model_id
+    if snapshot.count and snapshot.model_id != model_id:
+        return False, (f"index v{snapshot.version_id} was built with {snapshot.model_id} but the configured "
+                       f"embeddings are {model_id}: run `manage.py reindex`")
+    return True, f"index v{snapshot.version_id}: {snapshot.count} chunks ({snapshot.kind})"
+
+
+def public_document_get(*, document_id: int) -> tuple[Document, list[Chunk]]:
+    """An active document and its chunks, for the page citations link to; 404 otherwise."""
+    document = Document.objects.defer("content").filter(pk=document_id, is_active=True).first()
+    if document is None:
+        raise Http404("No such source")
+    return document, list(document.chunks.order_by("position").only("id", "text", "heading_path", "page"))
+
+
+def public_faq_get(*, faq_id: int) -> FAQ:
+    faq = FAQ.objects.filter(pk=faq_id, is_active=True).first()
+    if faq is None:
+        raise Http404("No such FAQ")
+    return faq

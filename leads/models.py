@@ -1,6 +1,29 @@
+"""
+Leads and their outboxes.
+
+A lead carries its own Google Sheets outbox state (`sync_*` fields): whatever
+saves a lead marks it pending in the same transaction, and the sync task or
+`manage.py sync_leads` claims it with a conditional UPDATE. New-lead
+notifications (email, webhook) get one `LeadNotification` row per channel, with
+the same claim/retry fields, so a webhook failing never re-sends the email.
+"""
+
+from __future__ import annotations
+
+import uuid
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Lower
+
+from leads.detection import email_normalize, phone_normalize
+
+
+class SyncState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SYNCED = "synced", "Synced"
+    FAILED = "failed", "Failed"
 
 
 class Lead(models.Model):
@@ -15,10 +38,11 @@ class Lead(models.Model):
         DETECTED = "detected", "Detected in chat"
         FORM = "form", "Contact form"
         API = "api", "API"
+        ADMIN = "admin", "Added in admin"
 
     name = models.CharField(max_length=200, blank=True)
-    email = models.EmailField(max_length=254, blank=True)
-    phone = models.CharField(max_length=32, blank=True, help_text="E.164")
+    email = models.EmailField(max_length=254, blank=True, help_text="Stored lowercased.")
+    phone = models.CharField(max_length=32, blank=True, help_text="E.164, e.g. +442079460958.")
     company = models.CharField(max_length=200, blank=True)
     interest = models.TextField(blank=True, help_text="The question that led to this lead.")
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.DETECTED)
@@ -28,19 +52,95 @@ class Lead(models.Model):
     )
     notes = models.TextField(blank=True)
     conversations = models.ManyToManyField("conversations.Conversation", blank=True, related_name="leads")
+    consent = models.BooleanField(default=False, help_text="Agreed to be contacted through the contact form.")
+    consent_text = models.TextField(blank=True, help_text="The wording the visitor agreed to.")
+    consent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    sync_state = models.CharField(
+        max_length=10, choices=SyncState.choices, default=SyncState.PENDING, db_index=True
+    )
+    sync_version = models.UUIDField(
+        default=uuid.uuid4, editable=False,
+        help_text="Changes whenever a mirrored field changes; a push only marks the lead synced "
+                  "if the version it pushed is still current.",
+    )
+    synced_at = models.DateTimeField(null=True, blank=True)
+    sync_error = models.TextField(blank=True)
+    sync_attempts = models.PositiveIntegerField(default=0, help_text="Failed attempts since the last success.")
+    sync_next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sync_claim = models.UUIDField(null=True, blank=True, editable=False)
+    sync_claimed_until = models.DateTimeField(null=True, blank=True)
+    sheet_row = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                Lower("email"), condition=~models.Q(email=""), name="lead_unique_email"
+                Lower("email"), condition=~models.Q(email=""), name="lead_unique_email",
+                violation_error_message="A lead with this email address already exists.",
             ),
             models.UniqueConstraint(
-                fields=["phone"], condition=~models.Q(phone=""), name="lead_unique_phone"
+                fields=["phone"], condition=~models.Q(phone=""), name="lead_unique_phone",
+                violation_error_message="A lead with this phone number already exists.",
             ),
         ]
 
     def __str__(self) -> str:
         return self.name or self.email or self.phone or f"Lead {self.pk}"
+
+    def clean(self) -> None:
+        errors = {}
+        if self.email:
+            try:
+                self.email = email_normalize(self.email)
+            except ValueError as exc:
+                errors["email"] = str(exc)
+        if self.phone:
+            try:
+                self.phone = phone_normalize(self.phone)
+            except ValueError as exc:
+                errors["phone"] = str(exc)
+        if errors:
+            raise ValidationError(errors)
+
+    def mark_sync_pending(self) -> None:
+        """Sets the outbox fields for the next save; the caller saves."""
+        self.sync_state = SyncState.PENDING
+        self.sync_version = uuid.uuid4()
+        self.sync_next_attempt_at = None
+        self.sync_attempts = 0
+
+
+class LeadNotification(models.Model):
+    """One "sales is told" delivery (email or webhook) for a new lead."""
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "Email"
+        WEBHOOK = "webhook", "Webhook"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="notifications")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    claim = models.UUIDField(null=True, blank=True, editable=False)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["lead", "channel"], name="lead_notification_once_per_channel"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} for lead {self.lead_id}: {self.state}"

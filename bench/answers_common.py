@@ -1,0 +1,71 @@
+"""
+Shared set-up of the answers benchmarks: a throwaway embedded install (SQLite
+in a temporary DATA_DIR) holding the sample knowledge base, so a run never
+touches the developer's data.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+QUERIES = BASE_DIR / "bench" / "data" / "tidewater" / "queries.jsonl"
+FALLBACK_QUESTIONS = [
+    "How long do I have to return a bike?",
+    "Do you ship to Canada?",
+    "How much is the Cargo Long?",
+    "Can I ride my e-bike in the rain?",
+    "What warranty do the bikes have?",
+]
+
+
+def django_setup(*, provider: str = "extractive") -> Path:
+    """Configures Django on a fresh temporary install with the sample knowledge base; returns DATA_DIR."""
+    data_dir = Path(tempfile.mkdtemp(prefix="bench-answers-"))
+    atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
+    for name in ("DATABASE_URL", "REDIS_URL", "DATABASE_TEST_NAME"):
+        os.environ.pop(name, None)
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="chatbot.settings", DATA_DIR=str(data_dir), DOTENV="0", TASK_BACKEND="immediate",
+        HF_HUB_OFFLINE="1", LLM_PROVIDER=provider, LOG_LEVEL="warning",
+    )
+    sys.path.insert(0, str(BASE_DIR))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("ingest", str(BASE_DIR / "sample_kb"), verbosity=0)
+    return data_dir
+
+
+def questions() -> list[str]:
+    if QUERIES.exists():
+        return [json.loads(line)["text"] for line in QUERIES.read_text().splitlines() if line.strip()]
+    return FALLBACK_QUESTIONS
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary_ms(values: list[float]) -> dict[str, float]:
+    """p50/p99/mean in milliseconds of durations given in seconds."""
+    return {
+        "p50_ms": round(percentile(values, 0.50) * 1000, 2),
+        "p99_ms": round(percentile(values, 0.99) * 1000, 2),
+        "mean_ms": round(statistics.fmean(values) * 1000, 2) if values else float("nan"),
+        "n": len(values),
+    }

@@ -1,0 +1,107 @@
+"""
+How much time the backend adds before the first token.
+
+Runs the real answer pipeline (`chatbot.services.answer_stream`) in-process on
+the sample knowledge base, once per question of the knowledge base's eval set,
+and reports p50/p99 of:
+
+- retrieval: the hybrid search alone (embedding, FAISS, BM25, fusion, the chunk rows);
+- added_before_llm: from the visitor's message to the moment the LLM server
+  receives the request (retrieval, storing the message, loading history,
+  building the prompt, the openai client sending it), measured with a fake
+  OpenAI-compatible server on loopback that answers at once;
+- first_token_extractive: from the visitor's message to the first token frame
+  with the extractive provider (everything a visitor waits for, no model).
+
+    python -m bench.answers_first_token [--rounds 3] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from contextlib import aclosing
+
+from bench.answers_common import django_setup, questions, summary_ms
+
+TARGET_P50_MS = 40.0
+
+
+async def _measure(question_list: list[str], rounds: int, warmup: int) -> dict:
+    from django.conf import settings
+
+    from chatbot.services import answer_stream
+    from conversations.models import new_conversation_id
+    from knowledge.selectors import asearch
+    from testsupport.fake_openai import FakeOpenAI
+
+    retrieval, added, first_token = [], [], []
+
+    async def first_token_of(text: str) -> float:
+        started = time.monotonic()
+        async with aclosing(answer_stream(conversation_id=new_conversation_id(), text=text)) as frames:
+            async for frame in frames:
+                if frame["type"] == "token":
+                    return time.monotonic() - started
+        raise RuntimeError(f"no token for {text!r}")
+
+    with FakeOpenAI() as llm:
+        for round_number in range(rounds + 1):
+            for index, text in enumerate(question_list):
+                keep = round_number > 0 or index >= warmup
+
+                started = time.monotonic()
+                await asearch(query=text, k=8)
+                if keep:
+                    retrieval.append(time.monotonic() - started)
+
+                settings.LLM_PROVIDER = "extractive"
+                elapsed = await first_token_of(text)
+                if keep:
+                    first_token.append(elapsed)
+
+                settings.LLM_PROVIDER, settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY = (
+                    "openai", llm.base_url, "sk-bench")
+                seen = len(llm.requests)
+                started = time.monotonic()
+                async for _frame in answer_stream(conversation_id=new_conversation_id(), text=text):
+                    pass
+                if keep and len(llm.requests) > seen:
+                    added.append(llm.requests[seen].received_at - started)
+    return {"retrieval": summary_ms(retrieval), "added_before_llm": summary_ms(added),
+            "first_token_extractive": summary_ms(first_token)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=3, help="passes over the question set (after a warm-up pass)")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+
+    django_setup()
+    question_list = questions()
+    from chatbot.selectors import bot_settings_get
+
+    threshold = bot_settings_get().confidence_threshold
+    results = asyncio.run(_measure(question_list, args.rounds, warmup=len(question_list)))
+    results["questions"] = len(question_list)
+    results["rounds"] = args.rounds
+    results["threshold"] = threshold
+    results["target_p50_ms"] = TARGET_P50_MS
+    results["meets_target"] = results["added_before_llm"]["p50_ms"] <= TARGET_P50_MS
+    if args.json:
+        print(json.dumps(results))
+        return
+    print(f"{len(question_list)} questions x {args.rounds} rounds, in-process, embedded SQLite, sample knowledge base")
+    print("(2 shared cores: figures are noisy)")
+    for name in ("retrieval", "added_before_llm", "first_token_extractive"):
+        row = results[name]
+        print(f"  {name:24s} p50 {row['p50_ms']:7.2f} ms   p99 {row['p99_ms']:7.2f} ms   (n={row['n']})")
+    verdict = "meets" if results["meets_target"] else "MISSES"
+    print(f"  target: at most {TARGET_P50_MS:.0f} ms added at p50 -> {verdict}")
+
+
+if __name__ == "__main__":
+    main()

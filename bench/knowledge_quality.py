@@ -1,0 +1,41 @@
+"""
+Retrieval quality on the labelled Tidewater set (BEIR format, built from the
+sample knowledge base, stored in bench/data/tidewater): nDCG@10, Recall@10 and
+MRR@10 of dense, keyword and hybrid retrieval, on each judged split. Same code
+as `manage.py kb_eval DIR [--split dev]`.
+
+    python -m bench.knowledge_quality [--dir DIR] [--json]
+
+Target: hybrid nDCG@10 at least that of dense-only and of keyword-only on every set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.knowledge_common import TIDEWATER_SET, django_setup, machine, parser, report
+
+
+def main() -> None:
+    args_parser = parser("Retrieval quality (nDCG@10, Recall@10, MRR@10) of dense, keyword and hybrid search.")
+    args_parser.add_argument("--dir", type=Path, action="append",
+                             help="A BEIR-format folder (repeatable); default: bench/data/tidewater.")
+    args = args_parser.parse_args()
+    django_setup(prefix="quality")
+    from knowledge.evaluation import evaluate
+
+    figures: dict = {"machine": machine()}
+    for directory in args.dir or [TIDEWATER_SET]:
+        splits = sorted(path.stem for path in (directory / "qrels").glob("*.tsv"))
+        for split in splits:
+            result = evaluate(directory, split=split)
+            ndcg = {mode: values["ndcg@10"] for mode, values in result["metrics"].items()}
+            figures[f"{directory.name}_{split}"] = {
+                "queries": result["queries"], "documents": result["documents"], **result["metrics"],
+                "hybrid_at_least_dense_and_keyword": ndcg["hybrid"] >= max(ndcg["dense"], ndcg["keyword"]),
+            }
+    report("knowledge retrieval quality", figures, as_json=args.json)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""
+Every benchmark of `bench/`, one after the other, each in its own process.
+
+    python -m bench.run_all                 # prints each benchmark's figures as it finishes
+    python -m bench.run_all --json          # one JSON object: {benchmark: its --json output}
+    python -m bench.run_all --only load_websockets,leads_detection
+
+The list below is the whole suite with the arguments the README's figures
+were measured with; `make bench` runs it. A benchmark that fails is reported
+and the others still run. On a shared machine every figure is noisy: run it
+on a quiet one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pkgutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+
+BENCHMARKS: list[tuple[str, list[str]]] = [
+    ("knowledge_ingest", []),
+    ("knowledge_search", []),
+    ("knowledge_faq_latency", []),
+    ("knowledge_quality", []),
+    ("knowledge_threshold", []),
+    ("answers_first_token", []),
+    ("answers_concurrency", []),
+    ("leads_detection", []),
+    ("leads_sheet_latency", []),
+    ("limits_overhead", []),
+    ("widget_render", []),
+    ("load_websockets", ["--visitors", "1000", "--servers", "gunicorn,daphne", "--providers", "extractive,fake-llm"]),
+]
+# Modules of bench/ that are helpers or data builders, not benchmarks.
+NOT_BENCHMARKS = {"run_all", "answers_common", "knowledge_common", "build_tidewater_eval"}
+
+
+def unlisted() -> list[str]:
+    listed = {name for name, _ in BENCHMARKS} | NOT_BENCHMARKS
+    return sorted(m.name for m in pkgutil.iter_modules([str(BENCH_DIR)]) if m.name not in listed)
+
+
+def run(name: str, arguments: list[str], *, as_json: bool) -> dict:
+    command = [sys.executable, "-m", f"bench.{name}", *arguments, *(["--json"] if as_json else [])]
+    started = time.monotonic()
+    if as_json:
+        finished = subprocess.run(command, cwd=BENCH_DIR.parent, capture_output=True, text=True)
+        output = finished.stdout.strip().splitlines()
+        try:
+            figures = json.loads(output[-1]) if output else None
+        except json.JSONDecodeError:
+            figures = None
+        if finished.returncode:
+            sys.stderr.write(finished.stderr[-3000:])
+    else:
+        print(f"\n=== python -m bench.{name} {' '.join(arguments)}".rstrip(), flush=True)
+        finished = subprocess.run(command, cwd=BENCH_DIR.parent)
+        figures = None
+    return {"command": " ".join(["python", "-m", f"bench.{name}", *arguments]), "exit_code": finished.returncode,
+            "seconds": round(time.monotonic() - started, 1), "figures": figures}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--only", default="", help="comma-separated benchmark names")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    unknown = only - {name for name, _ in BENCHMARKS}
+    if unknown:
+        parser.error(f"unknown benchmarks: {', '.join(sorted(unknown))}")
+
+    results: dict[str, dict] = {}
+    try:
+        for name, arguments in BENCHMARKS:
+            if not only or name in only:
+                results[name] = run(name, arguments, as_json=args.json)
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+    if args.json:
+        print(json.dumps(results))
+        return
+    print("\n=== summary")
+    for name, result in results.items():
+        verdict = "ok" if result["exit_code"] == 0 else f"FAILED (exit code {result['exit_code']})"
+        print(f"  {name:<24} {result['seconds']:>7.1f} s  {verdict}")
+    missing = unlisted()
+    if missing:
+        print(f"  not in bench/run_all.py yet: {', '.join(missing)}")
+    if any(result["exit_code"] for result in results.values()):
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.http import HttpRequest, HttpResponseRedirect
+from django.urls import reverse
+
+from chatbot.models import BotSettings
+from chatbot.selectors import bot_settings_row_get
+
+
+@admin.register(BotSettings)
+class BotSettingsAdmin(admin.ModelAdmin):
+    """One record: the list page opens it, and it can be neither added twice nor deleted."""
+
+    fieldsets = [
+        ("Identity", {"fields": ["name", "greeting", "widget_title"]}),
+        ("Answers", {"fields": ["system_prompt", "confidence_threshold", "fallback_message", "contact_prompt",
+                                "lead_thanks_message"]}),
+        ("Contact form", {"fields": ["consent_text"]}),
+        ("Widget", {"fields": ["color_primary", "color_background", "color_text", "allowed_origins"]}),
+    ]
+    readonly_fields = ["updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def changelist_view(self, request: HttpRequest, extra_context=None):
+        row = bot_settings_row_get()
+        return HttpResponseRedirect(reverse("admin:chatbot_botsettings_change", args=[row.pk]))

@@ -1,0 +1,34 @@
+"""Error responses of the public API: `{"code", "message", ...}` with the status the code implies."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from rest_framework import status
+from rest_framework.response import Response
+
+from chatbot.frames import error_frame
+
+ERROR_STATUS = {
+    "bad_request": status.HTTP_400_BAD_REQUEST,
+    "too_long": status.HTTP_400_BAD_REQUEST,
+    "not_found": status.HTTP_404_NOT_FOUND,
+    "rate_limited": status.HTTP_429_TOO_MANY_REQUESTS,
+    "llm_unavailable": status.HTTP_503_SERVICE_UNAVAILABLE,
+    "server_error": status.HTTP_500_INTERNAL_SERVER_ERROR,
+}
+RATE_LIMITED_MESSAGE = "Too many requests in a short time; please slow down."
+
+
+def error_response(frame: Mapping) -> Response:
+    """An error frame as a response: the frame without its `type`; `Retry-After` when it says when to retry."""
+    body = {key: value for key, value in frame.items() if key != "type"}
+    response = Response(body, status=ERROR_STATUS.get(frame["code"], status.HTTP_400_BAD_REQUEST))
+    if "retry_after" in frame:
+        response["Retry-After"] = str(frame["retry_after"])
+    return response
+
+
+def rate_limited_response(retry_after: int, message: str = RATE_LIMITED_MESSAGE) -> Response:
+    """HTTP 429 with a Retry-After header and `{"code": "rate_limited", "message", "retry_after"}`."""
+    return error_response(error_frame("rate_limited", message, retry_after=retry_after))

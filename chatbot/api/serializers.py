@@ -1,0 +1,42 @@
+"""Output shapes shared by several chat endpoints (each view keeps its own input serializer)."""
+
+from rest_framework import serializers
+
+
+class SourceSerializer(serializers.Serializer):
+    n = serializers.IntegerField(help_text="The number cited in the answer as [n].")
+    title = serializers.CharField()
+    url = serializers.CharField(allow_blank=True)
+    snippet = serializers.CharField()
+
+
+class HistoryItemSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="Message id (use it for feedback).")
+    role = serializers.ChoiceField(choices=["visitor", "assistant"])
+    text = serializers.CharField(allow_blank=True)
+    sources = SourceSerializer(many=True)
+    answered = serializers.BooleanField(allow_null=True)
+    feedback = serializers.IntegerField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class ColorsSerializer(serializers.Serializer):
+    primary = serializers.CharField()
+    background = serializers.CharField()
+    text = serializers.CharField()
+
+
+class PublicBotSettingsSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    greeting = serializers.CharField()
+    title = serializers.CharField()
+    colors = ColorsSerializer()
+    consent_text = serializers.CharField()
+
+
+class ErrorSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=["bad_request", "too_long", "rate_limited", "llm_unavailable", "not_found", "server_error"]
+    )
+    message = serializers.CharField()
+    retry_after = serializers.IntegerField(required=False, help_text="Seconds, for rate_limited.")

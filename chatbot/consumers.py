@@ -1,0 +1,219 @@
+"""
+The chat WebSocket (/ws/chat/): frames in, frames out (docs/protocol.md).
+
+Thin on purpose: answers come from `chatbot.services.answer_stream`, leads from
+`leads.services`, feedback from `conversations.services`. Answers run as a
+task, one at a time per connection and in the order asked, so that feedback
+and contact-form frames are handled while an answer streams.
+
+Every frame is counted in the same rate-limit buckets as the REST API
+(chatbot.limits), keyed by the client's IP from the scope and by the
+conversation; a limited frame gets a `rate_limited` error with `retry_after`
+and the connection stays open. Log lines carry the conversation id and a
+connection id (as the request id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from contextlib import aclosing
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.core.exceptions import ValidationError
+
+from chatbot.frames import (
+    BadFrame,
+    FeedbackIn,
+    LeadIn,
+    MessageIn,
+    ServerFrame,
+    client_frame_parse,
+    error_frame,
+)
+from chatbot.limits import (
+    FEEDBACK_PER_CONVERSATION,
+    FEEDBACK_PER_IP,
+    LEADS_PER_CONVERSATION,
+    LEADS_PER_IP,
+    RateRequest,
+    alimits_hit,
+    rate_request_from_scope,
+)
+from chatbot.selectors import abot_settings_get
+from chatbot.services import answer_refusal, answer_stream
+from chatbot.structured_logging import bind_conversation, bind_request_id
+from conversations.models import Conversation, Message, new_conversation_id
+from conversations.selectors import conversation_get, conversation_history
+from conversations.services import conversation_ensure, message_feedback_set
+
+logger = logging.getLogger(__name__)
+
+# Messages waiting behind the one being answered; more is flooding.
+MAX_QUEUED_MESSAGES = 5
+
+
+def _header(scope: dict, name: bytes) -> str:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return ""
+
+
+def _validation_message(exc: ValidationError) -> str:
+    if hasattr(exc, "message_dict"):
+        return " ".join(f"{field}: {' '.join(messages)}" for field, messages in exc.message_dict.items())
+    return " ".join(exc.messages)
+
+
+@database_sync_to_async
+def _resume(conversation_id: str) -> tuple[str, list] | None:
+    conversation = conversation_get(conversation_id=conversation_id)
+    if conversation is None:
+        return None
+    return conversation.pk, conversation_history(conversation_id=conversation.pk)
+
+
+@database_sync_to_async
+def _submit_lead(*, conversation_id: str, frame: LeadIn, consent_text: str, origin: str, user_agent: str) -> str:
+    from leads.models import Lead
+    from leads.services import lead_submit_form
+
+    conversation = conversation_ensure(conversation_id=conversation_id, origin=origin, user_agent=user_agent)
+    result = lead_submit_form(
+        conversation=conversation, name=frame.name, email=frame.email, phone=frame.phone,
+        consent=frame.consent, consent_text=consent_text, source=Lead.Source.FORM,
+    )
+    return result.status
+
+
+@database_sync_to_async
+def _set_feedback(*, conversation_id: str, frame: FeedbackIn) -> None:
+    message_feedback_set(message_id=frame.message_id, rating=frame.rating, conversation_id=conversation_id)
+
+
+def _rate_limited(retry_after: int) -> dict:
+    return error_frame("rate_limited", "Too many requests in a short time; please slow down.", retry_after=retry_after)
+
+
+class ChatConsumer(AsyncWebsocketConsumer):
+    conversation_id: str
+    origin: str
+    user_agent: str
+    client: RateRequest
+
+    # Every frame is sent by the process that holds the socket; nothing reaches a
+    # consumer through the channel layer. Not subscribing to it keeps open
+    # WebSockets alive through a Redis restart: Channels otherwise ends every
+    # consumer whose channel-layer receive fails (tests/faults/test_redis_restart.py).
+    channel_layer_alias = None
+
+    async def connect(self) -> None:
+        await self.accept()
+        bind_request_id(_header(self.scope, b"x-request-id"))
+        self.client = rate_request_from_scope(self.scope)
+        self.origin = _header(self.scope, b"origin")[:300]
+        self.user_agent = _header(self.scope, b"user-agent")[:500]
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        requested = (query.get("conversation") or [""])[0]
+        resumed = await _resume(requested) if requested else None
+        if resumed:
+            self.conversation_id, history = resumed
+        else:
+            # Not a row yet: the first message creates it, so idle connections leave nothing behind.
+            self.conversation_id, history = new_conversation_id(), []
+        bind_conversation(self.conversation_id)
+        self._answers: asyncio.Queue[str] = asyncio.Queue()
+        self._answering = asyncio.create_task(self._answer_loop())
+        bot = await abot_settings_get()
+        await self.send_frame(
+            {"type": "conversation", "id": self.conversation_id, "history": history, "bot": dict(bot.public())}
+        )
+
+    async def disconnect(self, code: int) -> None:
+        answering = getattr(self, "_answering", None)
+        if answering is not None:
+            answering.cancel()
+            try:
+                await answering
+            except asyncio.CancelledError:
+                pass
+
+    async def send_frame(self, frame: ServerFrame | dict) -> None:
+        await self.send(text_data=json.dumps(frame, ensure_ascii=False))
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            frame = client_frame_parse(text_data)
+        except BadFrame as exc:
+            await self.send_frame(error_frame("bad_request", str(exc)))
+            return
+        if isinstance(frame, MessageIn):
+            if self._answers.qsize() >= MAX_QUEUED_MESSAGES:
+                await self.send_frame(
+                    error_frame("rate_limited", "Please wait for the answers to your last messages.", retry_after=1)
+                )
+                return
+            refusal = await answer_refusal(conversation_id=self.conversation_id, text=frame.text, client=self.client)
+            if refusal is not None:
+                await self.send_frame(refusal)
+                return
+            self._answers.put_nowait(frame.text)
+        elif isinstance(frame, LeadIn):
+            await self._lead(frame)
+        elif isinstance(frame, FeedbackIn):
+            await self._feedback(frame)
+
+    async def _answer_loop(self) -> None:
+        while True:
+            text = await self._answers.get()
+            frames = answer_stream(
+                conversation_id=self.conversation_id, text=text, channel=Conversation.Channel.WIDGET,
+                origin=self.origin, user_agent=self.user_agent, admitted=True,
+            )
+            try:
+                # aclosing: a disconnect mid-answer closes the pipeline at once, which saves the partial answer.
+                async with aclosing(frames):
+                    async for frame in frames:
+                        await self.send_frame(frame)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("answering failed in conversation %s", self.conversation_id)
+                await self.send_frame(error_frame("server_error", "Something went wrong; please try again."))
+
+    async def _lead(self, frame: LeadIn) -> None:
+        retry_after = await alimits_hit(
+            client=self.client, checks=[(LEADS_PER_IP, None), (LEADS_PER_CONVERSATION, self.conversation_id)]
+        )
+        if retry_after is not None:
+            await self.send_frame(_rate_limited(retry_after))
+            return
+        bot = await abot_settings_get()
+        try:
+            status = await _submit_lead(
+                conversation_id=self.conversation_id, frame=frame, consent_text=bot.consent_text,
+                origin=self.origin, user_agent=self.user_agent,
+            )
+        except ValidationError as exc:
+            fields = {name: " ".join(messages) for name, messages in getattr(exc, "message_dict", {}).items()}
+            await self.send_frame(error_frame("bad_request", _validation_message(exc), fields=fields))
+            return
+        await self.send_frame({"type": "lead", "status": status})
+
+    async def _feedback(self, frame: FeedbackIn) -> None:
+        retry_after = await alimits_hit(
+            client=self.client, checks=[(FEEDBACK_PER_IP, None), (FEEDBACK_PER_CONVERSATION, self.conversation_id)]
+        )
+        if retry_after is not None:
+            await self.send_frame(_rate_limited(retry_after))
+            return
+        try:
+            await _set_feedback(conversation_id=self.conversation_id, frame=frame)
+        except Message.DoesNotExist:
+            await self.send_frame(error_frame("not_found", "No answer with this message_id in this conversation."))
+            return
+        await self.send_frame({"type": "feedback_ok", "message_id": frame.message_id})

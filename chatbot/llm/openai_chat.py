@@ -1,0 +1,176 @@
+"""
+Chat completions through the official `openai` client (AsyncOpenAI), streamed.
+
+`OPENAI_BASE_URL` points it at any OpenAI-compatible server (Mistral, vLLM,
+Ollama, llama.cpp's server), so a self-hosted model is a setting.
+
+Retries are ours, not the client's (its `max_retries` is 0): a failure before
+the first token is retried with exponential backoff, honouring `Retry-After`;
+a failure after it is not, because the visitor has already seen part of the
+answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import random
+import time
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import httpx2
+import openai
+from openai import AsyncOpenAI
+
+from chatbot.llm.base import AnswerRequest, LLMEvent, LLMStreamBroken, LLMUnavailable, TextDelta, Usage
+
+logger = logging.getLogger(__name__)
+
+RETRYABLE_STATUS = {408, 409, 429}
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 8.0
+# A provider asking us to wait longer than this will not be waited for: the
+# visitor is watching a typing indicator.
+MAX_RETRY_AFTER = 10.0
+# Local OpenAI-compatible servers accept any key, but the client needs one.
+PLACEHOLDER_API_KEY = "not-needed"
+
+
+@dataclass(frozen=True)
+class OpenAIConfig:
+    api_key: str
+    base_url: str
+    model: str
+    temperature: float
+    max_tokens: int
+    timeout: float
+    connect_timeout: float
+    max_retries: int
+
+
+def _retry_after(exc: openai.APIStatusError) -> float | None:
+    headers = exc.response.headers
+    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
+        value = headers.get(name)
+        if value is None:
+            continue
+        try:
+            return max(0.0, float(value) / divisor)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value:
+        try:
+            return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            pass
+    return None
+
+
+def _is_retryable(exc: Exception) -> bool:
+    if isinstance(exc, openai.APIConnectionError):  # includes APITimeoutError
+        return True
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code in RETRYABLE_STATUS or exc.status_code >= 500
+    return False
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, openai.APIStatusError):
+        return f"{type(exc).__name__} (HTTP {exc.status_code})"
+    return type(exc).__name__
+
+
+class _ClientsPerLoop:
+    """
+    One AsyncOpenAI client (and so one connection pool) per event loop and
+    configuration. A pool cannot be shared between loops, and a server process
+    has one loop, so in production this is one client; tests and management
+    commands, which start loops of their own, get fresh ones.
+    """
+
+    def __init__(self) -> None:
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[OpenAIConfig, AsyncOpenAI]] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def get(self, config: OpenAIConfig) -> AsyncOpenAI:
+        loop = asyncio.get_running_loop()
+        per_loop = self._clients.setdefault(loop, {})
+        client = per_loop.get(config)
+        if client is None:
+            client = AsyncOpenAI(
+                api_key=config.api_key or PLACEHOLDER_API_KEY,
+                base_url=config.base_url or None,
+                timeout=httpx2.Timeout(config.timeout, connect=config.connect_timeout),
+                max_retries=0,
+            )
+            per_loop[config] = client
+        return client
+
+
+_clients = _ClientsPerLoop()
+
+
+class OpenAIChatProvider:
+    name = "openai"
+
+    def __init__(self, config: OpenAIConfig, *, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        self.config = config
+        self.model = config.model
+        self._sleep = sleep
+
+    def _delay_before_retry(self, exc: Exception, attempt: int) -> float | None:
+        """Seconds to wait before retry number `attempt` (1-based), or None to give up now."""
+        if isinstance(exc, openai.APIStatusError):
+            hinted = _retry_after(exc)
+            if hinted is not None:
+                return hinted if hinted <= MAX_RETRY_AFTER else None
+        backoff = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
+        return backoff * random.uniform(0.5, 1.0)
+
+    async def stream(self, request: AnswerRequest) -> AsyncIterator[LLMEvent]:
+        client = _clients.get(self.config)
+        attempt = 0
+        while True:
+            attempt += 1
+            emitted = False
+            usage: Usage | None = None
+            try:
+                response = await client.chat.completions.create(
+                    model=self.config.model,
+                    messages=list(request.messages),
+                    temperature=self.config.temperature,
+                    max_tokens=self.config.max_tokens,
+                    stream=True,
+                    stream_options={"include_usage": True},
+                )
+                async with response:
+                    async for chunk in response:
+                        if chunk.usage is not None:
+                            usage = Usage(chunk.usage.prompt_tokens, chunk.usage.completion_tokens)
+                        for choice in chunk.choices:
+                            content = choice.delta.content if choice.delta else None
+                            if content:
+                                emitted = True
+                                yield TextDelta(content)
+                if usage is not None:
+                    yield usage
+                return
+            except openai.OpenAIError as exc:
+                detail = _describe(exc)
+                if emitted:
+                    logger.warning("LLM stream broke after the first token: %s", detail)
+                    raise LLMStreamBroken(f"stream broke after the first token: {detail}", attempts=attempt) from exc
+                if not _is_retryable(exc):
+                    raise LLMUnavailable(f"{detail}, not retryable", attempts=attempt) from exc
+                if attempt > self.config.max_retries:
+                    raise LLMUnavailable(f"{detail} after {attempt} attempts", attempts=attempt) from exc
+                delay = self._delay_before_retry(exc, attempt)
+                if delay is None:
+                    raise LLMUnavailable(f"{detail}, asked to wait over {MAX_RETRY_AFTER:g}s", attempts=attempt) from exc
+                logger.info("LLM attempt %d failed (%s); retrying in %.2fs", attempt, detail, delay)
+                await self._sleep(delay)

@@ -1,0 +1,129 @@
+"""Reads of the bot's settings, cached per process."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import TypedDict
+
+from chatbot.models import BotSettings
+
+BOT_SETTINGS_TTL = 5.0
+
+
+class BotColors(TypedDict):
+    primary: str
+    background: str
+    text: str
+
+
+class PublicBotSettings(TypedDict):
+    """What visitors may see: sent in the `conversation` frame and by GET /api/bot/."""
+
+    name: str
+    greeting: str
+    title: str
+    colors: BotColors
+    consent_text: str
+
+
+@dataclass(frozen=True)
+class BotConfig:
+    """An immutable snapshot of BotSettings, safe to share between requests."""
+
+    name: str
+    greeting: str
+    system_prompt: str
+    fallback_message: str
+    contact_prompt: str
+    lead_thanks_message: str
+    consent_text: str
+    confidence_threshold: float
+    widget_title: str
+    color_primary: str
+    color_background: str
+    color_text: str
+    allowed_origins: str  # one origin per line, as edited in admin (see chatbot.origins)
+
+    @classmethod
+    def from_model(cls, row: BotSettings) -> BotConfig:
+        return cls(
+            name=row.name, greeting=row.greeting, system_prompt=row.system_prompt,
+            fallback_message=row.fallback_message, contact_prompt=row.contact_prompt,
+            lead_thanks_message=row.lead_thanks_message, consent_text=row.consent_text,
+            confidence_threshold=row.confidence_threshold, widget_title=row.widget_title,
+            color_primary=row.color_primary, color_background=row.color_background,
+            color_text=row.color_text, allowed_origins=row.allowed_origins,
+        )
+
+    def public(self) -> PublicBotSettings:
+        return {
+            "name": self.name,
+            "greeting": self.greeting,
+            "title": self.widget_title,
+            "colors": {"primary": self.color_primary, "background": self.color_background, "text": self.color_text},
+            "consent_text": self.consent_text,
+        }
+
+
+class _ProcessMemo:
+    """
+    A few seconds of memory per process. Every visitor message reads the bot
+    settings; this turns that into one query per process every few seconds.
+    A save clears this process's copy at once; other processes see the change
+    within BOT_SETTINGS_TTL.
+    """
+
+    def __init__(self, ttl: float) -> None:
+        self.ttl = ttl
+        self._lock = threading.Lock()
+        self._value: BotConfig | None = None
+        self._expires = 0.0
+
+    def get(self) -> BotConfig | None:
+        with self._lock:
+            if self._value is not None and time.monotonic() < self._expires:
+                return self._value
+            return None
+
+    def put(self, value: BotConfig) -> None:
+        with self._lock:
+            self._value = value
+            self._expires = time.monotonic() + self.ttl
+
+    def clear(self) -> None:
+        with self._lock:
+            self._value = None
+
+
+_memo = _ProcessMemo(BOT_SETTINGS_TTL)
+
+
+def bot_settings_cache_clear() -> None:
+    _memo.clear()
+
+
+def bot_settings_row_get() -> BotSettings:
+    """The one BotSettings row, created with the defaults on first use."""
+    row, _ = BotSettings.objects.get_or_create(pk=BotSettings.SINGLETON_PK)
+    return row
+
+
+def bot_settings_get() -> BotConfig:
+    cached = _memo.get()
+    if cached is not None:
+        return cached
+    config = BotConfig.from_model(bot_settings_row_get())
+    _memo.put(config)
+    return config
+
+
+async def abot_settings_get() -> BotConfig:
+    cached = _memo.get()
+    if cached is not None:
+        return cached
+    row, _ = await BotSettings.objects.aget_or_create(pk=BotSettings.SINGLETON_PK)
+    config = BotConfig.from_model(row)
+    _memo.put(config)
+    return config

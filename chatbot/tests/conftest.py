@@ -1,0 +1,37 @@
+"""Fixtures for the chat tests: a fake LLM on loopback and a small knowledge base."""
+
+from __future__ import annotations
+
+import pytest
+
+from chatbot.tests.support import TIDEWATER_FAQS, knowledge_base_load
+from testsupport.fake_openai import FakeOpenAI
+
+
+@pytest.fixture
+def fake_llm():
+    with FakeOpenAI() as server:
+        yield server
+
+
+@pytest.fixture
+def openai_llm(settings, fake_llm):
+    """The `openai` provider, pointed at the fake server, with short timeouts for the tests."""
+    settings.LLM_PROVIDER = "openai"
+    settings.OPENAI_BASE_URL = fake_llm.base_url
+    settings.OPENAI_API_KEY = "sk-test"
+    settings.LLM_MODEL = "fake-gpt"
+    settings.LLM_TIMEOUT = 1.0
+    settings.LLM_MAX_RETRIES = 2
+    return fake_llm
+
+
+@pytest.fixture
+def extractive(settings):
+    settings.LLM_PROVIDER = "extractive"
+
+
+@pytest.fixture
+def tidewater_kb(transactional_db):
+    """A few FAQs of the sample company, indexed through the knowledge base's own save path."""
+    return knowledge_base_load(faqs=TIDEWATER_FAQS)

@@ -1,0 +1,84 @@
+"""
+The Dockerfile and docker-compose.yml cannot be built here (no Docker engine),
+so these tests check that every command and setting they name exists.
+"""
+
+import importlib
+import re
+import shlex
+from pathlib import Path
+
+import yaml
+from django.core.management import get_commands
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+DOCKERFILE = (BASE_DIR / "Dockerfile").read_text()
+COMPOSE = yaml.safe_load((BASE_DIR / "docker-compose.yml").read_text())
+ENV_EXAMPLE = (BASE_DIR / ".env.example").read_text()
+
+# Read by other programs than Django: Python, pip, Hugging Face, Gunicorn, PostgreSQL's image.
+NON_DJANGO_VARIABLES = {
+    "PATH", "PYTHONUNBUFFERED", "PIP_NO_CACHE_DIR", "PIP_DISABLE_PIP_VERSION_CHECK", "HF_HUB_OFFLINE",
+    "DJANGO_SETTINGS_MODULE", "WEB_CONCURRENCY", "POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD",
+}
+
+
+def documented_settings() -> set[str]:
+    return set(re.findall(r"^#?\s*([A-Z0-9_]+)=", ENV_EXAMPLE, re.M))
+
+
+def manage_commands(text: str) -> list[str]:
+    return re.findall(r"manage\.py\s+([a-z_]+)", text)
+
+
+def app_services() -> dict:
+    return {name: service for name, service in COMPOSE["services"].items() if "build" in service}
+
+
+def test_every_manage_command_named_exists():
+    named = manage_commands(DOCKERFILE)
+    for service in COMPOSE["services"].values():
+        named += manage_commands(str(service.get("command", "")))
+
+    assert {"prepare_models", "collectstatic", "migrate", "db_worker"} <= set(named)
+    assert set(named) - set(get_commands()) == set()
+
+
+def test_gunicorn_runs_the_asgi_application_with_uvicorn_workers():
+    commands = [shlex.join(re.findall(r'"([^"]+)"', line)) for line in DOCKERFILE.splitlines() if line.startswith("CMD")]
+    commands.append(COMPOSE["services"]["web"]["command"])
+
+    for command in commands:
+        app_path = re.search(r"gunicorn\s+([\w.]+):(\w+)", command)
+        worker_class = re.search(r"-k\s+([\w.]+)\.(\w+)", command)
+        assert app_path and worker_class, command
+        assert callable(getattr(importlib.import_module(app_path[1]), app_path[2]))
+        assert getattr(importlib.import_module(worker_class[1]), worker_class[2])
+
+
+def test_every_environment_variable_is_a_documented_setting():
+    named = set(re.findall(r"\b([A-Z][A-Z0-9_]+)=", " ".join(
+        line for line in DOCKERFILE.splitlines() if line.startswith(("ENV", "    ", "  "))
+    )))
+    for service in app_services().values():
+        named |= set(service.get("environment", {}))
+
+    assert named - NON_DJANGO_VARIABLES - documented_settings() == set()
+
+
+def test_the_image_is_slim_multi_stage_non_root_cpu_only_and_health_checked():
+    assert len(re.findall(r"^FROM python:3\.11-slim", DOCKERFILE, re.M)) == 2
+    assert re.search(r"^USER (?!root)\w+", DOCKERFILE, re.M)
+    assert "download.pytorch.org/whl/cpu" in DOCKERFILE
+    assert re.search(r"^HEALTHCHECK .*\n?.*/healthz", DOCKERFILE, re.M)
+    assert "DJANGO_DEBUG=0" in DOCKERFILE
+
+
+def test_compose_has_web_worker_postgres_and_redis():
+    services = COMPOSE["services"]
+
+    assert {"web", "worker", "postgres", "redis"} <= set(services)
+    assert "db_worker" in services["worker"]["command"]
+    for name in app_services():
+        assert services[name]["environment"]["DATABASE_URL"].startswith("postgres://")
+        assert services[name]["environment"]["REDIS_URL"].startswith("redis://")

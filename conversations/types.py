@@ -1,0 +1,33 @@
+"""Payloads that cross from the conversations app into the chat layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, TypedDict
+
+
+class SourceItem(TypedDict):
+    n: int
+    title: str
+    url: str
+    snippet: str
+
+
+class HistoryItem(TypedDict):
+    """One message as the widget shows it (the `history` of a `conversation` frame)."""
+
+    id: str
+    role: Literal["visitor", "assistant"]
+    text: str
+    sources: list[SourceItem]
+    answered: bool | None
+    feedback: int | None
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One earlier message, as the prompt needs it."""
+
+    role: Literal["visitor", "assistant"]
+    text: str

@@ -1,0 +1,52 @@
+"""
+Gunicorn settings for the web process, read from the project root (the
+command line wins over them):
+
+    gunicorn chatbot.asgi:application -k uvicorn_worker.UvicornWorker --bind 0.0.0.0:8000
+
+Worker count: Gunicorn's own `WEB_CONCURRENCY` (default 1). One worker per
+core suits this app: a Uvicorn worker is one event loop holding thousands of
+WebSockets, and the CPU work of an answer (query embedding, search) runs in
+its threads. Behind a reverse proxy on another address, set Gunicorn's
+`FORWARDED_ALLOW_IPS` to it, or per-IP rate limits see the proxy's address.
+"""
+
+from pathlib import Path
+
+wsgi_app = "chatbot.asgi:application"
+worker_class = "uvicorn_worker.UvicornWorker"
+
+# WebSockets live for minutes: on SIGTERM or a reload, an answer being streamed
+# gets this long to finish before its connection is cut (the widget reconnects
+# and resumes the conversation).
+graceful_timeout = 15
+keepalive = 5
+
+# Gunicorn 27's control socket (`gunicornc`) is one shared path per user
+# (~/.gunicorn/gunicorn.ctl): several servers on one host would replace each
+# other's. Nothing here uses it.
+control_socket_disable = True
+
+# The worker heartbeat file on a RAM disk: in containers /tmp may be an overlay
+# on disk, where a slow fsync can make the arbiter think a worker hangs.
+if Path("/dev/shm").is_dir():
+    worker_tmp_dir = "/dev/shm"
+
+
+def post_worker_init(worker) -> None:
+    """
+    Loads the embedding model and the current index version before this
+    worker takes its first visitor, who would otherwise wait ~0.5 s for them.
+    A database that cannot be reached yet only costs a warning: the first
+    search then loads them instead.
+    """
+    from django.db import connections
+
+    from knowledge.selectors import search
+
+    try:
+        search(query="warm up", k=1)
+    except Exception as exc:  # noqa: BLE001 - never keep a worker from starting
+        worker.log.warning("warm-up skipped: %s", exc)
+    finally:
+        connections.close_all()

@@ -1,0 +1,139 @@
+"""
+Loads files and folders into the knowledge base through the same pipeline as
+admin uploads (a file's name is its source's identifier; a CSV with question
+and answer columns imports FAQs), then publishes one index version.
+Unchanged files cost a hash and a query each, so running it at every start is cheap.
+"""
+
+import json
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from knowledge import services
+from knowledge.extraction import SUPPORTED_SUFFIXES, ExtractionError
+
+SUFFIXES = SUPPORTED_SUFFIXES | {".csv"}
+
+
+def collect_files(paths: list[str]) -> list[Path]:
+    """Files as given, and the supported files inside folders (recursively, hidden ones skipped)."""
+    files: list[Path] = []
+    missing = [raw for raw in paths if not Path(raw).exists()]
+    if missing:
+        raise CommandError(f"No such file or folder: {', '.join(missing)}")
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                relative = child.relative_to(path)
+                if child.is_file() and child.suffix.lower() in SUFFIXES and \
+                        not any(part.startswith(".") for part in relative.parts):
+                    files.append(child)
+        else:
+            files.append(path)
+    return list(dict.fromkeys(files))
+
+
+class Command(BaseCommand):
+    help = "Ingest files or folders (PDF, DOCX, Markdown, HTML, text; CSV of FAQs) into the knowledge base."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("paths", nargs="+", metavar="PATH")
+        parser.add_argument("--force", action="store_true", help="Re-extract and re-chunk even unchanged files.")
+        parser.add_argument("--json", action="store_true", help="One JSON line per file, then a summary line.")
+
+    def handle(self, *args, paths: list[str], force: bool, json: bool, **options) -> None:
+        files = collect_files(paths)
+        quiet = json or options["verbosity"] == 0
+        started = time.perf_counter()
+        totals = {"indexed": 0, "unchanged": 0, "failed": 0, "busy": 0, "missing": 0}
+        chunks = tokens = embedded = 0
+        done = 0
+        bar = tqdm(total=len(files), unit="file", disable=quiet, desc="ingest")
+        try:
+            for path in files:
+                for record in self._ingest_one(path, force=force):
+                    totals[record["status"]] = totals.get(record["status"], 0) + 1
+                    if record["status"] == "indexed":
+                        chunks += record["chunks"]
+                        tokens += record["tokens"]
+                    embedded += record["embedded"]
+                    if json:
+                        self.stdout.write(_dumps(record))
+                    elif record["status"] == "failed":
+                        bar.write(self.style.ERROR(f"failed  {record['file']}: {record['reason']}"))
+                    elif options["verbosity"] > 1:
+                        bar.write(f"{record['status']:9} {record['file']}")
+                done += 1
+                bar.update(1)
+            bar.close()
+            publish = services.index_publish()
+        except KeyboardInterrupt:
+            bar.close()
+            self.stderr.write(f"Interrupted after {done} of {len(files)} files. Finished sources are kept; "
+                              "run the command again to continue.")
+            raise SystemExit(130) from None
+        seconds = time.perf_counter() - started
+        summary = {
+            "files": len(files), **totals, "chunks": chunks, "tokens": tokens, "embedded": embedded,
+            "seconds": round(seconds, 3), "chunks_per_second": round(chunks / seconds, 1) if seconds else None,
+            "index": publish.status, "index_version": publish.version_id, "index_chunks": publish.chunk_count,
+        }
+        if json:
+            self.stdout.write(_dumps({"summary": summary}))
+        elif options["verbosity"] > 0:
+            self.stdout.write(self.style.SUCCESS(
+                f"{len(files)} file(s): {totals['indexed']} indexed, {totals['unchanged']} unchanged, "
+                f"{totals['failed']} failed; {chunks} chunks, {embedded} embedded in {seconds:.1f} s. "
+                f"Index v{publish.version_id} ({publish.status}): {publish.chunk_count} chunks."))
+
+    def _ingest_one(self, path: Path, *, force: bool):
+        if path.suffix.lower() == ".csv":
+            yield from self._ingest_csv(path, force=force)
+            return
+        outcome = services.document_ingest_file(path=path, force=force)
+        yield _record(path, outcome)
+
+    def _ingest_csv(self, path: Path, *, force: bool):
+        if path.stat().st_size > settings.UPLOAD_MAX_BYTES:
+            yield {"file": str(path), "status": "failed", "reason": "The CSV is over the upload limit.",
+                   "chunks": 0, "tokens": 0, "embedded": 0}
+            return
+        try:
+            imported = services.faq_import_csv(data=path.read_bytes(), enqueue=False)
+        except ExtractionError as exc:
+            yield {"file": str(path), "status": "failed", "reason": str(exc), "chunks": 0, "tokens": 0,
+                   "embedded": 0}
+            return
+        faq_ids = imported.faq_ids
+        if force:
+            from knowledge.models import FAQ
+
+            faq_ids = list(FAQ.objects.order_by("id").values_list("id", flat=True))
+        chunks = tokens = embedded = 0
+        failed = []
+        for outcome in services.faqs_ingest(faq_ids=faq_ids, force=force, take_over=True):
+            chunks += outcome.chunks if outcome.status == "indexed" else 0
+            tokens += outcome.tokens if outcome.status == "indexed" else 0
+            embedded += outcome.embedded
+            if outcome.status == "failed":
+                failed.append(f"{outcome.source}: {outcome.reason}")
+        status = "failed" if failed else ("indexed" if faq_ids else "unchanged")
+        yield {"file": str(path), "status": status, "faqs_created": imported.created,
+               "faqs_updated": imported.updated, "faqs_unchanged": imported.unchanged,
+               "skipped": imported.skipped, "reason": "; ".join(failed), "chunks": chunks, "tokens": tokens,
+               "embedded": embedded}
+
+
+def _record(path: Path, outcome: services.IngestOutcome) -> dict:
+    return {"file": str(path), "source": outcome.source, "status": outcome.status, "reason": outcome.reason,
+            "chunks": outcome.chunks, "tokens": outcome.tokens, "embedded": outcome.embedded,
+            "seconds": round(outcome.seconds, 3)}
+
+
+def _dumps(payload: dict) -> str:
+    return json.dumps(payload, ensure_ascii=False)

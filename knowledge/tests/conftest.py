@@ -1,0 +1,36 @@
+import pytest
+
+from knowledge.tests.servers import FakeEmbeddings, PageServer
+
+
+@pytest.fixture
+def site():
+    """A loopback web site for web-page sources."""
+    with PageServer() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_embeddings():
+    """A loopback OpenAI-compatible /v1/embeddings server."""
+    with FakeEmbeddings() as server:
+        yield server
+
+
+@pytest.fixture
+def openai_embeddings(settings, fake_embeddings):
+    """Settings that point the OpenAI embedding provider at the loopback server."""
+    settings.EMBEDDING_PROVIDER = "openai"
+    settings.OPENAI_BASE_URL = fake_embeddings.openai_base_url
+    settings.OPENAI_API_KEY = "test-key"
+    settings.LLM_MAX_RETRIES = 0
+    settings.LLM_TIMEOUT = 2.0
+    return fake_embeddings
+
+
+@pytest.fixture
+def on_commit(django_capture_on_commit_callbacks):
+    """Runs on-commit callbacks (the enqueued indexing tasks) inside a `db` test: `with on_commit(): ...`."""
+    def run():
+        return django_capture_on_commit_callbacks(execute=True)
+    return run

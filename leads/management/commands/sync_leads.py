@@ -1,0 +1,97 @@
+"""
+Pushes leads to the Google Sheets mirror now, and retries pending notifications.
+
+    python manage.py sync_leads          # pending and failed leads
+    python manage.py sync_leads --all    # every lead (repairs a sheet edited by hand)
+    python manage.py sync_leads --json   # one JSON summary on stdout, for scripts and cron
+
+Runs next to the task worker safely: each batch is claimed with a conditional
+UPDATE, so a lead is never pushed by both at once. Stops at the first batch the
+API refuses (the rows stay pending with the error) instead of hammering it.
+Exit status: 0 when nothing is left to push, 1 otherwise, 130 on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import uuid
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from django.utils import timezone
+from tqdm import tqdm
+
+from leads import selectors, services
+from leads.models import Lead, SyncState
+from leads.sheets import sheets_mirror_enabled
+
+
+class Command(BaseCommand):
+    help = "Push pending (or, with --all, every) lead to the Google Sheets mirror; retry pending notifications."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--all", action="store_true", help="Push every lead, not only pending and failed ones.")
+        parser.add_argument("--batch-size", type=int, default=50, help="Leads per Sheets request (default 50).")
+        parser.add_argument("--json", action="store_true", help="Print one JSON summary and nothing else.")
+        parser.add_argument("--no-notifications", action="store_true", help="Leave notifications alone.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        quiet = options["json"] or options["verbosity"] == 0
+        batch_size = max(1, min(options["batch_size"], 500))
+        summary: dict[str, Any] = {"mirror": "on" if sheets_mirror_enabled() else "off", "synced": 0,
+                                   "retrying": 0, "failed": 0, "errors": [], "interrupted": False}
+        claim: uuid.UUID | None = None
+        batch: list[Lead] = []
+        try:
+            if summary["mirror"] == "off":
+                if not quiet:
+                    self.stderr.write("The Google Sheets mirror is off (set SHEETS_CREDENTIALS_FILE or "
+                                      "SHEETS_CREDENTIALS_JSON and SHEETS_SPREADSHEET_ID); no lead pushed.")
+            else:
+                if options["all"]:
+                    with transaction.atomic():
+                        Lead.objects.update(sync_state=SyncState.PENDING, sync_version=uuid.uuid4(),
+                                            sync_next_attempt_at=None, sync_attempts=0)
+                total = selectors.leads_to_sync().count()
+                progress = tqdm(total=total, unit="lead", disable=quiet or total == 0, file=sys.stderr)
+                for _ in range(math.ceil(total / batch_size) + 5):
+                    claim, batch = services.leads_claim(queryset=selectors.leads_to_sync(), limit=batch_size)
+                    if not batch:
+                        break
+                    report = services.leads_push(claim=claim, leads=batch, schedule_retries=False)
+                    claim, batch = None, []
+                    for key in ("synced", "retrying", "failed"):
+                        summary[key] += getattr(report, key)
+                    summary["errors"] += report.errors
+                    progress.update(report.synced + report.retrying + report.failed)
+                    if report.errors:
+                        break
+                progress.close()
+            if not options["no_notifications"]:
+                summary["notifications"] = services.notifications_send_pending()
+        except KeyboardInterrupt:
+            if claim is not None and batch:
+                Lead.objects.filter(sync_claim=claim).update(sync_claim=None, sync_claimed_until=None)
+            summary["interrupted"] = True
+
+        summary["remaining"] = Lead.objects.exclude(sync_state=SyncState.SYNCED).count()
+        summary["finished_at"] = timezone.now().isoformat()
+        if options["json"]:
+            self.stdout.write(json.dumps(summary))
+        elif not quiet:
+            self.stdout.write(
+                f"Synced {summary['synced']} lead(s); {summary['retrying']} still pending, "
+                f"{summary['failed']} failed; {summary['remaining']} not in the sheet."
+            )
+            for error in summary["errors"]:
+                self.stderr.write(f"  error: {error}")
+            if summary.get("notifications"):
+                self.stdout.write("Notifications: " + ", ".join(
+                    f"{count} {outcome}" for outcome, count in summary["notifications"].items()))
+        if summary["interrupted"]:
+            raise CommandError("Interrupted; unfinished leads stay pending.", returncode=130)
+        if summary["mirror"] == "on" and (summary["errors"] or summary["remaining"]):
+            raise CommandError(f"{summary['remaining']} lead(s) are not in the sheet yet.", returncode=1)

@@ -1,0 +1,107 @@
+"""
+Telling sales about a new lead: one small transport per channel.
+
+Each `send()` either returns (delivered) or raises `NotificationError`, which
+says whether retrying can help (`permanent`) and how long the peer asked us to
+wait (`retry_after`). Retrying itself is the outbox's job (`leads.services`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any, Protocol, TypedDict
+
+import requests
+from django.conf import settings
+from django.core.mail import send_mail
+
+from leads.models import Lead, LeadNotification
+from leads.sheets import retry_after_seconds
+
+
+class NotificationError(Exception):
+    def __init__(self, message: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class LeadWebhookPayload(TypedDict):
+    event: str
+    lead: dict[str, Any]
+
+
+class Transport(Protocol):
+    def send(self, *, lead: Lead, delivery_id: str) -> None: ...
+
+
+def lead_webhook_payload(*, lead: Lead) -> LeadWebhookPayload:
+    return {
+        "event": "lead.created",
+        "lead": {
+            "id": lead.pk, "name": lead.name, "email": lead.email, "phone": lead.phone,
+            "company": lead.company, "interest": lead.interest, "source": lead.source,
+            "status": lead.status, "consent": lead.consent, "created_at": lead.created_at.isoformat(),
+            "conversation_ids": [str(pk) for pk in lead.conversations.values_list("pk", flat=True)],
+        },
+    }
+
+
+def webhook_signature(*, body: bytes, secret: str) -> str:
+    """The X-Signature header value: sha256=<hex HMAC-SHA256 of the raw body>."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+class WebhookTransport:
+    """POSTs the lead as JSON, signed with LEADS_WEBHOOK_SECRET; 2xx is delivered."""
+
+    def send(self, *, lead: Lead, delivery_id: str) -> None:
+        body = json.dumps(lead_webhook_payload(lead=lead), separators=(",", ":")).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": "tidewater-assistant-leads/1",
+            "X-Signature": webhook_signature(body=body, secret=settings.LEADS_WEBHOOK_SECRET),
+            "X-Lead-Event": "lead.created",
+            "X-Delivery-Id": delivery_id,
+        }
+        try:
+            response = requests.post(settings.LEADS_WEBHOOK_URL, data=body, headers=headers,
+                                     timeout=settings.LEADS_WEBHOOK_TIMEOUT, allow_redirects=False)
+        except requests.Timeout:
+            raise NotificationError(
+                f"webhook did not answer within {settings.LEADS_WEBHOOK_TIMEOUT:g}s") from None
+        except requests.RequestException as exc:
+            raise NotificationError(f"webhook unreachable: {str(exc)[:300]}") from None
+        if 200 <= response.status_code < 300:
+            return
+        transient = response.status_code in (408, 429) or response.status_code >= 500
+        raise NotificationError(
+            f"webhook answered {response.status_code}", permanent=not transient,
+            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+        )
+
+
+class EmailTransport:
+    """A plain-text email to LEADS_NOTIFY_EMAILS through Django's mail framework."""
+
+    def send(self, *, lead: Lead, delivery_id: str) -> None:
+        who = lead.name or lead.email or lead.phone
+        subject = f"New lead: {who}" + (f" ({lead.company})" if lead.company else "")
+        lines = [
+            f"Name: {lead.name or '-'}", f"Email: {lead.email or '-'}", f"Phone: {lead.phone or '-'}",
+            f"Company: {lead.company or '-'}", f"Source: {lead.get_source_display()}",
+            f"Interest: {lead.interest or '-'}", "",
+            f"Open it in admin: /{settings.ADMIN_URL}leads/lead/{lead.pk}/change/",
+        ]
+        try:
+            send_mail(subject, "\n".join(lines), None, settings.LEADS_NOTIFY_EMAILS, fail_silently=False)
+        except (OSError, ValueError) as exc:  # smtplib's errors are OSErrors
+            raise NotificationError(f"email not sent: {str(exc)[:300]}") from None
+
+
+def transport_for(channel: str) -> Transport:
+    if channel == LeadNotification.Channel.WEBHOOK:
+        return WebhookTransport()
+    return EmailTransport()

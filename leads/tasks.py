@@ -1,0 +1,17 @@
+"""Background work for leads, on the "leads" queue of django-tasks."""
+
+from django_tasks import task
+
+from leads import services
+
+
+@task(queue_name="leads")
+def lead_sync(lead_id: int) -> str:
+    """Pushes one lead to the Google Sheets mirror (retries itself with backoff)."""
+    return services.lead_sync(lead_id=lead_id)
+
+
+@task(queue_name="leads")
+def lead_notify(notification_id: int) -> str:
+    """Tells sales about a new lead by email or webhook (retries itself with backoff)."""
+    return services.notification_send(notification_id=notification_id)
