@@ -10,8 +10,8 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 # The CPU build of PyTorch first, so that nothing pulls the CUDA build.
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
-COPY requirements.txt /app/requirements.txt
-RUN pip install -r /app/requirements.txt
+COPY requirements.txt constraints.txt /app/
+RUN pip install -r /app/requirements.txt -c /app/constraints.txt
 COPY . /app
 WORKDIR /app
 ENV DJANGO_SETTINGS_MODULE=chatbot.settings DATA_DIR=/app/var HF_HUB_OFFLINE=1 DOTENV=0

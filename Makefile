@@ -14,10 +14,10 @@ REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 
 install: $(INSTALLED)
 
-$(INSTALLED): requirements.txt requirements-dev.txt
+$(INSTALLED): requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	HF_HUB_OFFLINE=1 $(PY) manage.py prepare_models
 	touch $(INSTALLED)
 

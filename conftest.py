@@ -59,3 +59,30 @@ def _isolated_cache():
     cache.clear()
     bot_settings_cache_clear()
     yield
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """
+    Before the test database is dropped, closes what other threads left open:
+    the PostgreSQL connection pool and connections held by sync_to_async's
+    worker threads. Otherwise dropping it fails with "being accessed by other
+    users" and the database outlives the run.
+    """
+    yield
+    from django.db import connection, connections
+
+    with django_db_blocker.unblock():
+        for alias in connections:
+            connections[alias].close()
+            if hasattr(connections[alias], "close_pool"):
+                connections[alias].close_pool()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            connection.close()
+            if hasattr(connection, "close_pool"):
+                connection.close_pool()

@@ -23,6 +23,7 @@ from pathlib import Path
 
 BENCH_DIR = Path(__file__).resolve().parent
 
+# (module, arguments); a module may appear twice with other arguments.
 BENCHMARKS: list[tuple[str, list[str]]] = [
     ("knowledge_ingest", []),
     ("knowledge_search", []),
@@ -36,6 +37,9 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("limits_overhead", []),
     ("widget_render", []),
     ("load_websockets", ["--visitors", "1000", "--servers", "gunicorn,daphne", "--providers", "extractive,fake-llm"]),
+    ("load_websockets", ["--visitors", "1000", "--servers", "gunicorn,daphne", "--providers", "extractive,fake-llm",
+                         "--database-url", "postgres://postgres@127.0.0.1:5432/postgres",
+                         "--redis-url", "redis://127.0.0.1:6379/6"]),
 ]
 # Modules of bench/ that are helpers or data builders, not benchmarks.
 NOT_BENCHMARKS = {"run_all", "answers_common", "knowledge_common", "build_tidewater_eval"}
@@ -80,7 +84,8 @@ def main() -> None:
     try:
         for name, arguments in BENCHMARKS:
             if not only or name in only:
-                results[name] = run(name, arguments, as_json=args.json)
+                label = name if name not in results else f"{name} {' '.join(arguments[-4:])}"
+                results[label] = run(name, arguments, as_json=args.json)
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
     if args.json:
@@ -89,7 +94,7 @@ def main() -> None:
     print("\n=== summary")
     for name, result in results.items():
         verdict = "ok" if result["exit_code"] == 0 else f"FAILED (exit code {result['exit_code']})"
-        print(f"  {name:<24} {result['seconds']:>7.1f} s  {verdict}")
+        print(f"  {name[:60]:<60} {result['seconds']:>7.1f} s  {verdict}")
     missing = unlisted()
     if missing:
         print(f"  not in bench/run_all.py yet: {', '.join(missing)}")
