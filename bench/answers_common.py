@@ -11,12 +11,25 @@ import json
 import os
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 QUERIES = BASE_DIR / "bench" / "data" / "tidewater" / "queries.jsonl"
+# The streaming fake model sends a token every 20 ms, about a hosted model's pace.
+FAKE_CHUNK_DELAY = 0.02
+# Every benchmark visitor comes from 127.0.0.1: the per-IP limits would refuse all
+# but the first few; per-conversation limits stay as configured.
+LOOPBACK_SERVER_ENVIRONMENT = {
+    "LLM_PROVIDER": "extractive", "LOG_LEVEL": "warning",
+    "RATE_LIMIT_MESSAGES_PER_IP": "1000000/m", "RATE_LIMIT_READS_PER_IP": "1000000/m",
+}
+FAKE_LLM_SERVER_ENVIRONMENT = {
+    "LLM_PROVIDER": "openai", "OPENAI_API_KEY": "sk-bench", "LLM_TIMEOUT": "120",
+    "LLM_TOKENS_PER_DAY": "0", "LLM_TOKENS_PER_CONVERSATION": "0",
+}
 FALLBACK_QUESTIONS = [
     "How long do I have to return a bike?",
     "Do you ship to Canada?",
@@ -69,3 +82,17 @@ def summary_ms(values: list[float]) -> dict[str, float]:
         "mean_ms": round(statistics.fmean(values) * 1000, 2) if values else float("nan"),
         "n": len(values),
     }
+
+
+def fake_llm_process() -> tuple[subprocess.Popen, str]:
+    """Starts testsupport.fake_openai in its own process; returns it and its base URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "testsupport.fake_openai", "--port", "0", "--chunk-delay", str(FAKE_CHUNK_DELAY)],
+        cwd=BASE_DIR, stdout=subprocess.PIPE, text=True,
+    )
+    line = process.stdout.readline()
+    base_url = line.strip().rsplit(" ", 1)[-1]
+    if not base_url.startswith("http"):
+        process.kill()
+        raise RuntimeError(f"fake LLM did not start: {line!r}")
+    return process, base_url

@@ -30,18 +30,22 @@ import json
 import random
 import re
 import secrets
-import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 
 import psutil
 
-from bench.answers_common import BASE_DIR, django_setup, percentile, questions
+from bench.answers_common import (
+    FAKE_LLM_SERVER_ENVIRONMENT,
+    LOOPBACK_SERVER_ENVIRONMENT,
+    django_setup,
+    fake_llm_process,
+    percentile,
+    questions,
+)
 
 TARGET_CONVERSATIONS = 500
-FAKE_CHUNK_DELAY = 0.02
 TIMEOUT = 180
 
 
@@ -178,17 +182,6 @@ def _verify(conversations: list[Conversation], *, expect_markers: bool) -> None:
             c.problem = "another conversation's answer"
 
 
-def _fake_llm_process() -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "testsupport.fake_openai", "--port", "0", "--chunk-delay", str(FAKE_CHUNK_DELAY)],
-        cwd=BASE_DIR, stdout=subprocess.PIPE, text=True,
-    )
-    line = process.stdout.readline()
-    base_url = line.strip().rsplit(" ", 1)[-1]
-    if not base_url.startswith("http"):
-        process.kill()
-        raise RuntimeError(f"fake LLM did not start: {line!r}")
-    return process, base_url
 
 
 def _new_conversations(count: int, question_list: list[str], offset: int = 0) -> list[Conversation]:
@@ -208,12 +201,11 @@ def _ttft(conversations: list[Conversation]) -> tuple[float, float]:
 def run_mode(*, mode: str, count: int, server_kind: str, question_list: list[str], spread: float) -> dict:
     from testsupport.processes import server_process
 
-    env = {"LLM_PROVIDER": "extractive", "LOG_LEVEL": "warning"}
+    env = dict(LOOPBACK_SERVER_ENVIRONMENT)
     fake = None
     if mode == "fake_llm":
-        fake, base_url = _fake_llm_process()
-        env.update(LLM_PROVIDER="openai", OPENAI_BASE_URL=base_url, OPENAI_API_KEY="sk-bench",
-                   LLM_TIMEOUT="120")
+        fake, base_url = fake_llm_process()
+        env.update(FAKE_LLM_SERVER_ENVIRONMENT, OPENAI_BASE_URL=base_url)
     try:
         with server_process(server_kind, env=env) as server:
             url = f"{server.ws_url}/ws/chat/"

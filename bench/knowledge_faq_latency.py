@@ -19,7 +19,15 @@ import subprocess
 import sys
 import time
 
-from bench.knowledge_common import BASE_DIR, SAMPLE_KB, django_setup, latency_ms, machine, parser, report
+from bench.knowledge_common import (
+    BASE_DIR,
+    SAMPLE_KB,
+    django_setup,
+    latency_ms,
+    machine,
+    parser,
+    report,
+)
 
 SEARCHER = """
 import json, sys, time, django

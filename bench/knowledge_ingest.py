@@ -17,7 +17,12 @@ import time
 from pathlib import Path
 
 from bench.knowledge_common import (
-    SAMPLE_KB, django_setup, generated_markdown_corpus, machine, parser, report,
+    SAMPLE_KB,
+    django_setup,
+    generated_markdown_corpus,
+    machine,
+    parser,
+    report,
 )
 
 
@@ -28,9 +33,8 @@ def ingest_run(path: Path) -> dict:
 
     from django.core.management import call_command
 
-    from knowledge.models import FAQ, Chunk, Document, Embedding, IndexVersion
-
     from knowledge.embeddings import count_tokens
+    from knowledge.models import FAQ, Chunk, Document, Embedding, IndexVersion
 
     for model in (Chunk, Document, FAQ, IndexVersion, Embedding):
         model.objects.all().delete()
@@ -46,9 +50,9 @@ def ingest_run(path: Path) -> dict:
 
 def bare_encode(texts: list[str], *, backend: str) -> tuple[float, float]:
     """Wall and CPU seconds (all threads) of the model alone on `texts`."""
-    from knowledge.embeddings import LocalOnnxProvider, LocalTorchProvider
-
     from django.conf import settings
+
+    from knowledge.embeddings import LocalOnnxProvider, LocalTorchProvider
 
     provider_class = LocalOnnxProvider if backend == "onnx" else LocalTorchProvider
     provider = provider_class(batch_size=settings.EMBEDDING_BATCH_SIZE)

@@ -26,7 +26,16 @@ from pathlib import Path
 
 import numpy as np
 
-from bench.knowledge_common import BASE_DIR, TIDEWATER_SET, django_setup, latency_ms, machine, parser, report, sentence
+from bench.knowledge_common import (
+    BASE_DIR,
+    TIDEWATER_SET,
+    django_setup,
+    latency_ms,
+    machine,
+    parser,
+    report,
+    sentence,
+)
 
 DIMENSION = 384
 CLUSTERS = 2000
@@ -38,7 +47,14 @@ def populate(size: int, *, seed: int = 11) -> None:
 
     from knowledge.chunking import content_hash
     from knowledge.embeddings import get_provider
-    from knowledge.models import FAQ, Chunk, Document, Embedding, IndexVersion, SourceStatus
+    from knowledge.models import (
+        FAQ,
+        Chunk,
+        Document,
+        Embedding,
+        IndexVersion,
+        SourceStatus,
+    )
 
     for model in (Chunk, Document, FAQ, IndexVersion, Embedding):
         model.objects.all().delete()

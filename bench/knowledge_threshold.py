@@ -12,7 +12,14 @@ from __future__ import annotations
 import json
 
 from bench.knowledge_common import (
-    BASE_DIR, SAMPLE_KB, TIDEWATER_SET, django_setup, machine, parser, percentile, report,
+    BASE_DIR,
+    SAMPLE_KB,
+    TIDEWATER_SET,
+    django_setup,
+    machine,
+    parser,
+    percentile,
+    report,
 )
 
 

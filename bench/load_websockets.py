@@ -47,7 +47,6 @@ import re
 import resource
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -59,7 +58,6 @@ import psutil
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TIMEOUT = 120.0
-FAKE_CHUNK_DELAY = 0.02
 CONNECT_CONCURRENCY = 64
 WARMERS = 32
 
@@ -124,17 +122,6 @@ def questions() -> list[str]:
     return sample_questions()
 
 
-def fake_llm_process() -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "testsupport.fake_openai", "--port", "0", "--chunk-delay", str(FAKE_CHUNK_DELAY)],
-        cwd=BASE_DIR, stdout=subprocess.PIPE, text=True,
-    )
-    line = process.stdout.readline()
-    base_url = line.strip().rsplit(" ", 1)[-1]
-    if not base_url.startswith("http"):
-        process.kill()
-        raise RuntimeError(f"fake LLM did not start: {line!r}")
-    return process, base_url
 
 
 # --- Measuring ------------------------------------------------------------------------------------
@@ -413,17 +400,18 @@ async def measure(*, url: str, memory: ServerMemory, visitors_wanted: int, rates
 
 
 def run_one(*, server: str, provider: str, args: argparse.Namespace, question_list: list[str]) -> dict:
+    from bench.answers_common import (
+        FAKE_LLM_SERVER_ENVIRONMENT,
+        LOOPBACK_SERVER_ENVIRONMENT,
+        fake_llm_process,
+    )
     from testsupport.processes import server_process
 
-    env = {
-        "LLM_PROVIDER": "extractive", "LOG_LEVEL": "warning", "WEB_CONCURRENCY": str(args.workers),
-        "RATE_LIMIT_MESSAGES_PER_IP": "1000000/m", "RATE_LIMIT_READS_PER_IP": "1000000/m",
-    }
+    env = {**LOOPBACK_SERVER_ENVIRONMENT, "WEB_CONCURRENCY": str(args.workers)}
     fake = None
     if provider == "fake-llm":
         fake, base_url = fake_llm_process()
-        env.update(LLM_PROVIDER="openai", OPENAI_BASE_URL=base_url, OPENAI_API_KEY="sk-bench", LLM_TIMEOUT="120",
-                   LLM_TOKENS_PER_DAY="0", LLM_TOKENS_PER_CONVERSATION="0")
+        env.update(FAKE_LLM_SERVER_ENVIRONMENT, OPENAI_BASE_URL=base_url)
     try:
         with server_process(server, env=env) as running:
             memory = ServerMemory(running.process.pid)

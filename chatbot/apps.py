@@ -6,10 +6,12 @@ class ChatbotConfig(AppConfig):
     verbose_name = "Chat"
 
     def ready(self) -> None:
-        from chatbot import checks  # noqa: F401  (registers system checks)
-        from chatbot import origins  # noqa: F401  (origin check and CORS signal receiver)
         from django.contrib import admin
 
+        from chatbot import (
+            checks,  # noqa: F401  (registers system checks)
+            origins,  # noqa: F401  (origin check and CORS signal receiver)
+        )
         from chatbot.admin_login import RateLimitedAdminAuthenticationForm
         from chatbot.structured_logging import task_logging_connect
 

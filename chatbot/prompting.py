@@ -14,6 +14,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+
 from chatbot.llm.base import ChatMessage, Passage
 from conversations.types import Turn
 

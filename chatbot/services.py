@@ -20,6 +20,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field
+
 from channels.db import database_sync_to_async
 from django.conf import settings
 
@@ -50,7 +51,11 @@ from chatbot.selectors import BotConfig, abot_settings_get
 from chatbot.smalltalk import GOODBYE_REPLY, THANKS_REPLY, smalltalk_kind
 from chatbot.structured_logging import bind_conversation
 from conversations.models import Conversation, Message, new_message_id
-from conversations.services import RecordedQuestion, conversation_question_record, message_answer_record
+from conversations.services import (
+    RecordedQuestion,
+    conversation_question_record,
+    message_answer_record,
+)
 from conversations.types import SourceItem
 from knowledge.selectors import asearch
 from knowledge.types import SearchResult

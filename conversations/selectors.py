@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from conversations.grouping import Question, QuestionGroup, knowledge_embedder, questions_group
+from conversations.grouping import (
+    Question,
+    QuestionGroup,
+    knowledge_embedder,
+    questions_group,
+)
 from conversations.models import Conversation, Message
 from conversations.types import HistoryItem, Turn
 

@@ -88,7 +88,7 @@ def _fetch_once(*, url: str, timeout: float, max_bytes: int) -> FetchedPage:
     except urllib.error.HTTPError as exc:
         transient = exc.code >= 500 or exc.code == 429
         raise FetchError(f"The page answered {exc.code} {exc.reason}.", transient=transient) from None
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         raise FetchError(f"The page did not answer within {timeout:g} s.", transient=True) from None
     except urllib.error.URLError as exc:
         reason = exc.reason

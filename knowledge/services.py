@@ -35,7 +35,12 @@ from django.db.models import Q
 from django.utils import timezone
 
 from knowledge import chunking, index
-from knowledge.embeddings import EmbeddingError, EmbeddingProvider, count_tokens, get_provider
+from knowledge.embeddings import (
+    EmbeddingError,
+    EmbeddingProvider,
+    count_tokens,
+    get_provider,
+)
 from knowledge.extraction import ExtractionError, detect_format, extract, parse_faq_csv
 from knowledge.fetch import FetchError, fetch_url
 from knowledge.models import FAQ, Chunk, Document, Embedding, IndexVersion, SourceStatus

@@ -8,7 +8,11 @@ buckets as the WebSocket `lead` frame (chatbot.limits).
 from __future__ import annotations
 
 from django.core.exceptions import ValidationError
-from drf_spectacular.utils import extend_schema, extend_schema_serializer, inline_serializer
+from drf_spectacular.utils import (
+    extend_schema,
+    extend_schema_serializer,
+    inline_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -17,7 +21,12 @@ from rest_framework.views import APIView
 
 from chatbot.api.errors import rate_limited_response
 from chatbot.api.serializers import ErrorSerializer
-from chatbot.limits import LEADS_PER_CONVERSATION, LEADS_PER_IP, limits_hit, rate_request_from_http
+from chatbot.limits import (
+    LEADS_PER_CONVERSATION,
+    LEADS_PER_IP,
+    limits_hit,
+    rate_request_from_http,
+)
 from chatbot.structured_logging import bind_conversation
 from conversations.models import Conversation
 from leads.models import Lead

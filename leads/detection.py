@@ -115,10 +115,10 @@ _NOT_NAMES = {
     "trying", "planning", "thinking", "new", "glad", "happy", "sure", "afraid", "calling", "writing",
     "english", "french", "german", "spanish", "italian", "american", "british", "canadian",
     "customer", "client", "student", "owner", "manager", "retired", "vegan", "available",
-    "kunde", "kundin", "student", "studentin", "interessent", "interessentin", "händler", "inhaber",
+    "kunde", "kundin", "studentin", "interessent", "interessentin", "händler", "inhaber",
     "inhaberin", "neu", "neukunde", "anfänger", "mitglied", "architekt", "ingenieur", "rentner",
-    "intéressé", "intéressée", "client", "cliente", "nouveau", "nouvelle", "désolé", "désolée",
-    "cliente", "nuevo", "nueva", "estudiante", "interesado", "interesada", "dueño", "dueña",
+    "intéressé", "intéressée", "cliente", "nouveau", "nouvelle", "désolé", "désolée",
+    "nuevo", "nueva", "estudiante", "interesado", "interesada", "dueño", "dueña",
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
 }
 _COMPANY_STOP = {"the", "a", "an", "my", "our", "your", "this", "that", "le", "la", "les", "der", "die", "das", "el"}

@@ -44,8 +44,9 @@ from leads.sheets import (
 )
 
 if TYPE_CHECKING:
-    from conversations.models import Conversation
     from django.contrib.auth.models import AbstractBaseUser
+
+    from conversations.models import Conversation
 
 logger = logging.getLogger(__name__)
 

@@ -19,7 +19,12 @@ from asgiref.sync import async_to_sync
 from django.core.exceptions import ValidationError
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -29,7 +34,12 @@ from rest_framework.views import APIView
 
 from chatbot.api.errors import error_response, rate_limited_response
 from chatbot.api.renderers import EventStreamRenderer, sse_event
-from chatbot.api.serializers import ErrorSerializer, HistoryItemSerializer, PublicBotSettingsSerializer, SourceSerializer
+from chatbot.api.serializers import (
+    ErrorSerializer,
+    HistoryItemSerializer,
+    PublicBotSettingsSerializer,
+    SourceSerializer,
+)
 from chatbot.limits import (
     FEEDBACK_PER_CONVERSATION,
     FEEDBACK_PER_IP,

@@ -25,7 +25,14 @@ import httpx2
 import openai
 from openai import AsyncOpenAI
 
-from chatbot.llm.base import AnswerRequest, LLMEvent, LLMStreamBroken, LLMUnavailable, TextDelta, Usage
+from chatbot.llm.base import (
+    AnswerRequest,
+    LLMEvent,
+    LLMStreamBroken,
+    LLMUnavailable,
+    TextDelta,
+    Usage,
+)
 
 logger = logging.getLogger(__name__)
 

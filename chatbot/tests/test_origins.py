@@ -3,7 +3,11 @@
 import pytest
 from django.test import override_settings
 
-from chatbot.origins import check_widget_allowed_origins, origin_is_allowed, origin_patterns_errors
+from chatbot.origins import (
+    check_widget_allowed_origins,
+    origin_is_allowed,
+    origin_patterns_errors,
+)
 
 SHOP = ["https://shop.example.com"]
 

@@ -7,7 +7,12 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
-from conversations.grouping import Question, knowledge_embedder, normalise, questions_group
+from conversations.grouping import (
+    Question,
+    knowledge_embedder,
+    normalise,
+    questions_group,
+)
 
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 

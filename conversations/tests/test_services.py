@@ -6,7 +6,11 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from conversations.models import Conversation, Message, new_conversation_id
-from conversations.services import conversation_question_record, message_answer_record, message_feedback_set
+from conversations.services import (
+    conversation_question_record,
+    message_answer_record,
+    message_feedback_set,
+)
 from conversations.tests.factories import exchange
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,11 @@
 import pytest
 
 from knowledge.extraction import ExtractionError, extract, parse_faq_csv
-from knowledge.tests.samples import blank_pdf_bytes, encrypted_pdf_bytes, zip_bomb_docx_bytes
+from knowledge.tests.samples import (
+    blank_pdf_bytes,
+    encrypted_pdf_bytes,
+    zip_bomb_docx_bytes,
+)
 
 
 def reason(**kwargs) -> str:

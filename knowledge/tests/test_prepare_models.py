@@ -4,7 +4,14 @@ from io import StringIO
 import numpy as np
 from django.core.management import call_command
 
-from knowledge.embeddings import LOCAL_DIMENSION, ONNX_FILE, export_onnx, get_provider, onnx_dir, onnx_is_prepared
+from knowledge.embeddings import (
+    LOCAL_DIMENSION,
+    ONNX_FILE,
+    export_onnx,
+    get_provider,
+    onnx_dir,
+    onnx_is_prepared,
+)
 
 
 def test_prepare_models_is_idempotent_and_leaves_an_existing_export_alone():

@@ -3,7 +3,7 @@ from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
 from knowledge import services
-from knowledge.models import Document, FAQ, SourceStatus
+from knowledge.models import FAQ, Document, SourceStatus
 from knowledge.tasks import document_index_task, faq_index_task
 
 pytestmark = pytest.mark.django_db(transaction=True)

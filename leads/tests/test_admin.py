@@ -9,7 +9,12 @@ from django.urls import reverse
 
 from conversations.models import Message
 from leads.models import Lead, SyncState
-from leads.tests.factories import ConversationFactory, LeadFactory, MessageFactory, UserFactory
+from leads.tests.factories import (
+    ConversationFactory,
+    LeadFactory,
+    MessageFactory,
+    UserFactory,
+)
 from leads.tests.helpers import sheet_ids
 
 pytestmark = pytest.mark.django_db

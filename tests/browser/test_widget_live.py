@@ -22,9 +22,9 @@ from chatbot.models import BotSettings
 from conversations.models import Conversation
 from knowledge.models import FAQ
 from leads.models import Lead
-from testsupport.processes import free_port, server_process
 from tests.browser.conftest import orm, screenshot
 from tests.browser.widget import Widget
+from testsupport.processes import free_port, server_process
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -16,12 +16,18 @@ from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import close_old_connections, connection
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV, run_with_reloader
-from django_tasks_db.management.commands.db_worker import Command as DatabaseWorkerCommand
+from django_tasks_db.management.commands.db_worker import (
+    Command as DatabaseWorkerCommand,
+)
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.management.commands.db_worker import logger as worker_logger
 from django_tasks_db.models import DBTaskResult
 
-from chatbot.task_leases import task_lease_release, task_lease_renew, tasks_abandoned_requeue
+from chatbot.task_leases import (
+    task_lease_release,
+    task_lease_renew,
+    tasks_abandoned_requeue,
+)
 
 
 class LeasedWorker(Worker):

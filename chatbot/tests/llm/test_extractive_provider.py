@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from chatbot.llm import AnswerRequest, ExtractiveProvider, Passage, TextDelta, provider_get
+from chatbot.llm import (
+    AnswerRequest,
+    ExtractiveProvider,
+    Passage,
+    TextDelta,
+    provider_get,
+)
 from chatbot.llm.extractive import INTRO, extractive_answer, quote_passage
 
 RETURNS = Passage(

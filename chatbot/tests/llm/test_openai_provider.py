@@ -6,7 +6,14 @@ import time
 
 import pytest
 
-from chatbot.llm import AnswerRequest, LLMStreamBroken, LLMUnavailable, TextDelta, Usage, provider_get
+from chatbot.llm import (
+    AnswerRequest,
+    LLMStreamBroken,
+    LLMUnavailable,
+    TextDelta,
+    Usage,
+    provider_get,
+)
 from testsupport.fake_openai import Reply
 
 REQUEST = AnswerRequest(

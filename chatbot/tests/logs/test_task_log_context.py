@@ -15,7 +15,12 @@ import signal
 import pytest
 from django.core.management import call_command
 
-from chatbot.structured_logging import ContextFilter, JsonFormatter, bind_conversation, bind_request_id
+from chatbot.structured_logging import (
+    ContextFilter,
+    JsonFormatter,
+    bind_conversation,
+    bind_request_id,
+)
 from knowledge.models import FAQ
 
 pytestmark = pytest.mark.django_db(transaction=True)
