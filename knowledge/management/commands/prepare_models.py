@@ -9,6 +9,8 @@ from knowledge.embeddings import EmbeddingError, export_onnx
 
 class Command(BaseCommand):
     help = "Prepares the local embedding model: an ONNX export checked against sentence-transformers."
+    # The checks would only warn that the export this command makes is missing.
+    requires_system_checks: list = []
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--force", action="store_true", help="Export again even if it is already there.")
