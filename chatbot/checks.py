@@ -7,16 +7,17 @@ from django.core import checks
 @checks.register(checks.Tags.compatibility)
 def check_processes_share_state(app_configs, **kwargs) -> list[checks.CheckMessage]:
     messages = []
-    if settings.DATABASE_URL and not settings.REDIS_URL:
+    on_server_database = bool(settings.DATABASE_URL) and not settings.DATABASE_URL.startswith("sqlite")
+    if on_server_database and not settings.REDIS_URL:
         messages.append(
             checks.Warning(
-                "DATABASE_URL is set but REDIS_URL is not: rate limits, the cache and "
-                "WebSocket groups stay per process.",
+                "DATABASE_URL names a database server but REDIS_URL is not set: rate limits "
+                "and the cache stay per process.",
                 hint="Set REDIS_URL when running more than one web process.",
                 id="chatbot.W001",
             )
         )
-    if settings.TASK_BACKEND == "immediate" and not settings.DEBUG and settings.DATABASE_URL:
+    if settings.TASK_BACKEND == "immediate" and not settings.DEBUG and on_server_database:
         messages.append(
             checks.Warning(
                 "TASK_BACKEND=immediate runs indexing and Sheets sync inside web requests.",
