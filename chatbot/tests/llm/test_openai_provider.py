@@ -96,14 +96,14 @@ async def test_it_gives_up_after_the_configured_retries(settings, openai_llm):
 
 
 async def test_it_retries_a_request_that_times_out(settings, openai_llm):
-    settings.LLM_TIMEOUT = 0.3
-    openai_llm.script(Reply.hang(5), Reply.stream("Two years."))
+    settings.LLM_TIMEOUT = 1
+    openai_llm.script(Reply.hang(10), Reply.stream("Two years."))
     started = time.monotonic()
     text, _ = await collect(provider_get())
 
     assert text == "Two years."
     assert len(openai_llm.completion_requests()) == 2
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 5, "the hung request was not cut at LLM_TIMEOUT"
 
 
 async def test_a_timeout_on_every_attempt_is_unavailable(settings, openai_llm):
