@@ -26,6 +26,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 # (module, arguments); a module may appear twice with other arguments.
 BENCHMARKS: list[tuple[str, list[str]]] = [
     ("knowledge_ingest", []),
+    ("embedding_batch_size", []),
     ("knowledge_search", []),
     ("knowledge_faq_latency", []),
     ("knowledge_quality", []),

@@ -200,16 +200,11 @@ def _run_claimed(model, pk: int, *, label: str, force: bool, take_over: bool,
                 return IngestOutcome(label, status, chunks=chunks, tokens=tokens, embedded=prepared.embedded,
                                      seconds=time.perf_counter() - started)
             except SOURCE_PROBLEMS as exc:
-                reason = str(exc)
-                failed = model.objects.filter(pk=pk, updated_at=seen).update(
-                    status=SourceStatus.FAILED, status_reason=reason, status_changed_at=timezone.now(),
-                    lease_until=None,
-                )
-                if not failed:
+                if not _fail(model, pk, seen=seen, reason=str(exc)):
                     source = None
                     continue
-                logger.info("%s failed: %s", label, reason)
-                return IngestOutcome(label, "failed", reason=reason, seconds=time.perf_counter() - started)
+                logger.info("%s failed: %s", label, exc)
+                return IngestOutcome(label, "failed", reason=str(exc), seconds=time.perf_counter() - started)
     except KeyboardInterrupt:
         _release(model, pk, status=SourceStatus.QUEUED, status_reason="Interrupted; it will be indexed again.")
         raise
@@ -218,6 +213,13 @@ def _run_claimed(model, pk: int, *, label: str, force: bool, take_over: bool,
         _release(model, pk, status=SourceStatus.FAILED, status_changed_at=timezone.now(),
                  status_reason=f"Internal error while indexing ({type(exc).__name__}: {exc}); see the server log.")
         raise
+
+
+def _fail(model, pk: int, *, seen, reason: str) -> bool:
+    """Marks the source failed with `reason`, unless it was saved since `seen`."""
+    return model.objects.filter(pk=pk, updated_at=seen).update(
+        status=SourceStatus.FAILED, status_reason=reason, status_changed_at=timezone.now(), lease_until=None,
+    ) == 1
 
 
 def _finish(model, source, seen, prepared: _Prepared) -> tuple[int, int] | None:
@@ -305,7 +307,8 @@ def _needs_fetch(document: Document) -> bool:
     return document.kind == Document.Kind.URL and (not document.content or document.fetched_url != document.url)
 
 
-def _prepare_document(document: Document, force: bool, *, refetch: bool = False) -> _Prepared:
+def _prepare_document(document: Document, force: bool, *, refetch: bool = False, embed: bool = True) -> _Prepared:
+    """Without `embed` the chunks' vectors are left to the caller (see `documents_ingest`)."""
     updates: dict = {}
     if document.kind == Document.Kind.URL:
         if not document.url:
@@ -345,7 +348,7 @@ def _prepare_document(document: Document, force: bool, *, refetch: bool = False)
     if not drafts:
         raise ExtractionError("The document contains no text to index.")
     prepared = _prepare_chunks(drafts, title=title)
-    embedded = _embed(prepared)
+    embedded = _embed(prepared) if embed else 0
     return _Prepared(source_hash=document_source_hash(document=document, title=title), chunks=prepared,
                      updates=updates, embedded=embedded)
 
@@ -435,8 +438,12 @@ def _safe_format(filename: str) -> str:
         return ""
 
 
-def document_ingest_file(*, path: Path, force: bool = False) -> IngestOutcome:
-    """The `ingest` command's door: store the file as a source (if it changed) and index it inline."""
+def document_store_file(*, path: Path, force: bool = False) -> tuple[Document, bool]:
+    """
+    The `ingest` command's door: stores the file as a source if it changed.
+    Returns the document and whether it needs indexing (False: these very
+    bytes are indexed and ready).
+    """
     size = path.stat().st_size
     data = path.read_bytes() if size <= settings.UPLOAD_MAX_BYTES else None
     existing = Document.objects.filter(identifier=path.name).first()
@@ -446,13 +453,72 @@ def document_ingest_file(*, path: Path, force: bool = False) -> IngestOutcome:
         and existing.source_hash == _hash(_pipeline_fingerprint(), Document.Kind.FILE, existing.title, data)
         and existing.status == SourceStatus.READY
     ):
-        return IngestOutcome(f"document:{existing.pk}", "unchanged", chunks=existing.chunk_count)
+        return existing, False
     if existing is None or force or existing.kind != Document.Kind.FILE or bytes(existing.content) != (data or b"") \
             or existing.size_bytes != size:
-        document = document_save_file(name=path.name, data=data, size=size, send_signal=False)
-    else:
-        document = existing
-    return document_ingest(document_id=document.pk, force=force, take_over=True)
+        return document_save_file(name=path.name, data=data, size=size, send_signal=False), True
+    return existing, True
+
+
+def documents_ingest(*, document_ids: list[int], force: bool = False) -> list[IngestOutcome]:
+    """
+    Several stored files at once (the `ingest` command). Each is claimed,
+    extracted and chunked on its own; then the new chunks of all of them are
+    embedded in one call, which sorts them by length across files and so pads
+    far less (about a quarter faster than one call per file on the sample
+    knowledge base); then each is finished in its own transaction, so a bad
+    file still fails alone. A document the batch cannot finish (saved again
+    meanwhile, or the batch's embedding failed) goes through `document_ingest`.
+    """
+    started = time.perf_counter()
+    outcomes: dict[int, IngestOutcome] = {}
+    claimed: dict[int, tuple[Document, object, _Prepared]] = {}
+    embedded = 0
+    try:
+        for document in Document.objects.filter(pk__in=document_ids).order_by("pk"):
+            if not _claim(Document, document.pk, take_over=True):
+                continue
+            try:
+                claimed[document.pk] = (document, document.updated_at,
+                                        _prepare_document(document, force, embed=False))
+            except SOURCE_PROBLEMS as exc:
+                label = f"document:{document.pk}"
+                if _fail(Document, document.pk, seen=document.updated_at, reason=str(exc)):
+                    logger.info("%s failed: %s", label, exc)
+                    outcomes[document.pk] = IngestOutcome(label, "failed", reason=str(exc))
+                else:
+                    _release(Document, document.pk)
+        try:
+            embedded = embeddings_ensure(texts_by_hash={
+                chunk.content_hash: chunk.search_text
+                for _, _, prepared in claimed.values() for chunk in prepared.chunks or ()
+            })
+        except EmbeddingError:
+            for document_id in list(claimed):
+                _release(Document, document_id)
+                del claimed[document_id]
+        for document_id, (document, seen, prepared) in list(claimed.items()):
+            with transaction.atomic():
+                done = _finish(Document, document, seen, prepared)
+            del claimed[document_id]
+            if done is None:
+                _release(Document, document_id)
+                continue
+            status = "unchanged" if prepared.chunks is None else "indexed"
+            outcomes[document_id] = IngestOutcome(f"document:{document_id}", status, chunks=done[0],
+                                                  tokens=done[1])
+    except BaseException:
+        Document.objects.filter(pk__in=list(claimed)).update(lease_until=None, status=SourceStatus.QUEUED)
+        raise
+    seconds = time.perf_counter() - started
+    outcomes = {pk: dataclasses.replace(outcome, seconds=seconds) for pk, outcome in outcomes.items()}
+    indexed = [pk for pk in document_ids if pk in outcomes and outcomes[pk].status == "indexed"]
+    if indexed and embedded:
+        outcomes[indexed[0]] = dataclasses.replace(outcomes[indexed[0]], embedded=embedded)
+    for document_id in document_ids:
+        if document_id not in outcomes:
+            outcomes[document_id] = document_ingest(document_id=document_id, force=force, take_over=True)
+    return [outcomes[document_id] for document_id in document_ids]
 
 
 def _schedule_refetch(*, document_id: int, after_fetch: bool, kind: str | None = None) -> None:

@@ -7,6 +7,7 @@ Unchanged files cost a hash and a query each, so running it at every start is ch
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.conf import settings
@@ -17,6 +18,8 @@ from knowledge import services
 from knowledge.extraction import SUPPORTED_SUFFIXES, ExtractionError
 
 SUFFIXES = SUPPORTED_SUFFIXES | {".csv"}
+FILES_PER_BATCH = 16
+BATCH_BYTES = 64 * 1_048_576
 
 
 def collect_files(paths: list[str]) -> list[Path]:
@@ -38,6 +41,26 @@ def collect_files(paths: list[str]) -> list[Path]:
     return list(dict.fromkeys(files))
 
 
+def file_batches(files: list[Path]) -> Iterator[list[Path]]:
+    """Consecutive document files in groups whose new chunks are embedded together; each CSV alone."""
+    batch: list[Path] = []
+    size = 0
+    for path in files:
+        if path.suffix.lower() == ".csv":
+            if batch:
+                yield batch
+                batch, size = [], 0
+            yield [path]
+            continue
+        batch.append(path)
+        size += path.stat().st_size
+        if len(batch) >= FILES_PER_BATCH or size >= BATCH_BYTES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
 class Command(BaseCommand):
     help = "Ingest files or folders (PDF, DOCX, Markdown, HTML, text; CSV of FAQs) into the knowledge base."
 
@@ -55,8 +78,8 @@ class Command(BaseCommand):
         done = 0
         bar = tqdm(total=len(files), unit="file", disable=quiet, desc="ingest")
         try:
-            for path in files:
-                for record in self._ingest_one(path, force=force):
+            for batch in file_batches(files):
+                for record in self._ingest_batch(batch, force=force):
                     totals[record["status"]] = totals.get(record["status"], 0) + 1
                     if record["status"] == "indexed":
                         chunks += record["chunks"]
@@ -68,8 +91,8 @@ class Command(BaseCommand):
                         bar.write(self.style.ERROR(f"failed  {record['file']}: {record['reason']}"))
                     elif options["verbosity"] > 1:
                         bar.write(f"{record['status']:9} {record['file']}")
-                done += 1
-                bar.update(1)
+                done += len(batch)
+                bar.update(len(batch))
             bar.close()
             publish = services.index_publish()
         except KeyboardInterrupt:
@@ -91,12 +114,17 @@ class Command(BaseCommand):
                 f"{totals['failed']} failed; {chunks} chunks, {embedded} embedded in {seconds:.1f} s. "
                 f"Index v{publish.version_id} ({publish.status}): {publish.chunk_count} chunks."))
 
-    def _ingest_one(self, path: Path, *, force: bool):
-        if path.suffix.lower() == ".csv":
-            yield from self._ingest_csv(path, force=force)
+    def _ingest_batch(self, paths: list[Path], *, force: bool):
+        if paths[0].suffix.lower() == ".csv":
+            yield from self._ingest_csv(paths[0], force=force)
             return
-        outcome = services.document_ingest_file(path=path, force=force)
-        yield _record(path, outcome)
+        stored = [services.document_store_file(path=path, force=force) for path in paths]
+        to_index = [document.pk for document, needs_indexing in stored if needs_indexing]
+        outcomes = dict(zip(to_index, services.documents_ingest(document_ids=to_index, force=force)))
+        for path, (document, needs_indexing) in zip(paths, stored):
+            outcome = outcomes[document.pk] if needs_indexing else services.IngestOutcome(
+                f"document:{document.pk}", "unchanged", chunks=document.chunk_count)
+            yield _record(path, outcome)
 
     def _ingest_csv(self, path: Path, *, force: bool):
         if path.stat().st_size > settings.UPLOAD_MAX_BYTES:

@@ -1,0 +1,72 @@
+"""
+The local embedding model's throughput by batch size, on the chunks of the
+sample knowledge base and of a generated corpus, batch sizes interleaved
+round by round so that a noisy moment hurts them all alike.
+
+    python -m bench.embedding_batch_size [--sections 200] [--rounds 5] [--json]
+
+It chose the default of `EMBEDDING_BATCH_SIZE` for the local model.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from bench.knowledge_common import SAMPLE_KB, django_setup, generated_markdown_corpus, machine, parser, report
+
+BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64)
+
+
+def chunk_texts(path: Path) -> list[str]:
+    from django.core.management import call_command
+
+    from knowledge.models import FAQ, Chunk, Document
+
+    Document.objects.all().delete()
+    FAQ.objects.all().delete()
+    call_command("ingest", str(path), verbosity=0)
+    return list(Chunk.objects.order_by("id").values_list("search_text", flat=True))
+
+
+def measure(texts: list[str], *, rounds: int) -> dict:
+    from knowledge.embeddings import LocalOnnxProvider, count_tokens
+
+    providers = {size: LocalOnnxProvider(batch_size=size) for size in BATCH_SIZES}
+    providers[BATCH_SIZES[0]].embed_documents(["warm up", "the model"])
+    seconds: dict[int, list[float]] = {size: [] for size in BATCH_SIZES}
+    for _ in range(rounds):
+        for size, provider in providers.items():
+            started = time.perf_counter()
+            provider.embed_documents(texts)
+            seconds[size].append(time.perf_counter() - started)
+    tokens = sum(min(count_tokens(text) + 2, 256) for text in texts)
+    medians = {size: statistics.median(values) for size, values in seconds.items()}
+    best = min(medians, key=medians.get)
+    return {
+        "chunks": len(texts),
+        "model_tokens": tokens,
+        "tokens_per_s": {str(size): round(tokens / median) for size, median in medians.items()},
+        "seconds_median": {str(size): round(median, 3) for size, median in medians.items()},
+        "fastest_batch_size": best,
+        "batch_8_vs_32_speedup": round(medians[32] / medians[8], 2),
+    }
+
+
+def main() -> None:
+    args_parser = parser("Local embedding throughput by batch size.")
+    args_parser.add_argument("--sections", type=int, default=200, help="Chunks of the generated corpus.")
+    args_parser.add_argument("--rounds", type=int, default=5)
+    args = args_parser.parse_args()
+    django_setup(prefix="batch-size")
+    figures = {"machine": machine()}
+    figures["sample_kb"] = measure(chunk_texts(SAMPLE_KB), rounds=args.rounds)
+    corpus = generated_markdown_corpus(Path(tempfile.mkdtemp(prefix="bench-corpus-")), sections=args.sections)
+    figures[f"generated_{args.sections}"] = measure(chunk_texts(corpus), rounds=args.rounds)
+    report("local embedding throughput by batch size", figures, as_json=args.json)
+
+
+if __name__ == "__main__":
+    main()
