@@ -1,6 +1,7 @@
 """
-The "I don't know" threshold for the sample knowledge base: the top result's
-`confidence` (cosine similarity) for 90 in-KB questions (bench/data/tidewater)
+The "I don't know" threshold for the sample knowledge base: the answer
+pipeline's confidence (`chatbot.services.answer_confidence`: the best cosine
+similarity among the passages a prompt would get) for 90 in-KB questions (bench/data/tidewater)
 and 28 questions the KB does not answer (bench/data/tidewater_out_of_kb.txt),
 and, for each threshold, the share of each that lands on the right side.
 
@@ -24,7 +25,7 @@ from bench.knowledge_common import (
 
 
 def main() -> None:
-    args = parser("Top-result confidence of in-KB vs out-of-KB questions; the threshold that separates them.").parse_args()
+    args = parser("Answer confidence of in-KB vs out-of-KB questions; the threshold that separates them.").parse_args()
     django_setup(prefix="threshold")
     from django.core.management import call_command
 
@@ -34,8 +35,10 @@ def main() -> None:
     in_kb = [json.loads(line)["text"] for line in (TIDEWATER_SET / "queries.jsonl").read_text().splitlines() if line]
     out_of_kb = [line for line in (BASE_DIR / "bench" / "data" / "tidewater_out_of_kb.txt").read_text().splitlines()
                  if line.strip()]
-    inside = [search(query=q, k=1)[0].confidence for q in in_kb]
-    outside = [search(query=q, k=1)[0].confidence for q in out_of_kb]
+    from chatbot.services import SEARCH_K, answer_confidence
+
+    inside = [answer_confidence(search(query=q, k=SEARCH_K)) for q in in_kb]
+    outside = [answer_confidence(search(query=q, k=SEARCH_K)) for q in out_of_kb]
     rows = {}
     best = (0.0, 0.0, 0.0, 0.0)
     for step in range(16, 61):

@@ -243,14 +243,17 @@ def _coverage(groups) -> dict[int, dict]:
     """For each group, the best source the knowledge base now has when it clears the bot's threshold."""
     try:
         from chatbot.selectors import bot_settings_get
+        from chatbot.services import MAX_PROMPT_PASSAGES, answer_confidence
         from knowledge.selectors import search
 
         threshold = bot_settings_get().confidence_threshold
         covered = {}
         for index, group in enumerate(groups):
-            results = search(query=group.representative, k=1)
-            if results and results[0].confidence >= threshold:
-                covered[index] = {"title": results[0].citation_label, "confidence": results[0].confidence}
+            results = search(query=group.representative, k=MAX_PROMPT_PASSAGES)
+            confidence = answer_confidence(results)
+            if confidence >= threshold:
+                best = max(results, key=lambda result: result.confidence)
+                covered[index] = {"title": best.citation_label, "confidence": confidence}
         return covered
     except Exception:  # noqa: BLE001 - the list matters more than the hint
         logger.exception("could not check which unanswered questions are covered now")
