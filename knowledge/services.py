@@ -473,11 +473,13 @@ def documents_ingest(*, document_ids: list[int], force: bool = False) -> list[In
     started = time.perf_counter()
     outcomes: dict[int, IngestOutcome] = {}
     claimed: dict[int, tuple[Document, object, _Prepared]] = {}
+    preparing: int | None = None
     embedded = 0
     try:
         for document in Document.objects.filter(pk__in=document_ids).order_by("pk"):
             if not _claim(Document, document.pk, take_over=True):
                 continue
+            preparing = document.pk
             try:
                 claimed[document.pk] = (document, document.updated_at,
                                         _prepare_document(document, force, embed=False))
@@ -488,6 +490,7 @@ def documents_ingest(*, document_ids: list[int], force: bool = False) -> list[In
                     outcomes[document.pk] = IngestOutcome(label, "failed", reason=str(exc))
                 else:
                     _release(Document, document.pk)
+            preparing = None
         try:
             embedded = embeddings_ensure(texts_by_hash={
                 chunk.content_hash: chunk.search_text
@@ -508,7 +511,8 @@ def documents_ingest(*, document_ids: list[int], force: bool = False) -> list[In
             outcomes[document_id] = IngestOutcome(f"document:{document_id}", status, chunks=done[0],
                                                   tokens=done[1])
     except BaseException:
-        Document.objects.filter(pk__in=list(claimed)).update(lease_until=None, status=SourceStatus.QUEUED)
+        unfinished = [*claimed, *([preparing] if preparing is not None else [])]
+        Document.objects.filter(pk__in=unfinished).update(lease_until=None, status=SourceStatus.QUEUED)
         raise
     seconds = time.perf_counter() - started
     outcomes = {pk: dataclasses.replace(outcome, seconds=seconds) for pk, outcome in outcomes.items()}
