@@ -16,19 +16,9 @@ import time
 from pathlib import Path
 
 from bench.knowledge_common import SAMPLE_KB, django_setup, generated_markdown_corpus, machine, parser, report
+from bench.knowledge_ingest import ingest_run
 
 BATCH_SIZES = (1, 2, 4, 8, 16, 32, 64)
-
-
-def chunk_texts(path: Path) -> list[str]:
-    from django.core.management import call_command
-
-    from knowledge.models import FAQ, Chunk, Document
-
-    Document.objects.all().delete()
-    FAQ.objects.all().delete()
-    call_command("ingest", str(path), verbosity=0)
-    return list(Chunk.objects.order_by("id").values_list("search_text", flat=True))
 
 
 def measure(texts: list[str], *, rounds: int) -> dict:
@@ -62,9 +52,9 @@ def main() -> None:
     args = args_parser.parse_args()
     django_setup(prefix="batch-size")
     figures = {"machine": machine()}
-    figures["sample_kb"] = measure(chunk_texts(SAMPLE_KB), rounds=args.rounds)
+    figures["sample_kb"] = measure(ingest_run(SAMPLE_KB)["texts"], rounds=args.rounds)
     corpus = generated_markdown_corpus(Path(tempfile.mkdtemp(prefix="bench-corpus-")), sections=args.sections)
-    figures[f"generated_{args.sections}"] = measure(chunk_texts(corpus), rounds=args.rounds)
+    figures[f"generated_{args.sections}"] = measure(ingest_run(corpus)["texts"], rounds=args.rounds)
     report("local embedding throughput by batch size", figures, as_json=args.json)
 
 

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import logging
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
@@ -14,10 +13,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.text import Truncator
 
 from conversations.models import Conversation, Message, UnansweredQuestion
-from conversations.selectors import conversations_with_flags, unanswered_question_groups
+from conversations.selectors import (
+    conversations_with_flags,
+    question_groups_coverage,
+    unanswered_question_groups,
+)
 from conversations.services import unanswered_questions_mark_handled
-
-logger = logging.getLogger(__name__)
 
 GROUPS_SHOWN = 100
 
@@ -196,7 +197,7 @@ class UnansweredQuestionAdmin(admin.ModelAdmin):
             return self._dismiss(request)
         groups = unanswered_question_groups()
         shown = groups[:GROUPS_SHOWN]
-        coverage = _coverage(shown)
+        coverage = question_groups_coverage(shown)
         rows = [
             {
                 "group": group,
@@ -237,24 +238,3 @@ def _draft_faq_url(question: str) -> str:
     except NoReverseMatch:
         return ""
     return f"{add_url}?{urlencode({'question': question[:500]})}"
-
-
-def _coverage(groups) -> dict[int, dict]:
-    """For each group, the best source the knowledge base now has when it clears the bot's threshold."""
-    try:
-        from chatbot.selectors import bot_settings_get
-        from chatbot.services import MAX_PROMPT_PASSAGES, answer_confidence
-        from knowledge.selectors import search
-
-        threshold = bot_settings_get().confidence_threshold
-        covered = {}
-        for index, group in enumerate(groups):
-            results = search(query=group.representative, k=MAX_PROMPT_PASSAGES)
-            confidence = answer_confidence(results)
-            if confidence >= threshold:
-                best = max(results, key=lambda result: result.confidence)
-                covered[index] = {"title": best.citation_label, "confidence": confidence}
-        return covered
-    except Exception:  # noqa: BLE001 - the list matters more than the hint
-        logger.exception("could not check which unanswered questions are covered now")
-        return {}

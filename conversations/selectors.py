@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.db.models import Exists, OuterRef, QuerySet
 
 from conversations.grouping import (
@@ -14,6 +16,8 @@ from conversations.models import Conversation, Message
 from conversations.types import HistoryItem, Turn
 
 HISTORY_LIMIT = 200
+
+logger = logging.getLogger(__name__)
 
 
 def conversation_get(*, conversation_id: str) -> Conversation | None:
@@ -87,3 +91,28 @@ def unanswered_question_groups(*, limit: int = 2000, embed: bool = True) -> list
         return questions_group(questions)
     embed_texts, model_id = embedder
     return questions_group(questions, embed=embed_texts, model_id=model_id)
+
+
+def question_groups_coverage(groups: list[QuestionGroup]) -> dict[int, dict]:
+    """
+    For each group (by index) that the bot would now answer, by the same rule
+    as the chat pipeline, its best source and the confidence. A failure only
+    loses this hint, never the list of questions.
+    """
+    try:
+        from chatbot.selectors import bot_settings_get
+        from chatbot.services import MAX_PROMPT_PASSAGES, SEARCH_K, answer_confidence
+        from knowledge.selectors import search
+
+        threshold = bot_settings_get().confidence_threshold
+        covered = {}
+        for index, group in enumerate(groups):
+            results = search(query=group.representative, k=SEARCH_K)
+            confidence = answer_confidence(results)
+            if confidence >= threshold:
+                best = max(results[:MAX_PROMPT_PASSAGES], key=lambda result: result.confidence)
+                covered[index] = {"title": best.citation_label, "confidence": confidence}
+        return covered
+    except Exception:  # noqa: BLE001 - the list matters more than the hint
+        logger.exception("could not check which unanswered questions are covered now")
+        return {}

@@ -440,8 +440,8 @@ def _safe_format(filename: str) -> str:
 
 def document_store_file(*, path: Path, force: bool = False) -> tuple[Document, bool]:
     """
-    The `ingest` command's door: stores the file as a source if it changed.
-    Returns the document and whether it needs indexing (False: these very
+    Stores the file as a source if it changed. Returns the document and
+    whether it needs indexing (False: these very
     bytes are indexed and ready).
     """
     size = path.stat().st_size
@@ -458,6 +458,18 @@ def document_store_file(*, path: Path, force: bool = False) -> tuple[Document, b
             or existing.size_bytes != size:
         return document_save_file(name=path.name, data=data, size=size, send_signal=False), True
     return existing, True
+
+
+def document_files_ingest(*, paths: list[Path], force: bool = False) -> list[IngestOutcome]:
+    """The `ingest` command's door: stores the files that changed and indexes them together."""
+    stored = [document_store_file(path=path, force=force) for path in paths]
+    to_index = [document.pk for document, needs_indexing in stored if needs_indexing]
+    outcomes = dict(zip(to_index, documents_ingest(document_ids=to_index, force=force)))
+    return [
+        outcomes[document.pk] if needs_indexing
+        else IngestOutcome(f"document:{document.pk}", "unchanged", chunks=document.chunk_count)
+        for document, needs_indexing in stored
+    ]
 
 
 def documents_ingest(*, document_ids: list[int], force: bool = False) -> list[IngestOutcome]:

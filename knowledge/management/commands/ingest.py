@@ -118,12 +118,7 @@ class Command(BaseCommand):
         if paths[0].suffix.lower() == ".csv":
             yield from self._ingest_csv(paths[0], force=force)
             return
-        stored = [services.document_store_file(path=path, force=force) for path in paths]
-        to_index = [document.pk for document, needs_indexing in stored if needs_indexing]
-        outcomes = dict(zip(to_index, services.documents_ingest(document_ids=to_index, force=force)))
-        for path, (document, needs_indexing) in zip(paths, stored):
-            outcome = outcomes[document.pk] if needs_indexing else services.IngestOutcome(
-                f"document:{document.pk}", "unchanged", chunks=document.chunk_count)
+        for path, outcome in zip(paths, services.document_files_ingest(paths=paths, force=force)):
             yield _record(path, outcome)
 
     def _ingest_csv(self, path: Path, *, force: bool):
