@@ -1,0 +1,79 @@
+"""
+The business's own contact channels, found in its knowledge base: what a
+visitor who asks for a person is given (with the offer to be contacted).
+
+Any knowledge base: the pipeline searches it with CONTACT_QUERY, cuts the
+best passages into lines the way the extractive provider does, and keeps the
+lines that carry a phone number or an email address (found by the same
+detection as leads) or opening hours. The first passage with a phone or an
+email leads; opening hours come from a second one when the first has none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from chatbot.llm.base import Passage
+from chatbot.llm.extractive import passage_units, render_units
+from knowledge.types import SearchResult
+from leads.detection import contact_details_extract
+
+# What the knowledge base is searched with (a fixed text: the visitor's own words, "a real person", say
+# nothing about where the channels are written).
+CONTACT_QUERY = "Contact us: customer service phone number, email address and opening hours"
+# The lead-in of the channels in the reply.
+CHANNELS_LEAD_IN = "You can reach our team directly:"
+MAX_LINES = 4
+# Below this similarity a passage is not about contacting the business, whatever numbers it holds.
+MIN_CONFIDENCE = 0.25
+
+HOURS_RE = re.compile(
+    r"""
+    \b(?:mon|tue|wed|thu|fri|sat|sun)(?:day|s|\.)?\b[^.]{0,40}?\d
+    | \b\d{1,2}(?::\d{2})?\s*(?:am|pm|a\.m\.|p\.m\.)(?![a-z])
+    | \b\d{1,2}[:.h]\d{2}\s*(?:-|–|to|until)\s*\d{1,2}[:.h]\d{2}\b
+    | \b(?:opening|business|office)\s+hours\b | \b24/7\b
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class ContactChannels:
+    text: str  # Markdown lines with their [n] citations; "" when the knowledge base lists none
+    passages: list[Passage]  # numbered [1]..[n] as cited in `text`
+
+
+def contact_channels_find(results: Sequence[SearchResult]) -> ContactChannels:
+    """The channel lines of the results of a CONTACT_QUERY search."""
+    chosen: list[tuple[Passage, list]] = []
+    has_hours = False
+    for result in results:
+        if result.confidence < MIN_CONFIDENCE or len(chosen) == 2:
+            break
+        passage = Passage(n=len(chosen) + 1, text=result.text, title=result.citation_label or result.title,
+                          url=result.url, confidence=result.confidence, source_type=result.source_type)
+        reachable, hours = [], []
+        for unit in passage_units(passage):
+            if unit.kind == "question":
+                continue
+            if contact_details_extract(text=unit.text):
+                reachable.append(unit)
+            elif HOURS_RE.search(unit.text):
+                hours.append(unit)
+        if not chosen and reachable:
+            lines = sorted(reachable + hours, key=lambda unit: unit.order)[:MAX_LINES]
+            chosen.append((passage, lines))
+            has_hours = any(HOURS_RE.search(unit.text) for unit in lines)
+        elif chosen and not has_hours and hours:
+            room = MAX_LINES - len(chosen[0][1])
+            if room > 0:
+                chosen.append((passage, hours[:room]))
+            break
+    if not chosen:
+        return ContactChannels(text="", passages=[])
+    groups = [render_units(lines, f"[{passage.n}]") for passage, lines in chosen]
+    return ContactChannels(text=CHANNELS_LEAD_IN + "\n\n" + "\n\n".join(groups),
+                           passages=[passage for passage, _ in chosen])
