@@ -94,3 +94,35 @@ def pdf_bytes(pages: list[list[tuple[float, float, str]]], *, bold_sizes: tuple[
     out.writelines(b"%010d 00000 n \n" % offset for offset in offsets)
     out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
     return out.getvalue()
+
+
+MANUAL_HEADER = "Tidewater Commuter 2 Owner's Manual"
+
+
+def manual_pdf_bytes() -> bytes:
+    """
+    Three pages of an owner's manual with the furniture real manuals have: a
+    running header and an edition line on top, a footer with the support
+    address and "page N", and a page number "- 9N -" at the bottom.
+    """
+
+    def page(number: int, body: list[tuple[float, str]]) -> list[tuple[float, float, str]]:
+        lines = [(806, 8, MANUAL_HEADER), (792, 8, f"Edition 2024 - chapter {number}")]
+        y = 740
+        for size, text in body:
+            lines.append((y, size, text))
+            y -= 26 if size > 11 else 15
+        return lines + [(52, 8, f"Tidewater Bikes - support@tidewaterbikes.example - page {number}"),
+                        (36, 9, f"- {90 + number} -")]
+
+    return pdf_bytes(
+        [
+            page(1, [(18, "Owner's manual"), (11, "Read this manual before your first ride."),
+                     (11, "Keep it with the bike.")]),
+            page(2, [(14, "Charging"), (11, "Charge the battery indoors at room temperature."),
+                     (11, "- Never charge it below freezing."), (11, "- Unplug the charger when it is full.")]),
+            page(3, [(14, "Storage"), (11, "Keep it with the bike."),
+                     (11, "The battery keeps 80% of its capacity after 92 full cycles.")]),
+        ],
+        bold_sizes=(14, 18),
+    )

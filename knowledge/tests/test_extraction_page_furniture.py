@@ -1,32 +1,10 @@
 """PDF page furniture (running headers, footers, page numbers) is left out of the extracted text."""
 
 from knowledge.extraction import extract
-from knowledge.tests.samples import pdf_bytes
+from knowledge.tests.samples import MANUAL_HEADER as HEADER
+from knowledge.tests.samples import manual_pdf_bytes, pdf_bytes
 
-HEADER = "Tidewater Commuter 2 Owner's Manual"
-
-
-def manual_page(number: int, body: list[tuple[float, str]]) -> list[tuple[float, float, str]]:
-    lines = [(806, 8, HEADER), (792, 8, f"Edition 2024 - chapter {number}")]
-    y = 740
-    for size, text in body:
-        lines.append((y, size, text))
-        y -= 26 if size > 11 else 15
-    lines += [(52, 8, f"Tidewater Bikes - support@tidewaterbikes.example - page {number}"), (36, 9, f"- {90 + number} -")]
-    return lines
-
-
-MANUAL = pdf_bytes(
-    [
-        manual_page(1, [(18, "Owner's manual"), (11, "Read this manual before your first ride."),
-                        (11, "Keep it with the bike.")]),
-        manual_page(2, [(14, "Charging"), (11, "Charge the battery indoors at room temperature."),
-                        (11, "- Never charge it below freezing."), (11, "- Unplug the charger when it is full.")]),
-        manual_page(3, [(14, "Storage"), (11, "Keep it with the bike."),
-                        (11, "The battery keeps 80% of its capacity after 92 full cycles.")]),
-    ],
-    bold_sizes=(14, 18),
-)
+MANUAL = manual_pdf_bytes()
 
 
 def test_running_headers_footers_and_page_numbers_are_not_in_the_text():
