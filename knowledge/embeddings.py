@@ -365,6 +365,12 @@ _few_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 _few_cache_lock = threading.Lock()
 
 
+def few_cache_clear() -> None:
+    """Empties the cache of short-text vectors (benchmarks measure the cold case with it)."""
+    with _few_cache_lock:
+        _few_cache.clear()
+
+
 def _cached_vectors(provider, texts: list[str], embed) -> np.ndarray:
     keys = [(provider.model_id, text) for text in texts]
     with _few_cache_lock:

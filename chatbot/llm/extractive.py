@@ -31,6 +31,7 @@ is the curated answer and is given whole.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import math
 import re
@@ -50,7 +51,7 @@ LEAD_IN = "Here's what I found:"
 MAX_QUOTE_CHARS = 600  # one quote of a document; the leading unit always goes in whole
 MAX_FAQ_CHARS = 1200  # an FAQ's curated answer, cut at a sentence beyond this
 MAX_UNITS = 6
-EMBED_CANDIDATES = 8
+EMBED_CANDIDATES = 6
 EMBED_CHARS = 240  # of a long unit, the start is embedded (the model's cost grows with length)
 CANDIDATE_PASSAGE_WEIGHT = 0.5  # how much the passage's similarity counts in choosing them
 # How the evidence adds up (calibrated on the dev halves of `python -m bench.answer_quality`).
@@ -196,6 +197,7 @@ def passage_units(passage: Passage) -> list[_Unit]:
 # --- Scoring ---------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
     """A crude stem, enough to match "covered" with "coverage" and "weigh" with "weight"."""
     for suffix in STEM_SUFFIXES:
