@@ -278,7 +278,7 @@ def _open(*, url: str, timeout: float, policy: AddressPolicy, tls: ssl.SSLContex
         parts = urlsplit(url)
         scheme, host, port = parts.scheme.lower(), parts.hostname, parts.port
     except ValueError as exc:
-        raise _blocked(Refused, url, f"not a valid URL: {exc}") from None
+        raise _blocked(Refused, url, f"not a valid URL ({exc})") from None
     if scheme not in {"http", "https"}:
         raise _blocked(Refused, url, f"the scheme {scheme!r} is not http(s)")
     if not host:
@@ -326,5 +326,11 @@ def _request_target(url: str) -> str:
 
 
 def _blocked(kind: type[FetchBlocked], url: str, detail: str) -> FetchBlocked:
-    logger.warning("fetch of %s blocked (%s): %s", url, kind.__name__.lower(), detail)
+    """Logs the cause with the URL's origin only: paths and queries may carry secrets (webhook tokens)."""
+    try:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.hostname or ''}" + (f":{parts.port}" if parts.port else "")
+    except ValueError:
+        origin = "an invalid URL"
+    logger.warning("fetch from %s blocked (%s): %s", origin, kind.__name__.lower(), detail)
     return kind(detail)

@@ -36,3 +36,13 @@ def test_with_the_opt_in_a_service_that_is_not_http_and_a_closed_port_fail_alike
 
         assert texts == {BLOCKED_TEXT}
         assert redis_like.connections() == 1
+
+
+def test_the_log_names_the_cause_and_the_origin_but_not_the_path(caplog):
+    with PageServer() as web:
+        failure_text(web.url("/hooks/T0K3N-in-the-path?key=s3cret"), AddressPolicy())
+
+    [record] = [r for r in caplog.records if r.name == "core.netguard"]
+    assert f"fetch from http://127.0.0.1:{web.port} blocked (refused)" in record.getMessage()
+    assert "a loopback address" in record.getMessage()
+    assert "T0K3N" not in record.getMessage() and "s3cret" not in record.getMessage()
