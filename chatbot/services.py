@@ -147,8 +147,13 @@ class LeadStep:
 
 
 def _lead_step(*, conversation: Conversation, text: str) -> LeadStep:
-    """Contact details in the message become a lead; also: does the visitor ask for a person?"""
+    """
+    Contact details in the message become a lead; also: does the visitor ask for a person?
+    An evaluation's questions (channel `eval`) make no lead.
+    """
     wants_contact = visitor_wants_contact(text)
+    if conversation.channel == Conversation.Channel.EVAL:
+        return LeadStep(status=None, wants_contact=wants_contact)
     try:
         result = lead_capture_from_message(conversation=conversation, text=text)
     except Exception:

@@ -70,10 +70,10 @@ def conversations_with_flags() -> QuerySet[Conversation]:
 
 
 def unanswered_questions(*, limit: int = 2000) -> QuerySet[Message]:
-    """Open unanswered visitor questions, newest first; questions asked from `manage.py ask` are left out."""
+    """Open unanswered visitor questions, newest first; questions asked from `manage.py ask` or an evaluation are left out."""
     return (
         Message.objects.filter(role=Message.Role.VISITOR, answered=False, handled_at__isnull=True)
-        .exclude(conversation__channel=Conversation.Channel.CLI)
+        .exclude(conversation__channel__in=[Conversation.Channel.CLI, Conversation.Channel.EVAL])
         .order_by("-created_at")[:limit]
     )
 

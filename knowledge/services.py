@@ -472,6 +472,40 @@ def document_files_ingest(*, paths: list[Path], force: bool = False) -> list[Ing
     ]
 
 
+def document_store_url(*, url: str) -> Document:
+    """
+    The web-page source for `url` (the URL is its identifier, as in admin):
+    created, or pointed at the URL again. Written with bulk operations, which
+    fire no signal: the caller indexes it. Raises `ExtractionError` when a file
+    or text source already has that identifier (it is not overwritten).
+    """
+    identifier = url[:500]
+    existing = Document.objects.filter(identifier=identifier).defer("content").first()
+    if existing is None:
+        Document.objects.bulk_create([Document(kind=Document.Kind.URL, url=url, identifier=identifier,
+                                               status=SourceStatus.QUEUED)])
+        return Document.objects.defer("content").get(identifier=identifier)
+    if existing.kind != Document.Kind.URL:
+        raise ExtractionError(f"The {existing.get_kind_display().lower()} source {identifier!r} already has "
+                              "this identifier; it was left as it is.")
+    if existing.url != url:
+        Document.objects.filter(pk=existing.pk).update(url=url, updated_at=timezone.now())
+    return existing
+
+
+def document_urls_ingest(*, urls: list[str], force: bool = False) -> list[IngestOutcome]:
+    """The `ingest` command's door for web pages: stores each and fetches it now, through the fetch guard."""
+    outcomes = []
+    for url in urls:
+        try:
+            document = document_store_url(url=url)
+        except ExtractionError as exc:
+            outcomes.append(IngestOutcome(f"url:{url}", "failed", reason=str(exc)))
+            continue
+        outcomes.append(document_ingest(document_id=document.pk, force=force, refetch=True, take_over=True))
+    return outcomes
+
+
 def documents_ingest(*, document_ids: list[int], force: bool = False) -> list[IngestOutcome]:
     """
     Several stored files at once (the `ingest` command). Each is claimed,

@@ -17,10 +17,10 @@ import hmac
 import json
 from typing import Any, Protocol, TypedDict
 
-import requests
 from django.conf import settings
 from django.core.mail import send_mail
 
+from core.netguard import FetchBlocked, guarded_request
 from leads.models import Lead, LeadContactAttempt, LeadNotification
 from leads.sheets import retry_after_seconds
 
@@ -79,20 +79,20 @@ class WebhookTransport:
             "X-Lead-Event": payload["event"],
             "X-Delivery-Id": delivery_id,
         }
-        try:
-            response = requests.post(settings.LEADS_WEBHOOK_URL, data=body, headers=headers,
-                                     timeout=settings.LEADS_WEBHOOK_TIMEOUT, allow_redirects=False)
-        except requests.Timeout:
+        try:  # through the fetch guard; the cause of a refusal is in the server log only
+            with guarded_request(url=settings.LEADS_WEBHOOK_URL, method="POST", body=body, headers=headers,
+                                 timeout=settings.LEADS_WEBHOOK_TIMEOUT, follow_redirects=False) as response:
+                status, retry_after = response.status, response.headers.get("Retry-After")
+        except TimeoutError:
             raise NotificationError(
                 f"webhook did not answer within {settings.LEADS_WEBHOOK_TIMEOUT:g}s") from None
-        except requests.RequestException as exc:
-            raise NotificationError(f"webhook unreachable: {str(exc)[:300]}") from None
-        if 200 <= response.status_code < 300:
+        except FetchBlocked as exc:
+            raise NotificationError("webhook could not be reached", permanent=not exc.transient) from None
+        if 200 <= status < 300:
             return
-        transient = response.status_code in (408, 429) or response.status_code >= 500
+        transient = status in (408, 429) or status >= 500
         raise NotificationError(
-            f"webhook answered {response.status_code}", permanent=not transient,
-            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+            f"webhook answered {status}", permanent=not transient, retry_after=retry_after_seconds(retry_after),
         )
 
 

@@ -27,6 +27,7 @@ def notify_by_email(settings, mirror_off):
 
 @pytest.fixture
 def notify_by_webhook(settings, mirror_off, webhook_receiver):
+    settings.FETCH_ALLOW_PRIVATE_ADDRESSES = True  # the receiver is on loopback
     settings.LEADS_WEBHOOK_URL = webhook_receiver.url
     settings.LEADS_WEBHOOK_SECRET = SECRET
     settings.LEADS_WEBHOOK_TIMEOUT = 2
