@@ -259,19 +259,22 @@ class LeadAdmin(admin.ModelAdmin):
     @admin.action(description="Export everything held about the selected people (JSON)", permissions=["view"])
     def export_json(self, request: HttpRequest, queryset: QuerySet[Lead]) -> HttpResponse:
         leads = list(queryset.select_related("owner").order_by("pk")[:500])
-        return self._export_response(request, leads, filename=f"people-{timezone.now():%Y%m%d-%H%M}.json")
+        return self._export_response(request, leads, filename=f"people-{timezone.now():%Y%m%d-%H%M}.json",
+                                     single=False)
 
     def export_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         lead = get_object_or_404(Lead.objects.select_related("owner"), pk=object_id)
         if not self.has_view_permission(request, lead):
             raise PermissionDenied
-        return self._export_response(request, [lead], filename=f"lead-{lead.pk}.json")
+        return self._export_response(request, [lead], filename=f"lead-{lead.pk}.json", single=True)
 
-    def _export_response(self, request: HttpRequest, leads: list[Lead], *, filename: str) -> HttpResponse:
+    def _export_response(self, request: HttpRequest, leads: list[Lead], *, filename: str,
+                         single: bool) -> HttpResponse:
+        """One person's data (the lead's page), or {"people": [...]} (the action); each export in history."""
         people = [selectors.lead_export(lead=lead) for lead in leads]
         for lead in leads:
             self.log_change(request, lead, "Exported everything held about this person as JSON.")
-        body = json.dumps(people[0] if len(people) == 1 else {"people": people}, ensure_ascii=False, indent=2)
+        body = json.dumps(people[0] if single else {"people": people}, ensure_ascii=False, indent=2)
         response = HttpResponse(body, content_type="application/json; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

@@ -27,7 +27,8 @@ from __future__ import annotations
 import logging
 import random
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, Literal
@@ -572,8 +573,8 @@ def lead_sync(*, lead_id: int) -> str:
         claim, leads = leads_claim(queryset=_due(selectors.leads_to_sync().filter(pk=lead_id)), limit=1)
         if not leads:
             return "nothing to do"
-        report = _outbox_run(claim=claim, rows=leads,
-                             run=lambda: leads_push(claim=claim, leads=leads, schedule_retries=True))
+        with _failures_recorded(claim=claim, rows=leads):
+            report = leads_push(claim=claim, leads=leads, schedule_retries=True)
         if report.synced:
             return "synced"
         if report.retrying:
@@ -591,14 +592,15 @@ def sheet_row_deletion_run(*, deletion_id: int) -> str:
     claim, deletions = sheet_deletions_claim(queryset=due, limit=1)
     if not deletions:
         return "nothing to do"
-    report = _outbox_run(claim=claim, rows=deletions,
-                         run=lambda: sheet_rows_delete(claim=claim, deletions=deletions, schedule_retries=True))
+    with _failures_recorded(claim=claim, rows=deletions):
+        report = sheet_rows_delete(claim=claim, deletions=deletions, schedule_retries=True)
     return "deleted" if report.synced else "retry scheduled" if report.retrying else "failed"
 
 
-def _outbox_run(*, claim: uuid.UUID, rows: Sequence[SheetOutbox], run: Callable[[], SyncReport]) -> SyncReport:
+@contextmanager
+def _failures_recorded(*, claim: uuid.UUID, rows: Sequence[SheetOutbox]) -> Iterator[None]:
     try:
-        return run()
+        yield
     except Exception as exc:
         # A bug or a database hiccup, not the API: still release the rows and
         # schedule their retry, or they would wait for the next `sync_leads`.
