@@ -468,6 +468,13 @@ LEADS_WEBHOOK_TIMEOUT = env_float("LEADS_WEBHOOK_TIMEOUT", 10.0, minimum=0.1)
 # django-ratelimit rate for the public POST /api/leads/, per client IP.
 LEADS_API_RATE = env_rate("LEADS_API_RATE", "10/m")
 
+# --- Privacy ----------------------------------------------------------------------------
+
+# Visitor conversations (and their messages) whose last message is older than this
+# many days are purged every hour by a self-rescheduling task, or by
+# `manage.py purge_conversations` from cron. 0 or empty: kept forever. Leads stay.
+CONVERSATION_RETENTION_DAYS = env_int("CONVERSATION_RETENTION_DAYS", 0, minimum=0)
+
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
