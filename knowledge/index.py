@@ -55,8 +55,9 @@ QUESTION_POSITIONS_FILE = "question_positions.npy"
 # FAQ_KEYWORD_FACTOR of that for an FAQ, whose own question vector is the
 # better evidence: a rephrasing matches the question best. An FAQ's similarity
 # is the mean of its question's and its question + answer's cosines.
-# Chosen on the dev halves of bench/data/tidewater and of the StackFAQ protocol
-# (as FAQs and as one help-centre document); see `python -m bench.answer_decision`.
+# Chosen on the dev halves of bench/data/tidewater (`kb_eval`, nDCG@10) and of
+# the StackFAQ protocol as FAQs and as help-centre articles (first result right;
+# `python -m bench.answer_quality` reports the first cited source).
 POOL = 32
 KEYWORD_WEIGHT = 0.5
 KEYWORD_FULL_WEIGHT_WORDS = 3
@@ -274,7 +275,7 @@ class Snapshot:
         return [Hit(int(p), float(s)) for p, s in zip(positions[0], scores[0]) if s > 0]
 
     def keyword_scores(self, tokens: list[str]) -> np.ndarray | None:
-        """BM25 scores of every chunk for these tokens (what `retrieve` computes before its top k); None if no token is known."""
+        """BM25 scores of every chunk (what `retrieve` computes before its top k); None if no token is known."""
         if not self.count:
             return None
         known = [token for token in tokens if token in self._bm25.vocab_dict]
