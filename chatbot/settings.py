@@ -368,6 +368,14 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
+    # JSON with bounded nesting and number size and no NUL characters (core.safejson);
+    # a refused body is a 400 `bad_request` like every other refusal.
+    "DEFAULT_PARSER_CLASSES": [
+        "chatbot.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "chatbot.api.errors.api_exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Website assistant API",
