@@ -166,7 +166,7 @@ MIDDLEWARE = [
     "chatbot.security.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The Content-Security-Policy of every page and static file (core.csp).
-    "core.csp.ContentSecurityPolicyMiddleware",
+    "core.csp.content_security_policy_middleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "chatbot.origins.WidgetOriginMiddleware",
     "corsheaders.middleware.CorsMiddleware",

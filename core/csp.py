@@ -23,9 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from asgiref.sync import iscoroutinefunction
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import sync_and_async_middleware
 
 HEADER = "Content-Security-Policy"
 
@@ -53,28 +54,19 @@ def content_security_policy(**overrides: str) -> str:
 POLICY = content_security_policy()
 
 
-class ContentSecurityPolicyMiddleware:
+def _with_policy(response: HttpResponse) -> HttpResponse:
+    if HEADER not in response and not (settings.DEBUG and response.status_code >= 400):
+        response[HEADER] = POLICY
+    return response
+
+
+@sync_and_async_middleware
+def content_security_policy_middleware(get_response: Callable) -> Callable:
     """Adds `POLICY` to every response that has no policy of its own."""
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-    @staticmethod
-    def _add(response: HttpResponse) -> HttpResponse:
-        if HEADER not in response and not (settings.DEBUG and response.status_code >= 400):
-            response[HEADER] = POLICY
-        return response
-
-    def __call__(self, request: HttpRequest):
-        if self.is_async:
-            return self._acall(request)
-        return self._add(self.get_response(request))
-
-    async def _acall(self, request: HttpRequest) -> HttpResponse:
-        return self._add(await self.get_response(request))
+    if iscoroutinefunction(get_response):
+        async def middleware(request: HttpRequest) -> HttpResponse:
+            return _with_policy(await get_response(request))
+    else:
+        def middleware(request: HttpRequest) -> HttpResponse:
+            return _with_policy(get_response(request))
+    return middleware

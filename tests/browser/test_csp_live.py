@@ -11,19 +11,17 @@ the widget's shadow root) and the console errors Chromium writes for them.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import PBKDF2PasswordHasher
-from django.core.management import call_command
 
 from chatbot.models import BotSettings
 from knowledge.models import FAQ
-from tests.browser.conftest import orm
+from tests.browser.conftest import module_rows
+from tests.browser.sites import HostSite, host_site_running
 from tests.browser.widget import Widget
 from testsupport.processes import server_process
 
@@ -38,44 +36,25 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 
-class StrictCustomerSite:
-    """Another company's site on its own origin, with a strict policy of its own and the script tag."""
+def strict_page(bot_url: str) -> str:
+    return ("<!doctype html><html><head><meta charset='utf-8'><title>Strict Cycles</title></head>"
+            f"<body><h1>Strict Cycles</h1><script src='{bot_url}/static/chatbot/widget.js' async></script>"
+            "</body></html>")
 
-    def __init__(self) -> None:
-        self.bot_url = ""
-        site = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                bot, bot_ws = site.bot_url, site.bot_url.replace("http://", "ws://")
-                body = ("<!doctype html><html><head><meta charset='utf-8'><title>Strict Cycles</title></head>"
-                        f"<body><h1>Strict Cycles</h1><script src='{bot}/static/chatbot/widget.js' async></script>"
-                        "</body></html>").encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Security-Policy", "; ".join([
-                    "default-src 'self'", f"script-src 'self' {bot}", f"connect-src 'self' {bot} {bot_ws}",
-                    "style-src 'self'", "img-src 'self'", "object-src 'none'", "base-uri 'none'",
-                ]))
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+def strict_policy(bot_url: str) -> dict[str, str]:
+    """What the README says a host page's policy must allow, and nothing more."""
+    bot_ws = bot_url.replace("http://", "ws://")
+    return {"Content-Security-Policy": "; ".join([
+        "default-src 'self'", f"script-src 'self' {bot_url}", f"connect-src 'self' {bot_url} {bot_ws}",
+        "style-src 'self'", "img-src 'self'", "object-src 'none'", "base-uri 'none'",
+    ])}
 
 
 @pytest.fixture(scope="module")
-def strict_site() -> Iterator[StrictCustomerSite]:
-    site = StrictCustomerSite()
-    site.thread.start()
-    yield site
-    site.server.shutdown()
-    site.server.server_close()
+def strict_site() -> Iterator[HostSite]:
+    with host_site_running(HostSite(strict_page, strict_policy)) as site:
+        yield site
 
 
 def _load(allowed_origin: str) -> int:
@@ -98,11 +77,8 @@ def transactional_db(django_db_setup) -> None:
 
 @pytest.fixture(scope="module")
 def faq_id(transactional_db, django_db_blocker, strict_site) -> Iterator[int]:
-    with django_db_blocker.unblock():
-        faq_id = orm(_load, strict_site.url)
-    yield faq_id
-    with django_db_blocker.unblock():
-        orm(call_command, "flush", interactive=False, verbosity=0)
+    with module_rows(django_db_blocker, _load, strict_site.url) as faq_id:
+        yield faq_id
 
 
 @pytest.fixture(scope="module")

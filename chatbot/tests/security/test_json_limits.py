@@ -10,12 +10,9 @@ from __future__ import annotations
 import json
 
 import pytest
-from channels.testing import WebsocketCommunicator
-
-from chatbot.asgi import application
+from chatbot.tests.security.websocket import frame_refused_then_answered
 from core.safejson import MAX_DEPTH
 
-TIMEOUT = 10
 DEEP = "[" * 50_000
 HUGE_NUMBER = '{"message": "hi", "conversation_id": "", "rating": ' + "9" * 5000 + "}"
 ENDPOINTS = ["/api/chat/", "/api/leads/", "/api/feedback/"]
@@ -64,19 +61,7 @@ def test_a_refused_body_in_sse_mode_is_one_error_event(client):
 async def test_a_websocket_frame_too_deep_or_with_a_huge_number_gets_an_error_and_the_socket_stays(
     frame, fragment, extractive
 ):
-    communicator = WebsocketCommunicator(application, "/ws/chat/")
-    connected, _ = await communicator.connect(timeout=TIMEOUT)
-    assert connected
-    try:
-        await communicator.receive_json_from(timeout=TIMEOUT)
-        await communicator.send_to(text_data=frame)
-        error = await communicator.receive_json_from(timeout=TIMEOUT)
-        await communicator.send_json_to({"type": "message", "text": "Hello!"})
-        frames = [await communicator.receive_json_from(timeout=TIMEOUT)]
-        while frames[-1]["type"] not in ("done", "error"):
-            frames.append(await communicator.receive_json_from(timeout=TIMEOUT))
-    finally:
-        await communicator.disconnect()
+    error, frames = await frame_refused_then_answered(frame)
 
     assert error["type"] == "error" and error["code"] == "bad_request"
     assert fragment in error["message"]

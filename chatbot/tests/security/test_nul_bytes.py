@@ -14,6 +14,7 @@ import pytest
 from channels.testing import HttpCommunicator, WebsocketCommunicator
 
 from chatbot.asgi import application
+from chatbot.tests.security.websocket import frame_refused_then_answered
 from conversations.models import Message
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -86,19 +87,7 @@ async def test_a_websocket_resuming_an_id_with_a_nul_is_told_so_and_closed():
     {"type": "feedback", "message_id": "ab\u0000cd", "rating": 1},
 ])
 async def test_a_websocket_frame_with_a_nul_gets_an_error_and_the_socket_stays(frame, extractive):
-    communicator = WebsocketCommunicator(application, "/ws/chat/")
-    connected, _ = await communicator.connect(timeout=TIMEOUT)
-    assert connected
-    try:
-        await communicator.receive_json_from(timeout=TIMEOUT)
-        await communicator.send_to(text_data=json.dumps(frame))
-        error = await communicator.receive_json_from(timeout=TIMEOUT)
-        await communicator.send_json_to({"type": "message", "text": "Hello!"})
-        frames = [await communicator.receive_json_from(timeout=TIMEOUT)]
-        while frames[-1]["type"] not in ("done", "error"):
-            frames.append(await communicator.receive_json_from(timeout=TIMEOUT))
-    finally:
-        await communicator.disconnect()
+    error, frames = await frame_refused_then_answered(json.dumps(frame))
 
     assert error["type"] == "error" and error["code"] == "bad_request" and "NUL" in error["message"]
     assert frames[-1]["type"] == "done"
