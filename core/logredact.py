@@ -52,10 +52,14 @@ def redact_conversation_ids(text: str, *, bound: str = "") -> str:
         text = text.replace(bound, f"~{conversation_ref(bound)}")
     if "conversation" not in text:
         return text
-    text = _IN_PATH.sub(
-        lambda m: f"{m[1]}~{conversation_ref(_ADMIN_QUOTED.sub(lambda q: chr(int(q[1], 16)), m[2]))}", text
-    )
+    text = _IN_PATH.sub(lambda m: f"{m[1]}~{conversation_ref(_path_id(m[1], m[2]))}", text)
     return _IN_QUERY.sub(lambda m: f"{m[1]}~{conversation_ref(unquote(m[2]))}", text)
+
+
+def _path_id(prefix: str, segment: str) -> str:
+    if prefix.startswith("/api/"):
+        return unquote(segment)
+    return _ADMIN_QUOTED.sub(lambda q: chr(int(q[1], 16)), segment)
 
 
 def _redacted(value: object) -> object:

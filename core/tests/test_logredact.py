@@ -37,6 +37,15 @@ def test_ids_in_urls_become_their_reference(line, expected):
     assert redact_conversation_ids(line) == expected
 
 
+def test_an_api_url_and_an_admin_url_of_one_conversation_get_the_same_reference():
+    conversation = "ab_4Fcd"  # "_4F" is how the admin's URLs write "O"; in an API URL it is itself
+    api = redact_conversation_ids(f"/api/conversations/{conversation}/")
+    admin = redact_conversation_ids(f"/admin/conversations/conversation/{conversation.replace('_', '_5F')}/change/")
+
+    assert api == f"/api/conversations/~{conversation_ref(conversation)}/"
+    assert admin == f"/admin/conversations/conversation/~{conversation_ref(conversation)}/change/"
+
+
 def test_redacting_twice_changes_nothing():
     once = redact_conversation_ids(f"/api/conversations/{CONVERSATION}/")
 
