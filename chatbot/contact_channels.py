@@ -5,12 +5,13 @@ visitor who asks for a person is given (with the offer to be contacted).
 Any knowledge base: the pipeline searches it with CONTACT_QUERY, cuts the
 best passages into lines the way the extractive provider does, and keeps the
 lines that carry a phone number or an email address (found by the same
-detection as leads) or opening hours. The first passage with a phone or an
-email leads; opening hours come from a second one when the first has none.
+detection as leads) or opening hours. The passage that gives the most kinds
+of channel leads; opening hours come from a second one when it gives none.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -46,34 +47,50 @@ class ContactChannels:
     passages: list[Passage]  # numbered [1]..[n] as cited in `text`
 
 
+def _channel_lines(passage: Passage) -> tuple[list, set[str]]:
+    """The passage's lines that give a phone, an email or opening hours, and which of the three it gives."""
+    lines, kinds = [], set()
+    for unit in passage_units(passage):
+        if unit.kind == "question":
+            continue
+        details = contact_details_extract(text=unit.text)
+        hours = bool(HOURS_RE.search(unit.text))
+        found = {kind for kind, present in (("phone", details.phones), ("email", details.emails), ("hours", hours))
+                 if present}
+        if found:
+            lines.append(unit)
+            kinds |= found
+    return lines, kinds
+
+
 def contact_channels_find(results: Sequence[SearchResult]) -> ContactChannels:
-    """The channel lines of the results of a CONTACT_QUERY search."""
-    chosen: list[tuple[Passage, list]] = []
-    has_hours = False
-    for result in results:
-        if result.confidence < MIN_CONFIDENCE or len(chosen) == 2:
-            break
-        passage = Passage(n=len(chosen) + 1, text=result.text, title=result.citation_label or result.title,
-                          url=result.url, confidence=result.confidence, source_type=result.source_type)
-        reachable, hours = [], []
-        for unit in passage_units(passage):
-            if unit.kind == "question":
-                continue
-            if contact_details_extract(text=unit.text):
-                reachable.append(unit)
-            elif HOURS_RE.search(unit.text):
-                hours.append(unit)
-        if not chosen and reachable:
-            lines = sorted(reachable + hours, key=lambda unit: unit.order)[:MAX_LINES]
-            chosen.append((passage, lines))
-            has_hours = any(HOURS_RE.search(unit.text) for unit in lines)
-        elif chosen and not has_hours and hours:
-            room = MAX_LINES - len(chosen[0][1])
-            if room > 0:
-                chosen.append((passage, hours[:room]))
-            break
-    if not chosen:
+    """
+    The channel lines of the results of a CONTACT_QUERY search: of the passages
+    close enough to it, the one that gives the most kinds of channel (a support
+    page with phone, email and hours rather than an FAQ that mentions a phone
+    number), then opening hours from another one when it gives none.
+    """
+    candidates = []
+    for rank, result in enumerate(results):
+        if result.confidence < MIN_CONFIDENCE:
+            continue
+        passage = Passage(n=1, text=result.text, title=result.citation_label or result.title, url=result.url,
+                          confidence=result.confidence, source_type=result.source_type)
+        lines, kinds = _channel_lines(passage)
+        if lines:
+            candidates.append((rank, passage, lines, kinds))
+    reachable = [c for c in candidates if c[3] & {"phone", "email"}]
+    if not reachable:
         return ContactChannels(text="", passages=[])
-    groups = [render_units(lines, f"[{passage.n}]") for passage, lines in chosen]
+    rank, first, lines, kinds = max(reachable, key=lambda c: (len(c[3]), -c[0]))
+    chosen = [(first, lines[:MAX_LINES])]
+    if "hours" not in kinds:
+        for _, passage, other_lines, other_kinds in candidates:
+            room = MAX_LINES - len(chosen[0][1])
+            if passage is not first and other_kinds == {"hours"} and room > 0:
+                chosen.append((dataclasses.replace(passage, n=2), other_lines[:room]))
+                break
+    groups = [render_units(lines, f"[{passage.n}]")
+              for passage, lines in chosen]
     return ContactChannels(text=CHANNELS_LEAD_IN + "\n\n" + "\n\n".join(groups),
                            passages=[passage for passage, _ in chosen])

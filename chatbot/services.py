@@ -3,9 +3,9 @@ The answer pipeline: one service behind every door (WebSocket, SSE, REST, `manag
 
     answer_stream(conversation_id=..., text=...)  ->  protocol frames, in order
 
-retrieve (hybrid search) -> decide (below the bot's confidence threshold no
-model is called: the fallback message offers to take contact details and the
-question is marked unanswered) -> build a token-budgeted prompt -> stream
+retrieve (hybrid search) -> decide (chatbot.answerability; when the knowledge
+base does not answer, no model is called: the fallback message offers to take
+contact details and the question is marked unanswered) -> build a token-budgeted prompt -> stream
 through the configured provider -> map [n] citations to sources -> store.
 
 The doors only carry frames over their transport and hold no logic of their own.
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from chatbot.answerability import answer_decide
 from chatbot.contact_channels import CONTACT_QUERY, contact_channels_find
 from chatbot.frames import ErrorFrame, LeadFrame, ServerFrame, SourcesFrame, error_frame
 from chatbot.leakguard import LeakGuard
@@ -99,18 +100,15 @@ def source_item(passage: Passage) -> SourceItem:
 
 
 def cited_sources(text: str, passages: Sequence[Passage]) -> list[SourceItem]:
-    by_number = {p.n: p for p in passages}
     """The passages cited as [n], in the order the answer first cites them: the first one is what it leads with."""
+    by_number = {p.n: p for p in passages}
     return [source_item(by_number[n]) for n in citations_find(text) if n in by_number]
 
 
 def answer_confidence(results: Sequence[SearchResult]) -> float:
     """
-    How sure retrieval is that the knowledge base answers: the best similarity
-    among the passages the prompt would get, not only the first one's. Fusion
-    can rank a keyword-strong passage first and the best-matching one third
-    (`python -m bench.knowledge_threshold`: at 0.40, 84% of the in-KB questions
-    pass instead of 81% with the first result alone; out-of-KB refusals stay 89%).
+    The best similarity among the passages the prompt would get, stored with
+    the answer. Whether to answer is `chatbot.answerability.answer_decide`'s call.
     """
     return max((result.confidence for result in results[:MAX_PROMPT_PASSAGES]), default=0.0)
 
@@ -392,6 +390,9 @@ async def answer_stream(
         else:
             assert search_task is not None
             results = await search_task
+            decision = answer_decide(results=results, threshold=bot.answer_threshold,
+                                     similarity_floor=bot.confidence_threshold)
+            logger.debug("answer decision: %s", decision)
             confidence = answer_confidence(results)
             outcome = _Generation()
             if request is not None:
@@ -399,11 +400,11 @@ async def answer_stream(
                 if lead.status:
                     # Contact details came with the request: it is acknowledged first, then answered.
                     thanks = f"{REQUEST_ACK} {bot.lead_thanks_message}"
-                    if confidence >= bot.confidence_threshold:
+                    if decision.answer:
                         thanks += "\n\n"
                     for piece in _pieces(thanks):
                         yield answer.token(piece)
-            if confidence >= bot.confidence_threshold:
+            if decision.answer:
                 passages = passages_from_results(results)
                 generated = _answer_from_passages(
                     answer=answer, bot=bot, question=text, passages=passages, recorded=recorded, outcome=outcome
@@ -411,7 +412,7 @@ async def answer_stream(
                 async with aclosing(generated):
                     async for frame in generated:
                         yield frame
-            if confidence < bot.confidence_threshold or outcome.no_answer:
+            if not decision.answer or outcome.no_answer:
                 lead = await _lead_outcome(lead_task)
                 answered, reply = _unanswered_reply(bot=bot, text=text, lead=lead, request=request)
                 offer_contact = lead.status is None

@@ -289,19 +289,26 @@ def _dense_scores(question: str, candidates: list[_Unit]) -> None:
 
 def score_units(question: str, units: list[_Unit]) -> None:
     _keyword_scores(question, units)
+    for unit in units:
+        if unit.kind == "question":
+            # The search's own similarity of the FAQ (its question's and its question and answer's): a
+            # question is closer to another question than to the line that answers it, and an FAQ on
+            # the battery's life must not win a question on the battery's warranty on its wording.
+            unit.dense = unit.passage.confidence
     prior = {id(unit): unit.keyword + CANDIDATE_PASSAGE_WEIGHT * unit.passage.confidence for unit in units}
-    candidates = sorted(units, key=lambda unit: (-prior[id(unit)], unit.passage.n, unit.order))
+    candidates = sorted((unit for unit in units if unit.dense is None),
+                        key=lambda unit: (-prior[id(unit)], unit.passage.n, unit.order))
     _dense_scores(question, candidates[:EMBED_CANDIDATES])
     embedded = [unit.dense for unit in units if unit.dense is not None]
     # A unit not embedded is assumed no closer in meaning than the least close candidate.
     floor = min(embedded) if embedded else None
     for unit in units:
         dense = unit.dense if unit.dense is not None else floor
+        passage = PASSAGE_WEIGHT * unit.passage.confidence
         if dense is None:
-            unit.score = (KEYWORD_WEIGHT * unit.keyword + PASSAGE_WEIGHT * unit.passage.confidence) / (
-                KEYWORD_WEIGHT + PASSAGE_WEIGHT)
+            unit.score = (KEYWORD_WEIGHT * unit.keyword + passage) / (KEYWORD_WEIGHT + PASSAGE_WEIGHT)
         else:
-            unit.score = DENSE_WEIGHT * dense + KEYWORD_WEIGHT * unit.keyword + PASSAGE_WEIGHT * unit.passage.confidence
+            unit.score = DENSE_WEIGHT * dense + KEYWORD_WEIGHT * unit.keyword + passage
         if unit.kind == "sentence" and unit.text.endswith("?"):
             unit.score *= 0.8  # a question in a document asks; the line after it answers
 

@@ -178,6 +178,25 @@
     return node;
   }
 
+  /**
+   * A constructable stylesheet where the browser has them: a page's
+   * Content-Security-Policy governs <style> elements (they would need
+   * style-src 'unsafe-inline') but not stylesheets built by script.
+   */
+  function adoptStyles(shadow, css) {
+    try {
+      if ("adoptedStyleSheets" in shadow && typeof CSSStyleSheet === "function") {
+        var sheet = new CSSStyleSheet();
+        sheet.replaceSync(css);
+        shadow.adoptedStyleSheets = [sheet];
+        return;
+      }
+    } catch (err) {
+      /* an older browser without constructable stylesheets: fall through */
+    }
+    shadow.appendChild(el("style", { text: css }));
+  }
+
   function icon(name) {
     var svg = document.createElementNS(SVG_NS, "svg");
     svg.setAttribute("viewBox", "0 0 24 24");
@@ -463,7 +482,7 @@
     this.host = document.createElement(HOST_TAG);
     this.host.setAttribute("data-server", this.base);
     var shadow = this.host.attachShadow({ mode: "open" });
-    shadow.appendChild(el("style", { text: STYLES }));
+    adoptStyles(shadow, STYLES);
 
     this.launcher = el("button", {
       type: "button",
@@ -1083,7 +1102,7 @@
       role: "status",
       "data-status": String(frame.status || ""),
       text: frame.status === "updated"
-        ? "Thanks, we've updated your contact details. Our team will get back to you."
+        ? "Thanks, we've noted your details. Our team will get back to you."
         : "Thanks! Our team will get back to you soon."
     });
     if (fromForm && form && form.parentNode) {
