@@ -31,7 +31,9 @@ chat pipeline, `answer_eval` and the admin's "covered by" hint all call
 
 from __future__ import annotations
 
+import asyncio
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -50,6 +52,9 @@ DEFAULT_SIMILARITY_FLOOR = 0.15
 FAQ_MATCH_SIMILARITY = 0.9
 # The passages whose evidence counts: the strongest ones a prompt gets.
 DECISION_PASSAGES = 3
+# A message of several sentences is also searched by its asking sentences (see `message_queries`).
+SENTENCE_BREAK_RE = re.compile(r"(?<=[.!?;:])\s+|\n+")
+MAX_ASKING_SENTENCES = 2
 
 
 @dataclass(frozen=True)
@@ -121,3 +126,50 @@ def answer_decide(
         contributions={name: round(value, 4) for name, value in contributions.items()} | {"bias": BIAS},
         missing_words=best.missing_words,
     )
+
+
+def message_queries(text: str) -> list[str]:
+    """
+    What to search for a message: the message itself and, when it has several
+    sentences, the ones that ask (those ending in "?", else the last one; at
+    most MAX_ASKING_SENTENCES, the last ones). Visitors often write context
+    before the question ("We are a delivery company with ten riders. Do you
+    offer fleet discounts?"), and a long preamble dilutes the question's
+    evidence: its words are a small share of the message's.
+    """
+    text = (text or "").strip()
+    sentences = [part.strip() for part in SENTENCE_BREAK_RE.split(text) if part.strip()]
+    if len(sentences) < 2:
+        return [text]
+    asking = [sentence for sentence in sentences if sentence.endswith("?")] or sentences[-1:]
+    return [text, *[sentence for sentence in asking[-MAX_ASKING_SENTENCES:] if sentence != text]]
+
+
+def _best_supported(searches: Sequence[Sequence[SearchResult]]) -> list[SearchResult]:
+    """The search whose decision is strongest (an FAQ match first, then the score); the whole message on ties."""
+    def strength(results: Sequence[SearchResult]) -> tuple[bool, float]:
+        decision = answer_decide(results=results)
+        return decision.reason == "faq_match", decision.score
+
+    best = max(range(len(searches)), key=lambda i: (strength(searches[i]), -i))
+    return list(searches[best])
+
+
+def answer_search(*, query: str, k: int) -> list[SearchResult]:
+    """
+    The search results the answer decision and the prompt use: those of the
+    message or of one of its asking sentences (`message_queries`), whichever
+    the decision supports best. Every caller that decides whether the bot
+    answers (the chat, `answer_eval`, the admin's "covered by" hint) searches
+    through here.
+    """
+    from knowledge.selectors import search
+
+    return _best_supported([search(query=text, k=k) for text in message_queries(query)])
+
+
+async def aanswer_search(*, query: str, k: int) -> list[SearchResult]:
+    """`answer_search` off the event loop; the searches of one message run concurrently."""
+    from knowledge.selectors import asearch
+
+    return _best_supported(await asyncio.gather(*(asearch(query=text, k=k) for text in message_queries(query))))

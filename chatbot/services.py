@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from chatbot.answerability import answer_decide
+from chatbot.answerability import aanswer_search, answer_decide
 from chatbot.frames import ErrorFrame, LeadFrame, ServerFrame, SourcesFrame, error_frame
 from chatbot.leakguard import LeakGuard
 from chatbot.limits import (
@@ -58,7 +58,6 @@ from conversations.services import (
     message_answer_record,
 )
 from conversations.types import SourceItem
-from knowledge.selectors import asearch
 from knowledge.types import SearchResult
 from leads.selectors import visitor_wants_contact
 from leads.services import lead_capture_from_message
@@ -165,7 +164,7 @@ def _lead_step(*, conversation: Conversation, text: str) -> LeadStep:
 
 async def _retrieve(text: str) -> list[SearchResult]:
     try:
-        return list(await asearch(query=text, k=SEARCH_K))
+        return await aanswer_search(query=text, k=SEARCH_K)
     except Exception:
         logger.exception("knowledge search failed; answering as if nothing matched")
         return []
