@@ -39,6 +39,7 @@ import numpy as np
 
 from bench.knowledge_common import BASE_DIR, SAMPLE_KB, machine, parser, report
 from bench.stackfaq import stackfaq_build
+from chatbot.answerability import COVERAGE_FLOOR
 
 EVAL_DIR = BASE_DIR / "bench" / "data" / "answer_eval"
 SETS = ("tidewater", "stackfaq", "stackfaq-docs")
@@ -159,7 +160,8 @@ def _scores(rows: list[dict], names: list[str], weights: np.ndarray, bias: float
                 if matches:
                     best = matches[0]
                 passage = row["passages"][best] if row["passages"] else None
-                yes = passage is not None and passage["similarity"] >= floor and (bool(matches) or logits[best] >= cut)
+                yes = passage is not None and passage["similarity"] >= floor and (
+                    bool(matches) or (logits[best] >= cut and passage["coverage"] >= COVERAGE_FLOOR))
                 answered.append(yes)
                 if row["answerable"] and yes:
                     right.append(passage["right"])
