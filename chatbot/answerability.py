@@ -23,6 +23,10 @@ everything else) and
   least COVERAGE_FLOOR of the question's words (else only the question's form
   matched).
 
+A message of several sentences is searched whole and by its asking sentences
+(`answer_search`), and the best-supported search decides: a preamble or context
+before the question would otherwise dilute its evidence.
+
 Both thresholds are bot settings (admin > Bot settings > Answers). The weights
 are fitted on the dev halves of the sample knowledge base's questions and of
 the StackFAQ protocol (as FAQs and as one help-centre document) by
