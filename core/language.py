@@ -60,7 +60,7 @@ NO_GUESS = LanguageGuess(language="", confidence=0.0)
 
 
 class _Detector:
-    """The model, loaded once per process on first use (about a second, ~60 MB)."""
+    """The model, loaded once per process on first use (~60 MB in memory)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -91,13 +91,6 @@ class _Detector:
 _detector = _Detector()
 
 
-def supported_languages() -> list[str]:
-    """The languages with catalogues, the site's default first."""
-    codes = [code for code, _ in settings.LANGUAGES]
-    default = language_supported(settings.LANGUAGE_CODE) or codes[0]
-    return [default, *[code for code in codes if code != default]]
-
-
 def detection_languages() -> list[str]:
     codes = [code.split("-")[0] for code, _ in settings.LANGUAGES]
     return list(dict.fromkeys([*codes, *OTHER_LANGUAGES]))
@@ -115,7 +108,7 @@ def _without_names(text: str) -> str:
     for token in text.split():
         if sentence_start or len(token) < 2 or not token[0].isupper():
             kept.append(token)
-        sentence_start = token[-1] in ".!?:¿¡" or token in "¿¡"
+        sentence_start = token[-1] in ".!?:¿¡"
     return " ".join(kept)
 
 
@@ -169,7 +162,8 @@ def language_supported(code: str | None) -> str:
 
 
 def language_default() -> str:
-    return supported_languages()[0]
+    """The site's default language: LANGUAGE_CODE (one of LANGUAGES, checked in settings)."""
+    return language_supported(settings.LANGUAGE_CODE) or settings.LANGUAGES[0][0]
 
 
 def gettext_in(language: str, text: str) -> str:
