@@ -11,9 +11,8 @@ does not cover gets the fallback in French.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from contextlib import contextmanager
 
 import pytest
 from django.core.management import call_command
@@ -23,6 +22,7 @@ from chatbot.tests.support import TIDEWATER_FAQS, knowledge_base_load
 from core.language import gettext_in
 from tests.browser.conftest import DESKTOP, orm, screenshot
 from tests.browser.fake_bot import FakeBot, FakeBotServer, ScriptedAnswer
+from tests.browser.sites import CustomerSite
 from tests.browser.widget import Widget
 from testsupport.processes import server_process
 
@@ -81,36 +81,30 @@ def test_a_french_page_gets_the_widget_in_french_and_tells_the_server(page, fake
     assert page.errors == []
 
 
-def test_without_a_page_language_the_browsers_is_used(browser, fake):
-    context = browser.new_context(viewport=DESKTOP, locale="es-ES")
+@contextmanager
+def browser_page(browser, locale: str):
+    """A page in a browser whose languages are `locale`'s."""
+    context = browser.new_context(viewport=DESKTOP, locale=locale)
     try:
-        page = context.new_page()
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def test_without_a_page_language_the_browsers_is_used(browser, fake):
+    with browser_page(browser, "es-ES") as page:
         widget = open_page(page, fake, host_page(fake.url))
         widget.wait_connected()
 
         assert ui_texts(widget)["placeholder"] == "Haga una pregunta…"
         assert fake.connections[-1]["lang"] == "es"
-    finally:
-        context.close()
 
 
 def test_a_page_language_without_strings_falls_back_to_the_browser_then_english(browser, fake):
-    context = browser.new_context(viewport=DESKTOP, locale="nl-NL")
-    try:
-        page = context.new_page()
-        widget = open_page(page, fake, host_page(fake.url, lang="it"))
-
-        assert ui_texts(widget)["placeholder"] == "Stel een vraag…"
-    finally:
-        context.close()
-    context = browser.new_context(viewport=DESKTOP, locale="it-IT")
-    try:
-        page = context.new_page()
-        widget = open_page(page, fake, host_page(fake.url, lang="it"))
-
-        assert ui_texts(widget)["placeholder"] == "Ask a question…"
-    finally:
-        context.close()
+    with browser_page(browser, "nl-NL") as page:
+        assert ui_texts(open_page(page, fake, host_page(fake.url, lang="it")))["placeholder"] == "Stel een vraag…"
+    with browser_page(browser, "it-IT") as page:
+        assert ui_texts(open_page(page, fake, host_page(fake.url, lang="it")))["placeholder"] == "Ask a question…"
 
 
 def test_data_lang_on_the_script_tag_wins_over_the_page(page, fake):
@@ -147,37 +141,10 @@ def test_a_refused_site_is_told_so_in_its_language(page, fake):
 # --- Against the real server ------------------------------------------------------------
 
 
-class FrenchSite:
-    """Another company's French-language site on its own origin, with the script tag pasted in."""
-
-    def __init__(self) -> None:
-        self.bot_url = ""
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                body = host_page(site.bot_url, lang="fr").encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-
 @pytest.fixture(scope="module")
-def french_site() -> Iterator[FrenchSite]:
-    site = FrenchSite()
-    site.thread.start()
-    yield site
-    site.server.shutdown()
-    site.server.server_close()
+def french_site() -> Iterator[CustomerSite]:
+    with CustomerSite(lambda bot_url: host_page(bot_url, lang="fr")) as site:
+        yield site
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +166,7 @@ def _load(allowed_origin: str) -> None:
 @pytest.fixture(scope="module")
 def live_bot(transactional_db, django_db_blocker, french_site):
     with django_db_blocker.unblock():
-        orm(_load, french_site.url)
+        orm(_load, french_site.allowed)
     try:
         with server_process("daphne") as server:
             french_site.bot_url = server.url
@@ -212,7 +179,7 @@ def live_bot(transactional_db, django_db_blocker, french_site):
 @pytest.mark.slow
 def test_a_french_page_on_the_real_server_greets_and_falls_back_in_french(page, live_bot, french_site):
     widget = Widget(page)
-    page.goto(french_site.url + "/")
+    page.goto(french_site.allowed + "/")
     widget.open()
     widget.wait_connected()
 
