@@ -23,7 +23,7 @@ $(INSTALLED): requirements.txt requirements-dev.txt constraints.txt
 
 run: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py setup_demo
+	$(PY) manage.py setup_demo --address $(HOST):$(PORT)
 	@echo "Starting the task worker and the server on http://$(HOST):$(PORT)/ (Ctrl-C stops both)"
 	@$(PY) manage.py db_worker --no-reload --queue-name '*' & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \

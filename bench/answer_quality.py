@@ -8,9 +8,11 @@ Answer quality on labelled question sets, through the real answer pipeline
 - `stackfaq`: the StackFAQ protocol built at run time from
   `../shared/datasets/stackfaq/` (`bench/stackfaq.py`): 100 FAQs in the KB,
   people's rephrasings as questions, held-out threads as the unanswerable ones,
-  with refusals reported per held-out thread.
+  with refusals reported per held-out thread;
+- `stackfaq-docs`: the same protocol with the FAQs as help-centre articles (one
+  Markdown file each): the same questions against a knowledge base of documents.
 
-    python -m bench.answer_quality [--set tidewater|stackfaq|all] [--split dev|test|both] [--json]
+    python -m bench.answer_quality [--set tidewater|stackfaq|stackfaq-docs|all] [--split dev|test|both] [--json]
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 from bench.knowledge_common import BASE_DIR, SAMPLE_KB, django_setup, machine, parser, report
+from bench.stackfaq import stackfaq_build
 
 EVAL_DIR = BASE_DIR / "bench" / "data" / "answer_eval"
 
@@ -51,7 +54,7 @@ def _evaluate(path: Path) -> dict:
 
 def main() -> None:
     cli = parser("Answer quality through the real pipeline: answered, refused, first source, token recall.")
-    cli.add_argument("--set", choices=["tidewater", "stackfaq", "all"], default="all")
+    cli.add_argument("--set", choices=["tidewater", "stackfaq", "stackfaq-docs", "all"], default="all")
     cli.add_argument("--split", choices=["dev", "test", "both"], default="both")
     args = cli.parse_args()
     splits = ["dev", "test"] if args.split == "both" else [args.split]
@@ -60,11 +63,13 @@ def main() -> None:
         figures["tidewater"] = _run_set(knowledge=[SAMPLE_KB], files={s: EVAL_DIR / f"tidewater-{s}.jsonl" for s in splits},
                                         prefix="quality-tidewater")
     if args.set in ("stackfaq", "all"):
-        from bench.stackfaq import stackfaq_build
-
         built = stackfaq_build(out_dir=Path(tempfile.mkdtemp(prefix="bench-stackfaq-")))
         figures["stackfaq"] = _run_set(knowledge=[built["faqs"]], files={s: built[s] for s in splits},
                                        prefix="quality-stackfaq")
+    if args.set in ("stackfaq-docs", "all"):
+        built = stackfaq_build(out_dir=Path(tempfile.mkdtemp(prefix="bench-stackfaq-docs-")), as_document=True)
+        figures["stackfaq-docs"] = _run_set(knowledge=[built["documents"]], files={s: built[s] for s in splits},
+                                            prefix="quality-stackfaq-docs")
     report("answer quality", figures, as_json=args.json)
 
 

@@ -165,6 +165,8 @@ MIDDLEWARE = [
     # /healthz and /readyz answer before the host check and the HTTPS redirect (probes).
     "chatbot.security.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy of every page and static file (core.csp).
+    "core.csp.content_security_policy_middleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "chatbot.origins.WidgetOriginMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -354,6 +356,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", Fals
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Seconds an admin login lasts (Django's default is two weeks): a working day.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=60)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
 # Any request body over this is refused with a 413 before it is read (chatbot.security):
@@ -374,7 +378,17 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
+    # JSON with bounded nesting and number size and no NUL characters (core.safejson);
+    # a refused body is a 400 `bad_request` like every other refusal.
+    "DEFAULT_PARSER_CLASSES": [
+        "chatbot.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "chatbot.api.errors.api_exception_handler",
 }
+# The Swagger UI at /api/docs/ (a 404 when off); the schema at /api/schema/ is always served.
+API_DOCS_ENABLED = env_bool("API_DOCS_ENABLED", DEBUG)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Website assistant API",
     "DESCRIPTION": "Chat, conversations, feedback and leads for the website assistant.",
@@ -473,6 +487,13 @@ LEADS_WEBHOOK_SECRET = env_str("LEADS_WEBHOOK_SECRET")
 LEADS_WEBHOOK_TIMEOUT = env_float("LEADS_WEBHOOK_TIMEOUT", 10.0, minimum=0.1)
 # django-ratelimit rate for the public POST /api/leads/, per client IP.
 LEADS_API_RATE = env_rate("LEADS_API_RATE", "10/m")
+
+# --- Privacy ----------------------------------------------------------------------------
+
+# Visitor conversations (and their messages) whose last message is older than this
+# many days are purged every hour by a self-rescheduling task, or by
+# `manage.py purge_conversations` from cron. 0 or empty: kept forever. Leads stay.
+CONVERSATION_RETENTION_DAYS = env_int("CONVERSATION_RETENTION_DAYS", 0, minimum=0)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

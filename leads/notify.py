@@ -4,6 +4,10 @@ Telling sales about a new lead: one small transport per channel.
 Each `send()` either returns (delivered) or raises `NotificationError`, which
 says whether retrying can help (`permanent`) and how long the peer asked us to
 wait (`retry_after`). Retrying itself is the outbox's job (`leads.services`).
+
+Sales is told about a new lead (`lead.created`) and about each unverified
+contact attempt on an existing one (`lead.contact_attempt`: details that named
+the lead from outside its conversations, which changed nothing on it).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 
 from core.netguard import FetchBlocked, guarded_request
-from leads.models import Lead, LeadNotification
+from leads.models import Lead, LeadContactAttempt, LeadNotification
 from leads.sheets import retry_after_seconds
 
 
@@ -28,18 +32,19 @@ class NotificationError(Exception):
         self.retry_after = retry_after
 
 
-class LeadWebhookPayload(TypedDict):
+class LeadWebhookPayload(TypedDict, total=False):
     event: str
     lead: dict[str, Any]
+    contact_attempt: dict[str, Any]
 
 
 class Transport(Protocol):
-    def send(self, *, lead: Lead, delivery_id: str) -> None: ...
+    def send(self, *, lead: Lead, delivery_id: str, attempt: LeadContactAttempt | None = None) -> None: ...
 
 
-def lead_webhook_payload(*, lead: Lead) -> LeadWebhookPayload:
-    return {
-        "event": "lead.created",
+def lead_webhook_payload(*, lead: Lead, attempt: LeadContactAttempt | None = None) -> LeadWebhookPayload:
+    payload: LeadWebhookPayload = {
+        "event": "lead.contact_attempt" if attempt is not None else "lead.created",
         "lead": {
             "id": lead.pk, "name": lead.name, "email": lead.email, "phone": lead.phone,
             "company": lead.company, "interest": lead.interest, "source": lead.source,
@@ -47,6 +52,13 @@ def lead_webhook_payload(*, lead: Lead) -> LeadWebhookPayload:
             "conversation_ids": [str(pk) for pk in lead.conversations.values_list("pk", flat=True)],
         },
     }
+    if attempt is not None:
+        payload["contact_attempt"] = {
+            "id": attempt.pk, "verified": False, "source": attempt.source, "name": attempt.name,
+            "email": attempt.email, "phone": attempt.phone, "company": attempt.company,
+            "message": attempt.message, "consent": attempt.consent, "created_at": attempt.created_at.isoformat(),
+        }
+    return payload
 
 
 def webhook_signature(*, body: bytes, secret: str) -> str:
@@ -57,13 +69,14 @@ def webhook_signature(*, body: bytes, secret: str) -> str:
 class WebhookTransport:
     """POSTs the lead as JSON, signed with LEADS_WEBHOOK_SECRET; 2xx is delivered."""
 
-    def send(self, *, lead: Lead, delivery_id: str) -> None:
-        body = json.dumps(lead_webhook_payload(lead=lead), separators=(",", ":")).encode()
+    def send(self, *, lead: Lead, delivery_id: str, attempt: LeadContactAttempt | None = None) -> None:
+        payload = lead_webhook_payload(lead=lead, attempt=attempt)
+        body = json.dumps(payload, separators=(",", ":")).encode()
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "tidewater-assistant-leads/1",
             "X-Signature": webhook_signature(body=body, secret=settings.LEADS_WEBHOOK_SECRET),
-            "X-Lead-Event": "lead.created",
+            "X-Lead-Event": payload["event"],
             "X-Delivery-Id": delivery_id,
         }
         try:  # through the fetch guard; the cause of a refusal is in the server log only
@@ -86,7 +99,7 @@ class WebhookTransport:
 class EmailTransport:
     """A plain-text email to LEADS_NOTIFY_EMAILS through Django's mail framework."""
 
-    def send(self, *, lead: Lead, delivery_id: str) -> None:
+    def send(self, *, lead: Lead, delivery_id: str, attempt: LeadContactAttempt | None = None) -> None:
         who = lead.name or lead.email or lead.phone
         subject = f"New lead: {who}" + (f" ({lead.company})" if lead.company else "")
         lines = [
@@ -95,6 +108,13 @@ class EmailTransport:
             f"Interest: {lead.interest or '-'}", "",
             f"Open it in admin: /{settings.ADMIN_URL}leads/lead/{lead.pk}/change/",
         ]
+        if attempt is not None:
+            subject = f"Unverified contact attempt for lead: {who}"
+            lines = [
+                "Someone gave contact details that match this lead from outside its conversations.",
+                "Nothing on the lead was changed; check before acting on them.", "",
+                attempt.summary(), "", "The lead as it stands:", *lines,
+            ]
         try:
             send_mail(subject, "\n".join(lines), None, settings.LEADS_NOTIFY_EMAILS, fail_silently=False)
         except (OSError, ValueError) as exc:  # smtplib's errors are OSErrors

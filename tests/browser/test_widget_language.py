@@ -15,14 +15,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from django.core.management import call_command
 
 from chatbot.models import DEFAULT_FALLBACK, BotSettings
 from chatbot.tests.support import TIDEWATER_FAQS, knowledge_base_load
 from core.language import gettext_in
-from tests.browser.conftest import DESKTOP, orm, screenshot
+from tests.browser.conftest import DESKTOP, module_rows, screenshot
 from tests.browser.fake_bot import FakeBot, FakeBotServer, ScriptedAnswer
-from tests.browser.sites import CustomerSite
+from tests.browser.sites import HostSite, host_site_running
 from tests.browser.widget import Widget
 from testsupport.processes import server_process
 
@@ -142,8 +141,9 @@ def test_a_refused_site_is_told_so_in_its_language(page, fake):
 
 
 @pytest.fixture(scope="module")
-def french_site() -> Iterator[CustomerSite]:
-    with CustomerSite(lambda bot_url: host_page(bot_url, lang="fr")) as site:
+def french_site() -> Iterator[HostSite]:
+    """Another company's French-language site on its own origin, with the script tag pasted in."""
+    with host_site_running(HostSite(lambda bot_url: host_page(bot_url, lang="fr"))) as site:
         yield site
 
 
@@ -165,21 +165,15 @@ def _load(allowed_origin: str) -> None:
 
 @pytest.fixture(scope="module")
 def live_bot(transactional_db, django_db_blocker, french_site):
-    with django_db_blocker.unblock():
-        orm(_load, french_site.allowed)
-    try:
-        with server_process("daphne") as server:
-            french_site.bot_url = server.url
-            yield server
-    finally:
-        with django_db_blocker.unblock():
-            orm(call_command, "flush", interactive=False, verbosity=0)
+    with module_rows(django_db_blocker, _load, french_site.url), server_process("daphne") as server:
+        french_site.bot_url = server.url
+        yield server
 
 
 @pytest.mark.slow
 def test_a_french_page_on_the_real_server_greets_and_falls_back_in_french(page, live_bot, french_site):
     widget = Widget(page)
-    page.goto(french_site.allowed + "/")
+    page.goto(french_site.url + "/")
     widget.open()
     widget.wait_connected()
 

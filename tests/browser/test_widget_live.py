@@ -20,8 +20,8 @@ from chatbot.models import BotSettings
 from conversations.models import Conversation
 from knowledge.models import FAQ
 from leads.models import Lead
-from tests.browser.conftest import orm, screenshot
-from tests.browser.sites import CustomerSite
+from tests.browser.conftest import module_rows, orm, screenshot
+from tests.browser.sites import HostSite, host_site_running
 from tests.browser.widget import Widget
 from testsupport.processes import free_port, server_process
 
@@ -42,6 +42,7 @@ chat-assistant-widget { display: none !important; opacity: 0 !important; }
 
 
 def brightside_page(bot_url: str) -> str:
+    """Another company's site, hostile CSS included, with the script tag pasted in."""
     return (
         "<!doctype html><html><head><meta charset='utf-8'><title>Brightside Cycles</title>"
         f"<style>{HOSTILE_CSS}</style></head><body>"
@@ -53,8 +54,11 @@ def brightside_page(bot_url: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def customer_site() -> Iterator[CustomerSite]:
-    with CustomerSite(brightside_page) as site:
+def customer_site() -> Iterator[HostSite]:
+    """Allowed at http://127.0.0.1:<port>, refused as http://localhost:<port> (another origin)."""
+    site = HostSite(brightside_page)
+    site.allowed, site.refused = site.url, f"http://localhost:{site.port}"
+    with host_site_running(site):
         yield site
 
 
@@ -79,11 +83,8 @@ def transactional_db(django_db_setup) -> None:
 
 @pytest.fixture(scope="module")
 def knowledge(transactional_db, django_db_blocker, customer_site) -> Iterator[None]:
-    with django_db_blocker.unblock():
-        orm(_load_knowledge, customer_site.allowed)
-    yield
-    with django_db_blocker.unblock():
-        orm(call_command, "flush", interactive=False, verbosity=0)
+    with module_rows(django_db_blocker, _load_knowledge, customer_site.allowed):
+        yield
 
 
 @pytest.fixture(scope="module")

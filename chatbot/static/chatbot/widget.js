@@ -93,7 +93,7 @@
       needConsent: "Please tick the box to agree to be contacted.",
       dropped: "The connection dropped before your details arrived. Please send them again.",
       leadCaptured: "Thanks! Our team will get back to you soon.",
-      leadUpdated: "Thanks, we've updated your contact details. Our team will get back to you."
+      leadUpdated: "Thanks, we've noted your details. Our team will get back to you."
     },
     fr: {
       name: "Assistant",
@@ -142,7 +142,7 @@
       needConsent: "Veuillez cocher la case pour accepter d'être contacté.",
       dropped: "La connexion a été coupée avant la réception de vos coordonnées. Veuillez les renvoyer.",
       leadCaptured: "Merci" + NBSP + "! Notre équipe vous recontactera bientôt.",
-      leadUpdated: "Merci, nous avons mis à jour vos coordonnées. Notre équipe vous recontactera."
+      leadUpdated: "Merci, nous avons bien noté vos coordonnées. Notre équipe vous recontactera."
     },
     de: {
       name: "Assistent",
@@ -191,7 +191,7 @@
       needConsent: "Bitte setzen Sie das Häkchen, um der Kontaktaufnahme zuzustimmen.",
       dropped: "Die Verbindung wurde unterbrochen, bevor Ihre Daten ankamen. Bitte senden Sie sie erneut.",
       leadCaptured: "Danke! Unser Team meldet sich bald bei Ihnen.",
-      leadUpdated: "Danke, wir haben Ihre Kontaktdaten aktualisiert. Unser Team meldet sich bei Ihnen."
+      leadUpdated: "Danke, wir haben Ihre Daten notiert. Unser Team meldet sich bei Ihnen."
     },
     es: {
       name: "Asistente",
@@ -240,7 +240,7 @@
       needConsent: "Marque la casilla para aceptar que nos pongamos en contacto con usted.",
       dropped: "La conexión se cortó antes de que llegaran sus datos. Envíelos de nuevo, por favor.",
       leadCaptured: "¡Gracias! Nuestro equipo se pondrá en contacto con usted pronto.",
-      leadUpdated: "Gracias, hemos actualizado sus datos de contacto. Nuestro equipo se pondrá en contacto con usted."
+      leadUpdated: "Gracias, hemos anotado sus datos. Nuestro equipo se pondrá en contacto con usted."
     },
     nl: {
       name: "Assistent",
@@ -289,7 +289,7 @@
       needConsent: "Vink het vakje aan om akkoord te gaan met contact.",
       dropped: "De verbinding werd verbroken voordat uw gegevens aankwamen. Verstuur ze opnieuw.",
       leadCaptured: "Bedankt! Ons team neemt binnenkort contact met u op.",
-      leadUpdated: "Bedankt, we hebben uw contactgegevens bijgewerkt. Ons team neemt contact met u op."
+      leadUpdated: "Bedankt, we hebben uw gegevens genoteerd. Ons team neemt contact met u op."
     }
   };
 
@@ -443,6 +443,25 @@
       node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
     });
     return node;
+  }
+
+  /**
+   * A constructable stylesheet where the browser has them: a page's
+   * Content-Security-Policy governs <style> elements (they would need
+   * style-src 'unsafe-inline') but not stylesheets built by script.
+   */
+  function adoptStyles(shadow, css) {
+    try {
+      if ("adoptedStyleSheets" in shadow && typeof CSSStyleSheet === "function") {
+        var sheet = new CSSStyleSheet();
+        sheet.replaceSync(css);
+        shadow.adoptedStyleSheets = [sheet];
+        return;
+      }
+    } catch (err) {
+      /* an older browser without constructable stylesheets: fall through */
+    }
+    shadow.appendChild(el("style", { text: css }));
   }
 
   function icon(name) {
@@ -687,7 +706,7 @@
     this.host = document.createElement(HOST_TAG);
     this.host.setAttribute("data-server", this.base);
     var shadow = this.host.attachShadow({ mode: "open" });
-    shadow.appendChild(el("style", { text: STYLES }));
+    adoptStyles(shadow, STYLES);
 
     this.launcher = el("button", {
       type: "button",
