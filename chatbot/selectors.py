@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 from chatbot.models import BotSettings
-from core.language import gettext_in
+from core.language import gettext_in, language_default, language_supported
 
 BOT_SETTINGS_TTL = 5.0
 
@@ -68,7 +68,7 @@ class BotConfig:
         language when there is no catalogue for `language`); the texts staff
         wrote, as written.
         """
-        return _bot_config_in_language(self, language)
+        return _bot_config_in_language(self, language_supported(language) or language_default())
 
     def public(self) -> PublicBotSettings:
         return {
