@@ -16,6 +16,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_noop
+
 from chatbot.llm.base import Passage
 from chatbot.llm.extractive import passage_units, render_units
 from knowledge.types import SearchResult
@@ -24,8 +26,8 @@ from leads.detection import contact_details_extract
 # What the knowledge base is searched with (a fixed text: the visitor's own words, "a real person", say
 # nothing about where the channels are written).
 CONTACT_QUERY = "Contact us: customer service phone number, email address and opening hours"
-# The lead-in of the channels in the reply.
-CHANNELS_LEAD_IN = "You can reach our team directly:"
+# The lead-in of the channels in the reply (translated where it is used).
+CHANNELS_LEAD_IN = gettext_noop("You can reach our team directly:")
 MAX_LINES = 4
 # Below this similarity a passage is not about contacting the business, whatever numbers it holds.
 MIN_CONFIDENCE = 0.25
@@ -43,7 +45,7 @@ HOURS_RE = re.compile(
 
 @dataclass(frozen=True)
 class ContactChannels:
-    text: str  # Markdown lines with their [n] citations; "" when the knowledge base lists none
+    text: str  # Markdown lines with their [n] citations, without a lead-in; "" when the knowledge base lists none
     passages: list[Passage]  # numbered [1]..[n] as cited in `text`
 
 
@@ -92,5 +94,4 @@ def contact_channels_find(results: Sequence[SearchResult]) -> ContactChannels:
                 break
     groups = [render_units(lines, f"[{passage.n}]")
               for passage, lines in chosen]
-    return ContactChannels(text=CHANNELS_LEAD_IN + "\n\n" + "\n\n".join(groups),
-                           passages=[passage for passage, _ in chosen])
+    return ContactChannels(text="\n\n".join(groups), passages=[passage for passage, _ in chosen])

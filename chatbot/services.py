@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
-from chatbot.answerability import answer_decide
-from chatbot.contact_channels import CONTACT_QUERY, contact_channels_find
+from chatbot.answerability import aanswer_search, answer_decide
+from chatbot.contact_channels import CHANNELS_LEAD_IN, CONTACT_QUERY, contact_channels_find
 from chatbot.frames import ErrorFrame, LeadFrame, ServerFrame, SourcesFrame, error_frame
 from chatbot.leakguard import LeakGuard
 from chatbot.limits import (
@@ -59,7 +60,7 @@ from conversations.services import (
     message_answer_record,
 )
 from conversations.types import SourceItem
-from knowledge.selectors import asearch
+from core.language import gettext_in, language_default, language_supported
 from knowledge.types import SearchResult
 from leads.selectors import RequestKind, visitor_request
 from leads.services import lead_capture_from_message
@@ -73,9 +74,11 @@ PASSAGE_FLOOR_RATIO = 0.5
 SNIPPET_CHARS = 220
 CITATION_RE = re.compile(r"\[(\d{1,2}(?:\s*,\s*\d{1,2})*)\]")
 CANNED_PIECE_RE = re.compile(r"\S+\s*|\s+")
-WITHHELD_REPLY = "I can't share that, but I'm happy to help with any question about our products and services."
+WITHHELD_REPLY = gettext_noop(
+    "I can't share that, but I'm happy to help with any question about our products and services."
+)
 # Said to a visitor who asks for a quote, a demo or a call back, before the bot's contact prompt or thanks.
-REQUEST_ACK = "Our team can help with that."
+REQUEST_ACK = gettext_noop("Our team can help with that.")
 
 
 # --- Small pure helpers ------------------------------------------------------------------
@@ -167,7 +170,7 @@ def _lead_step(*, conversation: Conversation, text: str) -> LeadStep:
 
 async def _retrieve(text: str) -> list[SearchResult]:
     try:
-        return list(await asearch(query=text, k=SEARCH_K))
+        return await aanswer_search(query=text, k=SEARCH_K)
     except Exception:
         logger.exception("knowledge search failed; answering as if nothing matched")
         return []
@@ -279,22 +282,25 @@ async def _generate(
 
 
 async def answer_refusal(
-    *, conversation_id: str, text: str, client: RateRequest | None = None
+    *, conversation_id: str, text: str, client: RateRequest | None = None, language: str = ""
 ) -> ErrorFrame | None:
     """
     Why a visitor message is refused before any work, or None: it is empty
     (bad_request), over CHAT_MAX_MESSAGE_CHARS (too_long), or over the message
     rate of its client's IP or of its conversation (rate_limited, with
     retry_after). An accepted message is counted against both rates, in the
-    buckets every door shares (chatbot.limits).
+    buckets every door shares (chatbot.limits). Messages are in `language`
+    (the visitor's UI language), else the site's.
     """
     text = (text or "").strip()
     if not text:
-        return error_frame("bad_request", "The message is empty.")
+        return error_frame("bad_request", gettext_in(language, "The message is empty."))
     if len(text) > settings.CHAT_MAX_MESSAGE_CHARS:
+        max_chars = settings.CHAT_MAX_MESSAGE_CHARS
         return error_frame(
-            "too_long", f"Messages can be at most {settings.CHAT_MAX_MESSAGE_CHARS} characters long.",
-            max_chars=settings.CHAT_MAX_MESSAGE_CHARS,
+            "too_long",
+            gettext_in(language, "Messages can be at most %(max_chars)s characters long.") % {"max_chars": max_chars},
+            max_chars=max_chars,
         )
     checks = [(MESSAGES_PER_CONVERSATION, conversation_id)]
     if client is not None:
@@ -303,7 +309,8 @@ async def answer_refusal(
     if retry_after is not None:
         logger.info("message refused: over the message rate limit (retry after %ss)", retry_after)
         return error_frame(
-            "rate_limited", "Too many messages in a short time; please slow down.", retry_after=retry_after
+            "rate_limited", gettext_in(language, "Too many messages in a short time; please slow down."),
+            retry_after=retry_after,
         )
     return None
 
@@ -317,6 +324,7 @@ async def answer_stream(
     user_agent: str = "",
     client: RateRequest | None = None,
     admitted: bool = False,
+    ui_language: str = "",
 ) -> AsyncIterator[ServerFrame]:
     """
     The frames of one answer: `start`, `token`s, `sources`, `done`, then `lead`
@@ -326,11 +334,17 @@ async def answer_stream(
     already); or, when the model fails after its first token, `error`
     (llm_unavailable, with the message_id) after the tokens, the partial
     answer being saved.
+
+    Fixed texts are in the language of the visitor's message (detected when
+    it is stored), else of the conversation so far, else `ui_language` (the
+    widget's), else the site's (core.language).
     """
     received = time.perf_counter()
     bind_conversation(conversation_id)
     if not admitted:
-        refusal = await answer_refusal(conversation_id=conversation_id, text=text, client=client)
+        refusal = await answer_refusal(
+            conversation_id=conversation_id, text=text, client=client, language=ui_language
+        )
         if refusal is not None:
             yield refusal
             return
@@ -360,10 +374,13 @@ async def answer_stream(
             if task is not None:
                 task.cancel()
         yield error_frame(
-            "server_error", "Your message could not be saved; please try again in a moment.",
+            "server_error",
+            gettext_in(ui_language, "Your message could not be saved; please try again in a moment."),
             message_id=answer.message_id,
         )
         return
+    language = recorded.language or language_supported(ui_language) or language_default()
+    bot = bot.in_language(language)
     lead_task = asyncio.ensure_future(
         database_sync_to_async(_lead_step)(conversation=recorded.conversation, text=text)
     )
@@ -377,13 +394,14 @@ async def answer_stream(
     try:
         if smalltalk:
             answered = None
-            reply = {"greeting": bot.greeting, "thanks": THANKS_REPLY, "goodbye": GOODBYE_REPLY}[smalltalk]
+            reply = {"greeting": bot.greeting, "thanks": gettext_in(language, THANKS_REPLY),
+                     "goodbye": gettext_in(language, GOODBYE_REPLY)}[smalltalk]
             for piece in _pieces(reply):
                 yield answer.token(piece)
         elif request == "person":
             assert search_task is not None
             lead = await _lead_outcome(lead_task)
-            person = _person_request(bot=bot, results=await search_task, lead=lead)
+            person = _person_request(bot=bot, results=await search_task, lead=lead, language=language)
             answered, passages, offer_contact = person.answered, person.passages, person.offer_contact
             for piece in _pieces(person.text):
                 yield answer.token(piece)
@@ -399,7 +417,7 @@ async def answer_stream(
                 lead = await _lead_outcome(lead_task)
                 if lead.status:
                     # Contact details came with the request: it is acknowledged first, then answered.
-                    thanks = f"{REQUEST_ACK} {bot.lead_thanks_message}"
+                    thanks = f"{gettext_in(language, REQUEST_ACK)} {bot.lead_thanks_message}"
                     if decision.answer:
                         thanks += "\n\n"
                     for piece in _pieces(thanks):
@@ -407,14 +425,15 @@ async def answer_stream(
             if decision.answer:
                 passages = passages_from_results(results)
                 generated = _answer_from_passages(
-                    answer=answer, bot=bot, question=text, passages=passages, recorded=recorded, outcome=outcome
+                    answer=answer, bot=bot, question=text, passages=passages, recorded=recorded, outcome=outcome,
+                    language=language,
                 )
                 async with aclosing(generated):
                     async for frame in generated:
                         yield frame
             if not decision.answer or outcome.no_answer:
                 lead = await _lead_outcome(lead_task)
-                answered, reply = _unanswered_reply(bot=bot, text=text, lead=lead, request=request)
+                answered, reply = _unanswered_reply(bot=bot, text=text, lead=lead, request=request, language=language)
                 offer_contact = lead.status is None
                 passages = []
                 for piece in _pieces(reply):
@@ -423,21 +442,21 @@ async def answer_stream(
                 answered = None
                 answer.error = "withheld: the answer repeated the system prompt"
                 passages = []
-                yield answer.token(("\n\n" if answer.parts else "") + WITHHELD_REPLY)
+                yield answer.token(("\n\n" if answer.parts else "") + gettext_in(language, WITHHELD_REPLY))
             else:
                 answered = True
         if lead is None:
             lead = await _lead_outcome(lead_task)
         if answered and request is not None and request != "person" and lead.status is None:
             offer_contact = True
-            yield answer.token(f"\n\n{REQUEST_ACK} {bot.contact_prompt}")
+            yield answer.token(f"\n\n{gettext_in(language, REQUEST_ACK)} {bot.contact_prompt}")
     except LLMStreamBroken as exc:
         # answered=None: a broken answer says nothing about the knowledge base, so the
         # question does not go to the unanswered list.
         answer.error = f"llm_unavailable: {exc.detail}"
         await _save(answer=answer, recorded=recorded, answered=None, sources=[], confidence=confidence)
         yield error_frame(
-            "llm_unavailable", "The answer was interrupted; please ask again in a moment.",
+            "llm_unavailable", gettext_in(language, "The answer was interrupted; please ask again in a moment."),
             message_id=answer.message_id,
         )
         return
@@ -472,7 +491,7 @@ async def _lead_outcome(lead_task: asyncio.Future) -> LeadStep:
 
 
 def _unanswered_reply(
-    *, bot: BotConfig, text: str, lead: LeadStep, request: RequestKind | None = None
+    *, bot: BotConfig, text: str, lead: LeadStep, request: RequestKind | None = None, language: str = ""
 ) -> tuple[bool | None, str]:
     """
     The reply when the knowledge base does not cover the message. A message
@@ -481,7 +500,7 @@ def _unanswered_reply(
     (and was thanked already when it came with contact details).
     """
     if request is not None:
-        return None, "" if lead.status else f"{REQUEST_ACK} {bot.contact_prompt}"
+        return None, "" if lead.status else f"{gettext_in(language, REQUEST_ACK)} {bot.contact_prompt}"
     if lead.status and "?" not in text:
         return None, bot.lead_thanks_message
     if lead.status:
@@ -497,7 +516,9 @@ class PersonReply:
     offer_contact: bool
 
 
-def _person_request(*, bot: BotConfig, results: Sequence[SearchResult], lead: LeadStep) -> PersonReply:
+def _person_request(
+    *, bot: BotConfig, results: Sequence[SearchResult], lead: LeadStep, language: str
+) -> PersonReply:
     """
     A visitor asks to talk to a person: the contact channels the knowledge
     base lists (phone, email, opening hours; cited), then the offer to be
@@ -506,14 +527,16 @@ def _person_request(*, bot: BotConfig, results: Sequence[SearchResult], lead: Le
     """
     channels = contact_channels_find(results)
     closing = bot.lead_thanks_message if lead.status else bot.contact_prompt
-    text = f"{channels.text}\n\n{closing}" if channels.text else closing
+    text = closing
+    if channels.text:
+        text = f"{gettext_in(language, CHANNELS_LEAD_IN)}\n\n{channels.text}\n\n{closing}"
     return PersonReply(text=text, passages=channels.passages, answered=True if channels.text else None,
                        offer_contact=lead.status is None)
 
 
 async def _answer_from_passages(
     *, answer: _Answer, bot: BotConfig, question: str, passages: list[Passage], recorded: RecordedQuestion,
-    outcome: _Generation,
+    outcome: _Generation, language: str,
 ) -> AsyncIterator[dict]:
     """
     The configured provider answers; when a model cannot start, or a token cap
@@ -531,13 +554,13 @@ async def _answer_from_passages(
     if not isinstance(provider, ExtractiveProvider):
         prompt = prompt_build(
             bot_name=bot.name, system_prompt=bot.system_prompt, question=question, passages=passages,
-            history=recorded.history, context_tokens=settings.LLM_CONTEXT_TOKENS,
+            history=recorded.history, context_tokens=settings.LLM_CONTEXT_TOKENS, language=language,
         )
         passages[:] = prompt.passages
         messages, system_text = prompt.messages, prompt.system_text
         answer.prompt_tokens_estimate = prompt.estimated_tokens
     answer.provider, answer.model = provider.name, provider.model
-    request = AnswerRequest(question=question, passages=tuple(passages), messages=messages)
+    request = AnswerRequest(question=question, passages=tuple(passages), messages=messages, language=language)
     try:
         generated = _generate(
             answer=answer, provider=provider, request=request, system_text=system_text, outcome=outcome
@@ -556,7 +579,7 @@ async def _answer_from_passages(
         answer.error = f"llm_unavailable: {exc.detail}; answered by the extractive provider"
         answer.provider, answer.model, answer.usage = fallback.name, fallback.model, None
         answer.prompt_tokens_estimate = None
-        request = AnswerRequest(question=question, passages=tuple(passages), messages=())
+        request = AnswerRequest(question=question, passages=tuple(passages), messages=(), language=language)
         generated = _generate(answer=answer, provider=fallback, request=request, system_text=None, outcome=outcome)
         async with aclosing(generated):
             async for frame in generated:
@@ -605,12 +628,12 @@ class CollectedAnswer:
 
 async def answer_collect(*, conversation_id: str, text: str, channel: str = Conversation.Channel.API,
                          origin: str = "", user_agent: str = "", client: RateRequest | None = None,
-                         admitted: bool = False) -> CollectedAnswer:
+                         admitted: bool = False, ui_language: str = "") -> CollectedAnswer:
     result = CollectedAnswer(conversation_id=conversation_id)
     parts: list[str] = []
     async for frame in answer_stream(
         conversation_id=conversation_id, text=text, channel=channel, origin=origin, user_agent=user_agent,
-        client=client, admitted=admitted,
+        client=client, admitted=admitted, ui_language=ui_language,
     ):
         kind = frame["type"]
         if kind == "start":

@@ -323,7 +323,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# The languages the bot's fixed texts and the widget speak (locale/<code>/LC_MESSAGES).
+# Visitors are answered in the language of their message (core.language);
+# LANGUAGE_CODE is the site's default, for messages too short to tell and for
+# languages without a catalogue. It is also the admin's language.
+LANGUAGES = [("en", "English"), ("fr", "French"), ("de", "German"), ("es", "Spanish"), ("nl", "Dutch")]
+LANGUAGE_CODE = env_choice("LANGUAGE_CODE", "en", {code for code, _ in LANGUAGES})
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

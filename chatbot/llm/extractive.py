@@ -2,8 +2,10 @@
 The extractive provider: no model at all.
 
 It answers with the lines of the knowledge base that answer the question,
-quoted word for word, each cited, under a short lead-in; lists come out as
-Markdown lists and table rows as a Markdown table under their column names.
+quoted word for word, each cited, under a short lead-in in the visitor's
+language (which names the knowledge base's language when the quotes are in
+another one); lists come out as Markdown lists and table rows as a Markdown
+table under their column names.
 It streams the answer in small chunks like a model would, so the widget
 behaves the same whichever provider runs.
 
@@ -40,13 +42,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from asgiref.sync import sync_to_async
+from django.utils.translation import gettext_noop
 
 from chatbot.llm.base import AnswerRequest, LLMEvent, Passage, TextDelta
+from core.language import (
+    gettext_in,
+    language_choose,
+    language_default,
+    language_detect,
+    language_name,
+    language_supported,
+)
 
 logger = logging.getLogger(__name__)
 
-# Fixed texts the visitor reads (module constants, to be translated in one place).
-LEAD_IN = "Here's what I found:"
+LEAD_IN = gettext_noop("Here's what I found:")
+# When the quotes are in another language than the visitor's.
+LEAD_IN_IN_LANGUAGE = gettext_noop("Our knowledge base is in %(language)s; here is what it says, quoted directly:")
 
 MAX_QUOTE_CHARS = 600  # one quote of a document; the leading unit always goes in whole
 MAX_FAQ_CHARS = 1200  # an FAQ's curated answer, cut at a sentence beyond this
@@ -387,8 +399,25 @@ def _quote(best: _Unit, units: list[_Unit]) -> str:
     return render_units(_quote_units(best, units), f"[{best.passage.n}]")
 
 
-def extractive_answer(question: str, passages: Sequence[Passage]) -> str:
-    """The answer text for `question` from `passages` (blocking: it may embed a few sentences)."""
+def lead_in(*, language: str, quoted: str, faq: bool = False) -> str:
+    """
+    The line before the quotes, in the visitor's language; it names the
+    knowledge base's language when the quotes are in another one. An FAQ's
+    curated answer in the visitor's language needs none ("").
+    """
+    shown_in = language_supported(language) or language_default()
+    quoted_in = language_choose(guess=language_detect(quoted))
+    if quoted_in and quoted_in != shown_in:
+        name = language_name(quoted_in, in_language=shown_in)
+        return gettext_in(shown_in, LEAD_IN_IN_LANGUAGE) % {"language": name}
+    return "" if faq else gettext_in(shown_in, LEAD_IN)
+
+
+def extractive_answer(question: str, passages: Sequence[Passage], language: str = "") -> str:
+    """
+    The answer text for `question` from `passages` (blocking: it may embed a
+    few sentences); fixed texts in `language` (the visitor's; the site's by default).
+    """
     if not passages:
         return ""
     units: list[_Unit] = []
@@ -409,8 +438,9 @@ def extractive_answer(question: str, passages: Sequence[Passage]) -> str:
     second = next((unit for unit in ranked if unit.passage is not best.passage), None)
     if second is not None and second.score >= best.score * OTHER_PASSAGE_RATIO:
         quotes.append(_quote(second, units))
-    lead_in = "" if best.passage.source_type == "faq" else LEAD_IN
-    return "\n\n".join([lead_in, *quotes] if lead_in else quotes)
+    quoted = "\n\n".join(quotes)
+    introduction = lead_in(language=language, quoted=quoted, faq=best.passage.source_type == "faq")
+    return f"{introduction}\n\n{quoted}" if introduction else quoted
 
 
 class ExtractiveProvider:
@@ -418,7 +448,8 @@ class ExtractiveProvider:
     model = ""
 
     async def stream(self, request: AnswerRequest) -> AsyncIterator[LLMEvent]:
-        answer = await sync_to_async(extractive_answer, thread_sensitive=False)(request.question, request.passages)
+        answer = await sync_to_async(extractive_answer, thread_sensitive=False)(
+            request.question, request.passages, request.language)
         pieces = STREAM_PIECE_RE.findall(answer)
         for start in range(0, len(pieces), CHUNK_WORDS):
             yield TextDelta("".join(pieces[start : start + CHUNK_WORDS]))

@@ -11,10 +11,12 @@ from __future__ import annotations
 import pytest
 from asgiref.sync import sync_to_async
 
+from chatbot.contact_channels import CHANNELS_LEAD_IN
 from chatbot.models import BotSettings
 from chatbot.services import REQUEST_ACK, answer_stream
 from chatbot.tests.support import module_transactional_db
 from conversations.models import Message, new_conversation_id
+from core.language import gettext_in
 from leads.models import Lead
 
 transactional_db = pytest.fixture(scope="module")(module_transactional_db)
@@ -96,3 +98,12 @@ async def test_asking_for_a_person_with_a_phone_number_thanks_instead_of_offerin
     assert "+1 503-555-0142" in text_of(frames)
     assert frames[-2]["offer_contact"] is False
     assert frames[-1] == {"type": "lead", "status": "captured"}
+
+
+async def test_a_person_request_in_french_gets_the_channels_under_a_french_lead_in(kb_db):
+    frames = await frames_for("Bonjour, je voudrais parler à un conseiller s'il vous plaît")
+
+    text = text_of(frames)
+    assert text.startswith(gettext_in("fr", CHANNELS_LEAD_IN) + "\n\n")
+    assert "+1 503-555-0142" in text
+    assert frames[-1]["offer_contact"] is True
