@@ -12,8 +12,8 @@ class BotSettingsAdmin(admin.ModelAdmin):
 
     fieldsets = [
         ("Identity", {"fields": ["name", "greeting", "widget_title"]}),
-        ("Answers", {"fields": ["system_prompt", "confidence_threshold", "fallback_message", "contact_prompt",
-                                "lead_thanks_message"]}),
+        ("Answers", {"fields": ["system_prompt", "answer_threshold", "confidence_threshold", "fallback_message",
+                                "contact_prompt", "lead_thanks_message"]}),
         ("Contact form", {"fields": ["consent_text"]}),
         ("Widget", {"fields": ["color_primary", "color_background", "color_text", "allowed_origins"]}),
     ]

@@ -2,6 +2,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 
+from chatbot.answerability import DEFAULT_ANSWER_THRESHOLD, DEFAULT_SIMILARITY_FLOOR
+
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #0f766e.")
 
 DEFAULT_SYSTEM_PROMPT = (
@@ -64,10 +66,22 @@ class BotSettings(models.Model):
         default=DEFAULT_CONSENT,
         help_text="Shown next to the contact form's consent box and stored with each lead.",
     )
-    confidence_threshold = models.FloatField(
-        default=0.40,
+    answer_threshold = models.FloatField(
+        default=DEFAULT_ANSWER_THRESHOLD,
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
-        help_text="Below this retrieval confidence (0–1) the bot sends the fallback message instead of answering.",
+        help_text=(
+            "How sure (0–1) the bot must be that the knowledge base answers a question before it answers; "
+            "below, it sends the fallback message. It weighs how similar the best passages are to the question, "
+            "how much they stand out, and how many of the question's words they hold. Raise it to refuse more."
+        ),
+    )
+    confidence_threshold = models.FloatField(
+        default=DEFAULT_SIMILARITY_FLOOR,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text=(
+            "A floor: below this similarity (0–1) between the question and the best passage the bot never "
+            "answers, whatever the other evidence."
+        ),
     )
     widget_title = models.CharField(max_length=100, default="Chat with us")
     color_primary = models.CharField(max_length=7, default="#0f766e", validators=[hex_colour])

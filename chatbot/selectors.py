@@ -39,12 +39,13 @@ class BotConfig:
     contact_prompt: str
     lead_thanks_message: str
     consent_text: str
-    confidence_threshold: float
+    confidence_threshold: float  # the similarity floor of the answer decision
     widget_title: str
     color_primary: str
     color_background: str
     color_text: str
     allowed_origins: str  # one origin per line, as edited in admin (see chatbot.origins)
+    answer_threshold: float = 0.5  # see chatbot.answerability
 
     @classmethod
     def from_model(cls, row: BotSettings) -> BotConfig:
@@ -54,7 +55,7 @@ class BotConfig:
             lead_thanks_message=row.lead_thanks_message, consent_text=row.consent_text,
             confidence_threshold=row.confidence_threshold, widget_title=row.widget_title,
             color_primary=row.color_primary, color_background=row.color_background,
-            color_text=row.color_text, allowed_origins=row.allowed_origins,
+            color_text=row.color_text, allowed_origins=row.allowed_origins, answer_threshold=row.answer_threshold,
         )
 
     def public(self) -> PublicBotSettings:

@@ -3,9 +3,9 @@ The answer pipeline: one service behind every door (WebSocket, SSE, REST, `manag
 
     answer_stream(conversation_id=..., text=...)  ->  protocol frames, in order
 
-retrieve (hybrid search) -> decide (below the bot's confidence threshold no
-model is called: the fallback message offers to take contact details and the
-question is marked unanswered) -> build a token-budgeted prompt -> stream
+retrieve (hybrid search) -> decide (chatbot.answerability; when the knowledge
+base does not answer, no model is called: the fallback message offers to take
+contact details and the question is marked unanswered) -> build a token-budgeted prompt -> stream
 through the configured provider -> map [n] citations to sources -> store.
 
 The doors only carry frames over their transport and hold no logic of their own.
@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from channels.db import database_sync_to_async
 from django.conf import settings
 
+from chatbot.answerability import answer_decide
 from chatbot.frames import ErrorFrame, LeadFrame, ServerFrame, SourcesFrame, error_frame
 from chatbot.leakguard import LeakGuard
 from chatbot.limits import (
@@ -102,11 +103,8 @@ def cited_sources(text: str, passages: Sequence[Passage]) -> list[SourceItem]:
 
 def answer_confidence(results: Sequence[SearchResult]) -> float:
     """
-    How sure retrieval is that the knowledge base answers: the best similarity
-    among the passages the prompt would get, not only the first one's. Fusion
-    can rank a keyword-strong passage first and the best-matching one third
-    (`python -m bench.knowledge_threshold`: at 0.40, 84% of the in-KB questions
-    pass instead of 81% with the first result alone; out-of-KB refusals stay 89%).
+    The best similarity among the passages the prompt would get, stored with
+    the answer. Whether to answer is `chatbot.answerability.answer_decide`'s call.
     """
     return max((result.confidence for result in results[:MAX_PROMPT_PASSAGES]), default=0.0)
 
@@ -147,8 +145,13 @@ class LeadStep:
 
 
 def _lead_step(*, conversation: Conversation, text: str) -> LeadStep:
-    """Contact details in the message become a lead; also: does the visitor ask for a person?"""
+    """
+    Contact details in the message become a lead; also: does the visitor ask for a person?
+    An evaluation's questions (channel `eval`) make no lead.
+    """
     wants_contact = visitor_wants_contact(text)
+    if conversation.channel == Conversation.Channel.EVAL:
+        return LeadStep(status=None, wants_contact=wants_contact)
     try:
         result = lead_capture_from_message(conversation=conversation, text=text)
     except Exception:
@@ -377,9 +380,12 @@ async def answer_stream(
         else:
             assert search_task is not None
             results = await search_task
+            decision = answer_decide(results=results, threshold=bot.answer_threshold,
+                                     similarity_floor=bot.confidence_threshold)
+            logger.debug("answer decision: %s", decision)
             confidence = answer_confidence(results)
             outcome = _Generation()
-            if confidence >= bot.confidence_threshold:
+            if decision.answer:
                 passages = passages_from_results(results)
                 generated = _answer_from_passages(
                     answer=answer, bot=bot, question=text, passages=passages, recorded=recorded, outcome=outcome,
@@ -388,7 +394,7 @@ async def answer_stream(
                 async with aclosing(generated):
                     async for frame in generated:
                         yield frame
-            if confidence < bot.confidence_threshold or outcome.no_answer:
+            if not decision.answer or outcome.no_answer:
                 lead = await _lead_outcome(lead_task)
                 answered, reply = _unanswered_reply(bot=bot, text=text, lead=lead)
                 offer_contact = lead.status is None

@@ -11,6 +11,7 @@ PostgreSQL and Redis with no other change.
 App code reads `django.conf.settings`, never `os.environ`.
 """
 
+import ipaddress
 import os
 import re
 import secrets
@@ -91,6 +92,17 @@ def env_rate(name: str, default: str) -> str:
     if not re.fullmatch(r"[1-9]\d*/\d*[smhd]", value):
         raise ImproperlyConfigured(f"{name} must be a rate like 20/m, 100/h or 5/15m, got {value!r}")
     return value
+
+
+def env_networks(name: str, values: list[str]) -> list[str]:
+    """IP networks in CIDR notation (a bare address is a /32 or /128), normalised."""
+    networks = []
+    for value in values:
+        try:
+            networks.append(str(ipaddress.ip_network(value, strict=False)))
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must list IP networks like 10.20.0.0/16, got {value!r}") from None
+    return networks
 
 
 # --- Core ----------------------------------------------------------------------
@@ -388,6 +400,13 @@ INDEX_CACHE_DIR = Path(env_str("INDEX_CACHE_DIR", str(DATA_DIR / "index")))
 UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 20 * 1024 * 1024, minimum=1)
 URL_FETCH_TIMEOUT = env_float("URL_FETCH_TIMEOUT", 10.0, minimum=0.1)
 URL_FETCH_MAX_BYTES = env_int("URL_FETCH_MAX_BYTES", 5 * 1024 * 1024, minimum=1)
+# Server-side fetches (web-page sources, their redirects, the leads webhook) reach
+# public addresses only (core.netguard). 1 also allows loopback and private networks
+# (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7), for an intranet knowledge base;
+# link-local, cloud-metadata, multicast and reserved addresses stay refused.
+FETCH_ALLOW_PRIVATE_ADDRESSES = env_bool("FETCH_ALLOW_PRIVATE_ADDRESSES", False)
+# Networks allowed on top of that, by CIDR (e.g. 10.20.0.0/16: one intranet, not all).
+FETCH_ALLOWED_NETWORKS = env_networks("FETCH_ALLOWED_NETWORKS", env_list("FETCH_ALLOWED_NETWORKS"))
 
 # --- LLM ----------------------------------------------------------------------------
 
@@ -465,6 +484,13 @@ LEADS_WEBHOOK_SECRET = env_str("LEADS_WEBHOOK_SECRET")
 LEADS_WEBHOOK_TIMEOUT = env_float("LEADS_WEBHOOK_TIMEOUT", 10.0, minimum=0.1)
 # django-ratelimit rate for the public POST /api/leads/, per client IP.
 LEADS_API_RATE = env_rate("LEADS_API_RATE", "10/m")
+
+# --- Privacy ----------------------------------------------------------------------------
+
+# Visitor conversations (and their messages) whose last message is older than this
+# many days are purged every hour by a self-rescheduling task, or by
+# `manage.py purge_conversations` from cron. 0 or empty: kept forever. Leads stay.
+CONVERSATION_RETENTION_DAYS = env_int("CONVERSATION_RETENTION_DAYS", 0, minimum=0)
 
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")

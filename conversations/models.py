@@ -22,6 +22,7 @@ class Conversation(models.Model):
         WIDGET = "widget", "Website widget (WebSocket)"
         API = "api", "REST API"
         CLI = "cli", "manage.py ask"
+        EVAL = "eval", "Answer evaluation (manage.py answer_eval)"
 
     id = models.CharField(primary_key=True, max_length=64, default=new_conversation_id, editable=False)
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.WIDGET)

@@ -16,6 +16,8 @@ from conversations.models import Conversation, Message
 from conversations.types import HistoryItem, Turn
 
 HISTORY_LIMIT = 200
+# As many results as the answer decision looks at (chatbot.answerability.DECISION_PASSAGES, and more).
+COVERAGE_SEARCH_K = 8
 
 logger = logging.getLogger(__name__)
 
@@ -70,10 +72,10 @@ def conversations_with_flags() -> QuerySet[Conversation]:
 
 
 def unanswered_questions(*, limit: int = 2000) -> QuerySet[Message]:
-    """Open unanswered visitor questions, newest first; questions asked from `manage.py ask` are left out."""
+    """Open unanswered visitor questions, newest first; questions asked from `manage.py ask` or an evaluation are left out."""
     return (
         Message.objects.filter(role=Message.Role.VISITOR, answered=False, handled_at__isnull=True)
-        .exclude(conversation__channel=Conversation.Channel.CLI)
+        .exclude(conversation__channel__in=[Conversation.Channel.CLI, Conversation.Channel.EVAL])
         .order_by("-created_at")[:limit]
     )
 
@@ -95,23 +97,24 @@ def unanswered_question_groups(*, limit: int = 2000, embed: bool = True) -> list
 
 def question_groups_coverage(groups: list[QuestionGroup]) -> dict[int, dict]:
     """
-    For each group (by index) that the bot would now answer, by the same rule
-    as the chat pipeline, its best source and the confidence. A failure only
-    loses this hint, never the list of questions.
+    For each group (by index) that the bot would now answer, by the same
+    decision as the chat pipeline (`chatbot.answerability`), the passage that
+    decided and the decision's score. A failure only loses this hint, never
+    the list of questions.
     """
     try:
+        from chatbot.answerability import answer_decide
         from chatbot.selectors import bot_settings_get
-        from chatbot.services import MAX_PROMPT_PASSAGES, SEARCH_K, answer_confidence
         from knowledge.selectors import search
 
-        threshold = bot_settings_get().confidence_threshold
+        bot = bot_settings_get()
         covered = {}
         for index, group in enumerate(groups):
-            results = search(query=group.representative, k=SEARCH_K)
-            confidence = answer_confidence(results)
-            if confidence >= threshold:
-                best = max(results[:MAX_PROMPT_PASSAGES], key=lambda result: result.confidence)
-                covered[index] = {"title": best.citation_label, "confidence": confidence}
+            results = search(query=group.representative, k=COVERAGE_SEARCH_K)
+            decision = answer_decide(results=results, threshold=bot.answer_threshold,
+                                     similarity_floor=bot.confidence_threshold)
+            if decision.answer:
+                covered[index] = {"title": decision.title, "confidence": decision.score}
         return covered
     except Exception:  # noqa: BLE001 - the list matters more than the hint
         logger.exception("could not check which unanswered questions are covered now")

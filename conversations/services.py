@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -12,6 +15,8 @@ from django.utils import timezone
 from conversations.models import Conversation, Message
 from conversations.selectors import conversation_recent_turns
 from conversations.types import SourceItem, Turn
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -106,3 +111,70 @@ def unanswered_questions_mark_handled(*, message_ids: Sequence[int]) -> int:
     return Message.objects.filter(
         pk__in=list(message_ids), role=Message.Role.VISITOR, handled_at__isnull=True
     ).update(handled_at=timezone.now())
+
+
+# --- retention ---------------------------------------------------------------------------------------
+
+PURGE_EVERY = timedelta(hours=1)
+_PURGE_BATCH = 500
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    conversations: int
+    messages: int
+    older_than: datetime | None
+
+
+def conversations_purge(*, retention_days: int, now: datetime | None = None, dry_run: bool = False) -> PurgeReport:
+    """
+    Deletes the conversations whose last message is older than `retention_days`,
+    with their messages, in small batches (short transactions). Leads keep
+    their fields and consent record; they only lose the link to the
+    conversation. A retention of 0 keeps everything.
+    """
+    if retention_days <= 0:
+        return PurgeReport(conversations=0, messages=0, older_than=None)
+    older_than = (now or timezone.now()) - timedelta(days=retention_days)
+    expired = Conversation.objects.filter(last_message_at__lt=older_than)
+    if dry_run:
+        return PurgeReport(conversations=expired.count(),
+                           messages=Message.objects.filter(conversation__in=expired).count(), older_than=older_than)
+    conversations = messages = 0
+    while True:
+        with transaction.atomic():
+            ids = list(expired.order_by("last_message_at").values_list("pk", flat=True)[:_PURGE_BATCH])
+            if not ids:
+                break
+            messages += Message.objects.filter(conversation__in=ids).count()
+            conversations += len(ids)
+            Conversation.objects.filter(pk__in=ids).delete()
+    if conversations:
+        logger.info("retention: purged %d conversation(s) and %d message(s) older than %s",
+                    conversations, messages, older_than.isoformat())
+    return PurgeReport(conversations=conversations, messages=messages, older_than=older_than)
+
+
+def conversations_purge_schedule(*, now: datetime | None = None) -> bool:
+    """
+    Keeps one purge task queued `PURGE_EVERY` ahead while a retention is set:
+    the task runs the purge and calls this again, so it re-schedules itself.
+    Started on `migrate` (every deploy and `make run`); a second chain is not
+    started while one purge waits in the queue. Backends that cannot defer
+    tasks rely on `manage.py purge_conversations` from cron.
+    """
+    from conversations.tasks import conversations_purge_task
+
+    if not settings.CONVERSATION_RETENTION_DAYS:
+        return False
+    backend = conversations_purge_task.get_backend()
+    if not backend.supports_defer:
+        return False
+    from django_tasks_db.backend import DatabaseBackend
+    from django_tasks_db.models import DBTaskResult
+
+    if isinstance(backend, DatabaseBackend) and DBTaskResult.objects.filter(
+            task_path=conversations_purge_task.module_path, status="READY").exists():
+        return False
+    conversations_purge_task.using(run_after=(now or timezone.now()) + PURGE_EVERY).enqueue()
+    return True

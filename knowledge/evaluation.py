@@ -147,7 +147,8 @@ def evaluate(directory: Path, *, k: int = 10, split: str = "test", limit: int | 
             rankings = {
                 "dense": [hit.position for hit in dense],
                 "keyword": [hit.position for hit in keyword],
-                "hybrid": [position for position, *_ in index.fuse(dense, keyword)],
+                "hybrid": [c.position for c in index.hybrid(snapshot, query=query, query_vector=query_vector,
+                                                            n=candidates)],
             }
             for mode, positions in rankings.items():
                 ranked = list(dict.fromkeys(chunk_docs[p] for p in positions))

@@ -2,21 +2,27 @@
 Fetching web-page sources: a small adapter with a wall-clock timeout, a byte
 cap and one retry for transient failures. Errors are `FetchError`s whose
 message is shown in admin as the source's failure reason.
+
+Every request, its redirects and re-fetches included, goes through the fetch
+guard (`core.netguard`): public addresses only unless
+FETCH_ALLOW_PRIVATE_ADDRESSES or FETCH_ALLOWED_NETWORKS say otherwise. A page
+the guard refuses, or that cannot be reached or does not speak HTTP, fails with
+one reason, `PAGE_UNAVAILABLE`, whatever the cause, so that reasons cannot tell
+an open port from a closed one; the cause is in the server log.
 """
 
 from __future__ import annotations
 
-import socket
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
-from http.client import HTTPException
 from urllib.parse import urlparse
+
+from core.netguard import FetchBlocked, guarded_request
 
 USER_AGENT = "TidewaterAssistant/1.0 (knowledge base fetcher)"
 READ_SIZE = 64 * 1024
 RETRY_DELAY = 0.5
+PAGE_UNAVAILABLE = "The page could not be fetched."
 
 
 class FetchError(Exception):
@@ -52,13 +58,16 @@ def fetch_url(*, url: str, timeout: float, max_bytes: int, retries: int = 1) -> 
 
 def _fetch_once(*, url: str, timeout: float, max_bytes: int) -> FetchedPage:
     deadline = time.monotonic() + timeout
-    request = urllib.request.Request(url, headers={
+    headers = {
         "User-Agent": USER_AGENT,
         "Accept": "text/html,application/xhtml+xml,text/plain,text/markdown,application/pdf;q=0.9,*/*;q=0.5",
-    })
+    }
     limit_mb = f"{max_bytes / 1_048_576:,.1f} MB"
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with guarded_request(url=url, headers=headers, timeout=timeout) as response:
+            if not 200 <= response.status < 300:
+                transient = response.status >= 500 or response.status == 429
+                raise FetchError(f"The page answered {response.status} {response.reason}.", transient=transient)
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > max_bytes:
                 raise FetchError(
@@ -80,20 +89,10 @@ def _fetch_once(*, url: str, timeout: float, max_bytes: int) -> FetchedPage:
                     )
                 parts.append(part)
             return FetchedPage(
-                url=url, final_url=response.geturl(),
+                url=url, final_url=response.url,
                 content_type=response.headers.get("Content-Type", ""), body=b"".join(parts),
             )
-    except FetchError:
-        raise
-    except urllib.error.HTTPError as exc:
-        transient = exc.code >= 500 or exc.code == 429
-        raise FetchError(f"The page answered {exc.code} {exc.reason}.", transient=transient) from None
+    except FetchBlocked as exc:
+        raise FetchError(PAGE_UNAVAILABLE, transient=exc.transient) from None
     except TimeoutError:
         raise FetchError(f"The page did not answer within {timeout:g} s.", transient=True) from None
-    except urllib.error.URLError as exc:
-        reason = exc.reason
-        if isinstance(reason, (TimeoutError, socket.timeout)):
-            raise FetchError(f"The page did not answer within {timeout:g} s.", transient=True) from None
-        raise FetchError(f"The page could not be reached: {reason}.", transient=True) from None
-    except (HTTPException, ConnectionError, OSError) as exc:
-        raise FetchError(f"The connection failed while loading the page: {exc}.", transient=True) from None

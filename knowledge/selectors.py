@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
 from asgiref.sync import sync_to_async
@@ -12,6 +13,9 @@ from django.http import Http404
 
 from knowledge.models import FAQ, Chunk, Document
 from knowledge.types import SearchResult
+
+if TYPE_CHECKING:
+    from knowledge.index import Candidate
 
 logger = logging.getLogger(__name__)
 
@@ -25,17 +29,19 @@ def active_chunks() -> QuerySet[Chunk]:
 
 def search(*, query: str, k: int = 8) -> list[SearchResult]:
     """
-    Hybrid retrieval: FAISS (cosine on normalised vectors) and BM25, fused by
-    reciprocal rank. `score` is the fused score (it orders the results);
+    Hybrid retrieval (`knowledge.index.hybrid`): FAISS (cosine on normalised
+    vectors, and for FAQs also their own question's vector) and BM25, fused by
+    standardised score. `score` is the fused score (it orders the results);
     `confidence` is the cosine similarity of the chunk to the query, computed
-    for keyword-side hits too, so it is comparable across queries.
+    for keyword-side hits too, so it is comparable across queries; `lift`,
+    `coverage` and `missing_words` are the evidence the answer decision weighs.
 
     Chunks are read from the database at the end, so a source deleted or
     deactivated a moment ago never comes back, even before the next index
     version is published.
     """
     from knowledge.embeddings import EmbeddingError, get_provider
-    from knowledge.index import accessor, fuse
+    from knowledge.index import accessor, hybrid
 
     query = (query or "").strip()
     if not query or k <= 0:
@@ -46,34 +52,25 @@ def search(*, query: str, k: int = 8) -> list[SearchResult]:
     candidates = max(k * 4, MIN_CANDIDATES)
     provider = get_provider()
     query_vector: np.ndarray | None = None
-    dense = []
     if provider.model_id == snapshot.model_id:
         try:
             query_vector = provider.embed_query(query)
         except EmbeddingError as exc:
             logger.warning("query embedding failed (%s): keyword search only, confidence 0", exc)
-        else:
-            dense = snapshot.dense(query_vector, candidates)
     else:
         logger.warning("index v%s was built with %s, not %s: keyword search only until `reindex`",
                        snapshot.version_id, snapshot.model_id, provider.model_id)
-    keyword = snapshot.keyword(query, candidates)
-    fused = fuse(dense, keyword)
+    fused = hybrid(snapshot, query=query, query_vector=query_vector, n=candidates)
     if not fused:
         return []
 
-    similarity = {hit.position: hit.score for hit in dense}
     results: list[SearchResult] = []
     offset = 0
     window = k + 8
     while len(results) < k and offset < len(fused):
         batch = fused[offset:offset + window]
         offset += window
-        missing = [position for position, *_ in batch if position not in similarity]
-        if query_vector is not None and missing:
-            for position, vector in zip(missing, snapshot.vectors(missing)):
-                similarity[position] = float(vector @ query_vector)
-        chunk_ids = [int(snapshot.chunk_ids[position]) for position, *_ in batch]
+        chunk_ids = [int(snapshot.chunk_ids[candidate.position]) for candidate in batch]
         rows = {
             chunk.pk: chunk
             for chunk in active_chunks().filter(pk__in=chunk_ids).select_related("document", "faq").only(
@@ -81,25 +78,29 @@ def search(*, query: str, k: int = 8) -> list[SearchResult]:
                 "document__identifier", "document__url", "faq__id", "faq__question",
             )
         }
-        for position, score, dense_rank, keyword_rank in batch:
-            chunk = rows.get(int(snapshot.chunk_ids[position]))
+        for candidate in batch:
+            chunk = rows.get(int(snapshot.chunk_ids[candidate.position]))
             if chunk is None:
                 continue
-            results.append(_result(chunk, score=score, confidence=similarity.get(position, 0.0),
-                                   dense_rank=dense_rank, keyword_rank=keyword_rank))
+            results.append(_result(chunk, candidate))
             if len(results) == k:
                 break
     return results
 
 
-def _result(chunk: Chunk, *, score: float, confidence: float, dense_rank, keyword_rank) -> SearchResult:
+def _result(chunk: Chunk, candidate: Candidate) -> SearchResult:
+    evidence = dict(
+        score=candidate.score, confidence=max(0.0, min(1.0, candidate.similarity)),
+        dense_rank=candidate.dense_rank, keyword_rank=candidate.keyword_rank,
+        question_similarity=candidate.question_similarity, lift=candidate.lift, coverage=candidate.coverage,
+        missing_words=candidate.missing_words,
+    )
     if chunk.faq_id:
         faq = chunk.faq
         return SearchResult(
             chunk_id=chunk.pk, text=chunk.text, source_type="faq", source_id=faq.pk,
             source_identifier=f"faq:{faq.pk}", title=faq.question, heading_path=chunk.heading_path,
-            page=chunk.page, url=faq.get_absolute_url(), score=score,
-            confidence=max(0.0, min(1.0, confidence)), dense_rank=dense_rank, keyword_rank=keyword_rank,
+            page=chunk.page, url=faq.get_absolute_url(), **evidence,
         )
     document = chunk.document
     if document.kind == Document.Kind.URL and document.url:
@@ -109,8 +110,7 @@ def _result(chunk: Chunk, *, score: float, confidence: float, dense_rank, keywor
     return SearchResult(
         chunk_id=chunk.pk, text=chunk.text, source_type="document", source_id=document.pk,
         source_identifier=document.identifier, title=document.title or document.identifier,
-        heading_path=chunk.heading_path, page=chunk.page, url=url, score=score,
-        confidence=max(0.0, min(1.0, confidence)), dense_rank=dense_rank, keyword_rank=keyword_rank,
+        heading_path=chunk.heading_path, page=chunk.page, url=url, **evidence,
     )
 
 

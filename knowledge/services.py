@@ -472,6 +472,40 @@ def document_files_ingest(*, paths: list[Path], force: bool = False) -> list[Ing
     ]
 
 
+def document_store_url(*, url: str) -> Document:
+    """
+    The web-page source for `url` (the URL is its identifier, as in admin):
+    created, or pointed at the URL again. Written with bulk operations, which
+    fire no signal: the caller indexes it. Raises `ExtractionError` when a file
+    or text source already has that identifier (it is not overwritten).
+    """
+    identifier = url[:500]
+    existing = Document.objects.filter(identifier=identifier).defer("content").first()
+    if existing is None:
+        Document.objects.bulk_create([Document(kind=Document.Kind.URL, url=url, identifier=identifier,
+                                               status=SourceStatus.QUEUED)])
+        return Document.objects.defer("content").get(identifier=identifier)
+    if existing.kind != Document.Kind.URL:
+        raise ExtractionError(f"The {existing.get_kind_display().lower()} source {identifier!r} already has "
+                              "this identifier; it was left as it is.")
+    if existing.url != url:
+        Document.objects.filter(pk=existing.pk).update(url=url, updated_at=timezone.now())
+    return existing
+
+
+def document_urls_ingest(*, urls: list[str], force: bool = False) -> list[IngestOutcome]:
+    """The `ingest` command's door for web pages: stores each and fetches it now, through the fetch guard."""
+    outcomes = []
+    for url in urls:
+        try:
+            document = document_store_url(url=url)
+        except ExtractionError as exc:
+            outcomes.append(IngestOutcome(f"url:{url}", "failed", reason=str(exc)))
+            continue
+        outcomes.append(document_ingest(document_id=document.pk, force=force, refetch=True, take_over=True))
+    return outcomes
+
+
 def documents_ingest(*, document_ids: list[int], force: bool = False) -> list[IngestOutcome]:
     """
     Several stored files at once (the `ingest` command). Each is claimed,
@@ -801,7 +835,7 @@ def index_publish(*, force: bool = False) -> PublishOutcome:
     provider = get_provider()
     reservation = IndexVersion.objects.create(state=IndexVersion.State.BUILDING, model_id=provider.model_id)
     try:
-        rows = list(active_chunks().order_by("id").values_list("id", "content_hash", "search_text"))
+        rows = list(active_chunks().order_by("id").values_list("id", "content_hash", "search_text", "faq__question"))
         kind = index.index_kind_for(len(rows))
         signature = _signature(model_id=provider.model_id, kind=kind, rows=[(r[0], r[1]) for r in rows])
         current = IndexVersion.objects.filter(is_current=True).only("id", "signature", "chunk_count").first()
@@ -809,20 +843,28 @@ def index_publish(*, force: bool = False) -> PublishOutcome:
             reservation.delete()
             return PublishOutcome("unchanged", current.pk, current.chunk_count,
                                   seconds=time.perf_counter() - started)
-        texts_by_hash = {content_hash: text for _, content_hash, text in rows}
+        # An FAQ's question is embedded on its own too: a rephrasing matches the question best.
+        questions = [(position, question.strip()) for position, (*_, question) in enumerate(rows) if question]
+        texts_by_hash = {content_hash: text for _, content_hash, text, _ in rows}
+        texts_by_hash.update({chunking.content_hash(question): question for _, question in questions})
         embedded = embeddings_ensure(texts_by_hash=texts_by_hash, provider=provider)
         vectors_by_hash = embeddings_load(hashes=list(texts_by_hash), model_id=provider.model_id)
         dimension = next(iter(vectors_by_hash.values())).shape[0] if vectors_by_hash else 0
         vectors = np.zeros((len(rows), dimension), dtype=np.float32)
-        for position, (_, content_hash, _) in enumerate(rows):
+        for position, (_, content_hash, _, _) in enumerate(rows):
             vectors[position] = vectors_by_hash[content_hash]
+        question_vectors = np.zeros((len(questions), dimension), dtype=np.float32)
+        for row, (_, question) in enumerate(questions):
+            question_vectors[row] = vectors_by_hash[chunking.content_hash(question)]
         with tempfile.TemporaryDirectory(prefix="index-build-") as folder:
             meta = index.build_snapshot(
                 directory=Path(folder), chunk_ids=np.asarray([r[0] for r in rows], dtype=np.int64),
                 vectors=vectors, texts=[r[2] for r in rows], model_id=provider.model_id, kind=kind,
+                question_positions=np.asarray([position for position, _ in questions], dtype=np.int64),
+                question_vectors=question_vectors,
             )
             blob = index.pack_directory(Path(folder))
-        del vectors, vectors_by_hash
+        del vectors, vectors_by_hash, question_vectors
         build_seconds = time.perf_counter() - started
         with transaction.atomic():
             current = IndexVersion.objects.select_for_update().filter(is_current=True).only("id").first()

@@ -1,6 +1,6 @@
 """Payloads that cross from the knowledge base into the chat pipeline."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
@@ -14,10 +14,15 @@ class SearchResult:
     heading_path: str  # "Returns policy > Refunds"
     page: int | None
     url: str  # where a citation links to
-    score: float  # fused (reciprocal rank fusion) score: orders the results
-    confidence: float  # 0..1, comparable across queries: what the "I don't know" threshold is checked against
+    score: float  # fused score (standardised dense + keyword, see knowledge.index.hybrid): orders the results
+    confidence: float  # 0..1 cosine similarity to the question (an FAQ: mean of its question's and its own)
     dense_rank: int | None  # 1-based rank on the FAISS side, None if that side did not find it
     keyword_rank: int | None  # 1-based rank on the BM25 side, None if that side did not find it
+    # Evidence for the answer decision (chatbot.answerability); see knowledge.index.Candidate.
+    question_similarity: float | None = None  # an FAQ's own question to the visitor's
+    lift: float = 0.0  # confidence minus the mean similarity of the question's nearest chunks
+    coverage: float = 0.0  # IDF-weighted share of the question's content words the passage holds
+    missing_words: tuple[str, ...] = field(default=())  # question words the passage lacks, rarest first
 
     @property
     def citation_label(self) -> str:

@@ -1,21 +1,33 @@
-"""The sales desk: leads with their transcripts, bulk actions and the Sheets sync state."""
+"""
+The sales desk: leads with their transcripts, bulk actions and the Sheets sync
+state; and the privacy tools: export everything about a person as JSON, and
+erase a person (both audited in admin history).
+"""
 
 from __future__ import annotations
 
 import csv
+import json
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
+from django.core.exceptions import PermissionDenied
+from django.db.models import Exists, OuterRef, QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from leads import selectors, services
-from leads.models import Lead, LeadNotification, SyncState
+from leads.models import Lead, LeadContactAttempt, LeadNotification, SyncState
 from leads.sheets import sheets_mirror_enabled
+
+NOT_CONFIGURED = "not configured"
+NOT_CONFIGURED_HINT = ("No Google Sheets credentials: set SHEETS_CREDENTIALS_FILE (or SHEETS_CREDENTIALS_JSON) "
+                       "and SHEETS_SPREADSHEET_ID, and the lead is pushed by the next `manage.py sync_leads`.")
 
 CSV_COLUMNS = [
     ("id", "ID"), ("created_at", "Created"), ("name", "Name"), ("email", "Email"), ("phone", "Phone"),
@@ -31,13 +43,53 @@ def _csv_safe(value: str) -> str:
 
 class NotificationInline(admin.TabularInline):
     model = LeadNotification
-    fields = ["channel", "state", "attempts", "last_error", "next_attempt_at", "sent_at"]
+    fields = ["channel", "about", "state", "attempts", "last_error", "next_attempt_at", "sent_at"]
     readonly_fields = fields
     extra = 0
     can_delete = False
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    @admin.display(description="About")
+    def about(self, obj: LeadNotification) -> str:
+        return "unverified contact attempt" if obj.contact_attempt_id else "new lead"
+
+
+class SheetStateFilter(admin.SimpleListFilter):
+    """The sheet state as sales should read it: "not configured" while no credentials are set."""
+
+    title = "sheet"
+    parameter_name = "sheet"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        if not sheets_mirror_enabled():
+            return [(NOT_CONFIGURED, "Not configured"), (SyncState.SYNCED, "Synced")]
+        return list(SyncState.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Lead]) -> QuerySet[Lead]:
+        value = self.value()
+        if value == NOT_CONFIGURED:
+            return queryset.exclude(sync_state=SyncState.SYNCED)
+        if value in SyncState.values:
+            return queryset.filter(sync_state=value)
+        return queryset
+
+
+class ContactAttemptFilter(admin.SimpleListFilter):
+    title = "unverified contact attempts"
+    parameter_name = "attempts"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Has some"), ("no", "None")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Lead]) -> QuerySet[Lead]:
+        attempts = Exists(LeadContactAttempt.objects.filter(lead=OuterRef("pk")))
+        if self.value() == "yes":
+            return queryset.filter(attempts)
+        if self.value() == "no":
+            return queryset.filter(~attempts)
+        return queryset
 
 
 @admin.register(Lead)
@@ -47,7 +99,8 @@ class LeadAdmin(admin.ModelAdmin):
         "created_at", "last_activity_display",
     ]
     list_filter = [
-        "status", "source", ("owner", admin.RelatedOnlyFieldListFilter), "sync_state", "consent", "created_at",
+        "status", "source", ("owner", admin.RelatedOnlyFieldListFilter), SheetStateFilter, "consent",
+        ContactAttemptFilter, "created_at",
     ]
     list_select_related = ["owner"]
     search_fields = ["name", "email", "phone", "company", "interest", "notes"]
@@ -55,19 +108,22 @@ class LeadAdmin(admin.ModelAdmin):
     list_per_page = 50
     list_max_show_all = 200
     show_full_result_count = False
-    actions = ["assign_to_me", "mark_contacted", "export_csv", "resync"]
+    actions = ["assign_to_me", "mark_contacted", "export_csv", "resync", "export_json", "erase_people"]
     inlines = [NotificationInline]
+    change_form_template = "admin/leads/lead/change_form.html"
     readonly_fields = [
         "source", "consent", "consent_text", "consent_at", "created_at", "updated_at", "transcripts",
-        "sync_state", "synced_at", "sync_error", "sync_attempts", "sync_next_attempt_at", "sheet_row",
+        "contact_attempts", "sheet_state", "synced_at", "sync_error", "sync_attempts", "sync_next_attempt_at",
+        "sheet_row",
     ]
     fieldsets = [
         (None, {"fields": ["name", "email", "phone", "company", "interest"]}),
         ("Sales", {"fields": ["status", "owner", "notes"]}),
+        ("Unverified contact attempts", {"fields": ["contact_attempts"]}),
         ("Conversations", {"fields": ["transcripts"]}),
         ("Origin and consent", {"fields": ["source", "consent", "consent_text", "consent_at", "created_at",
                                            "updated_at"], "classes": ["collapse"]}),
-        ("Google Sheets", {"fields": ["sync_state", "synced_at", "sync_error", "sync_attempts",
+        ("Google Sheets", {"fields": ["sheet_state", "synced_at", "sync_error", "sync_attempts",
                                       "sync_next_attempt_at", "sheet_row"]}),
     ]
     def get_queryset(self, request: HttpRequest) -> QuerySet[Lead]:
@@ -81,6 +137,22 @@ class LeadAdmin(admin.ModelAdmin):
     def save_model(self, request: HttpRequest, obj: Lead, form: Any, change: bool) -> None:
         services.lead_save_from_admin(lead=obj, changed_fields=form.changed_data)
 
+    def delete_model(self, request: HttpRequest, obj: Lead) -> None:
+        services.leads_delete(leads=[obj])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
+        services.leads_delete(leads=queryset)
+
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path("<path:object_id>/export/", self.admin_site.admin_view(self.export_view),
+                 name="%s_%s_export" % info),
+            path("<path:object_id>/erase/", self.admin_site.admin_view(self.erase_view),
+                 name="%s_%s_erase" % info),
+            *super().get_urls(),
+        ]
+
     @admin.display(description="Last activity", ordering="last_activity")
     def last_activity_display(self, obj: Lead) -> Any:
         return getattr(obj, "last_activity", None) or obj.updated_at
@@ -89,10 +161,38 @@ class LeadAdmin(admin.ModelAdmin):
     def sync_badge(self, obj: Lead) -> SafeString:
         if obj.sync_state == SyncState.SYNCED:
             return format_html('<span title="{}">synced</span>', f"row {obj.sheet_row}" if obj.sheet_row else "")
+        if not sheets_mirror_enabled():
+            return format_html('<span title="{}">{}</span>', NOT_CONFIGURED_HINT, NOT_CONFIGURED)
         label = obj.get_sync_state_display().lower()
         if obj.sync_attempts:
             label = f"{label} ({obj.sync_attempts} attempts)"
         return format_html('<span title="{}" style="color:#b45309">{}</span>', obj.sync_error or "", label)
+
+    @admin.display(description="Sheet state")
+    def sheet_state(self, obj: Lead) -> str:
+        if obj.sync_state != SyncState.SYNCED and not sheets_mirror_enabled():
+            return f"Not configured. {NOT_CONFIGURED_HINT}"
+        return obj.get_sync_state_display()
+
+    @admin.display(description="Unverified contact attempts")
+    def contact_attempts(self, obj: Lead) -> SafeString:
+        """Details that named this lead from outside its conversations: nothing on the lead was changed."""
+        attempts = list(obj.contact_attempts.select_related("conversation")[:50]) if obj.pk else []
+        if not attempts:
+            return format_html("<p>{}</p>", "None.")
+        rows = format_html_join("", "<tr><td style=\"white-space:nowrap\">{}</td><td>{}</td><td>{}</td>"
+                                    "<td style=\"white-space:pre-wrap\">{}</td><td>{}</td><td>{}</td></tr>", (
+            (timezone.localtime(a.created_at).strftime("%Y-%m-%d %H:%M"), a.get_source_display(),
+             "; ".join(v for v in (a.name, a.email, a.phone, a.company) if v), a.message,
+             "yes" if a.consent else "no", _conversation_link(a.conversation))
+            for a in attempts
+        ))
+        return format_html(
+            "<p>{}</p><table><tr><th>When</th><th>Source</th><th>Details given</th><th>Message</th>"
+            "<th>Consent</th><th>Conversation</th></tr>{}</table>",
+            "Someone gave these details from outside this lead's conversations; nothing on the lead was "
+            "changed. Check them before acting on them.", rows,
+        )
 
     @admin.display(description="Transcripts")
     def transcripts(self, obj: Lead) -> SafeString:
@@ -153,3 +253,67 @@ class LeadAdmin(admin.ModelAdmin):
             writer.writerow([value if key == "phone" else _csv_safe(value) for key, value in
                              ((key, values[key]) for key, _ in CSV_COLUMNS)])
         return response
+
+    # --- privacy ---------------------------------------------------------------------------
+
+    @admin.action(description="Export everything held about the selected people (JSON)", permissions=["view"])
+    def export_json(self, request: HttpRequest, queryset: QuerySet[Lead]) -> HttpResponse:
+        leads = list(queryset.select_related("owner").order_by("pk")[:500])
+        return self._export_response(request, leads, filename=f"people-{timezone.now():%Y%m%d-%H%M}.json",
+                                     single=False)
+
+    def export_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        lead = get_object_or_404(Lead.objects.select_related("owner"), pk=object_id)
+        if not self.has_view_permission(request, lead):
+            raise PermissionDenied
+        return self._export_response(request, [lead], filename=f"lead-{lead.pk}.json", single=True)
+
+    def _export_response(self, request: HttpRequest, leads: list[Lead], *, filename: str,
+                         single: bool) -> HttpResponse:
+        """One person's data (the lead's page), or {"people": [...]} (the action); each export in history."""
+        people = [selectors.lead_export(lead=lead) for lead in leads]
+        for lead in leads:
+            self.log_change(request, lead, "Exported everything held about this person as JSON.")
+        body = json.dumps(people[0] if single else {"people": people}, ensure_ascii=False, indent=2)
+        response = HttpResponse(body, content_type="application/json; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    @admin.action(description="Erase the selected people (lead, conversations, notifications, sheet row)",
+                  permissions=["delete"])
+    def erase_people(self, request: HttpRequest, queryset: QuerySet[Lead]) -> HttpResponse | None:
+        leads = list(queryset.order_by("pk")[:100])
+        if request.POST.get("erase_confirmed") != "yes":
+            return self._erase_confirmation(request, leads, selected=True)
+        self._erase(request, leads)
+        return None
+
+    def erase_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        lead = get_object_or_404(Lead, pk=object_id)
+        if not self.has_delete_permission(request, lead):
+            raise PermissionDenied
+        if request.method != "POST" or request.POST.get("erase_confirmed") != "yes":
+            return self._erase_confirmation(request, [lead], selected=False)
+        self._erase(request, [lead])
+        return HttpResponseRedirect(reverse("admin:leads_lead_changelist"))
+
+    def _erase(self, request: HttpRequest, leads: list[Lead]) -> None:
+        for lead in leads:
+            erasure = services.lead_erase(lead=lead, actor=request.user)
+            self.message_user(request, erasure.describe(), messages.SUCCESS)
+
+    def _erase_confirmation(self, request: HttpRequest, leads: list[Lead], *, selected: bool) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Erase people?", "opts": self.opts, "leads": leads, "selected": selected,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media,
+        }
+        return TemplateResponse(request, "admin/leads/lead/erase_confirmation.html", context)
+
+
+def _conversation_link(conversation: Any) -> SafeString | str:
+    if conversation is None:
+        return "-"
+    url = reverse("admin:conversations_conversation_change", args=[conversation.pk])
+    return format_html('<a href="{}">{}</a>', url, str(conversation))

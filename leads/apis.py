@@ -3,6 +3,11 @@ POST /api/leads/: the contact form for sites that post it themselves, and integr
 
 Rate-limited per client IP (LEADS_API_RATE) and per conversation, in the same
 buckets as the WebSocket `lead` frame (chatbot.limits).
+
+The answer never tells whether the email or phone was known: no lead id, and
+the same status for a new lead and for details that named an existing lead
+from outside its conversations (kept as an unverified contact attempt; see
+leads.services).
 """
 
 from __future__ import annotations
@@ -50,8 +55,11 @@ class LeadCreateApi(APIView):
 
     @extend_schema_serializer(component_name="LeadResult")
     class OutputSerializer(serializers.Serializer):
-        id = serializers.IntegerField()
-        status = serializers.ChoiceField(choices=["captured", "updated"])
+        status = serializers.ChoiceField(
+            choices=["captured", "updated"],
+            help_text="`updated` only when this conversation gave details before; says nothing about "
+                      "whether the email or phone was known.",
+        )
 
     @extend_schema(
         request=InputSerializer,
@@ -60,7 +68,7 @@ class LeadCreateApi(APIView):
             400: inline_serializer("LeadErrors", {"field": serializers.ListField(child=serializers.CharField())}),
             429: ErrorSerializer,
         },
-        summary="Submit contact details (creates a lead, or updates the one with the same email or phone)",
+        summary="Submit contact details (201 the first time a conversation does, 200 after that)",
     )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
@@ -87,6 +95,6 @@ class LeadCreateApi(APIView):
             )
         except ValidationError as exc:
             return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)
-        output = self.OutputSerializer({"id": result.lead.pk, "status": result.status})
+        output = self.OutputSerializer({"status": result.status})
         code = status.HTTP_201_CREATED if result.status == "captured" else status.HTTP_200_OK
         return Response(output.data, status=code)

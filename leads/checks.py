@@ -8,6 +8,7 @@ from django.core import checks
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
+from core.netguard import AddressPolicy, url_refusal_without_dns
 from leads.sheets import SheetsConfigError, credentials_info_load
 
 
@@ -62,6 +63,15 @@ def check_leads_settings(app_configs, **kwargs) -> list[checks.CheckMessage]:
                 "LEADS_WEBHOOK_URL is set without LEADS_WEBHOOK_SECRET: no webhook is sent unsigned.",
                 hint="Set LEADS_WEBHOOK_SECRET to a long random string shared with the receiver.",
                 id="leads.W004",
+            ))
+        refused = url_refusal_without_dns(url=settings.LEADS_WEBHOOK_URL, policy=AddressPolicy.from_settings())
+        if refused:
+            messages.append(checks.Warning(
+                f"LEADS_WEBHOOK_URL is a {refused} address, which server-side requests may not reach: "
+                "no webhook will be delivered.",
+                hint="For a receiver on your own network set FETCH_ALLOW_PRIVATE_ADDRESSES=1, or list its "
+                     "network in FETCH_ALLOWED_NETWORKS.",
+                id="leads.W008",
             ))
     for address in settings.LEADS_NOTIFY_EMAILS:
         try:

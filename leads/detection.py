@@ -7,7 +7,11 @@ the numbers a chat is full of that are not phone numbers: prices, dates and
 times, order/invoice/tracking numbers, postal codes, IP addresses and version
 strings, year ranges and quantities. The matcher already refuses most of these
 on its own; the extra rules catch the ones that happen to be valid numbering
-plans (an order number "4155552671" is a valid US number).
+plans (an order number "4155552671" is a valid US number). A number after an
+identifier or amount word ("receipt", "confirmation code", "the total came
+to") is not a phone number unless a phone word ("call", "my number is") comes
+in between; only the number's own sentence counts. A company name ends with
+its sentence ("I'm Ana from Brightside. Mail me…" is "Brightside").
 """
 
 from __future__ import annotations
@@ -44,7 +48,8 @@ _FILE_EXTENSIONS = {
 
 _CURRENCY_BEFORE_RE = re.compile(r"(?:[$€£¥₹]|\b(?:usd|eur|gbp|chf|cad|aud))\s*$", re.IGNORECASE)
 _CURRENCY_AFTER_RE = re.compile(
-    r"^\s*(?:[$€£¥₹]|(?:usd|eur|gbp|chf|cad|aud|dollars?|euros?|pounds?|francs?|dólares|pesos)\b)",
+    r"^\s*(?:[$€£¥₹]|(?:usd|eur|gbp|chf|cad|aud|dollars?|euros?|pounds?|francs?|dólares|pesos)\b|"
+    r"(?:after|before|plus|incl\.?|including|excl\.?|excluding|with|without|net\s+of)\s+(?:tax|taxes|vat|shipping)\b)",
     re.IGNORECASE,
 )
 _QUANTITY_AFTER_RE = re.compile(
@@ -69,14 +74,32 @@ _IDENTIFIER_WORDS_RE = re.compile(
     r"\bcommande|\bfacture|\bréférence|\bréf\b|\bdossier|\bcompte|\bcode\s+postal|\bcolis|\bsuivi|"
     r"\bbestell|\brechnung|\bauftrag|\bkundennummer|\bsendungsnummer|\bpostleitzahl|\bplz\b|\bkonto|"
     r"\bvorgang|\bpedido|\bfactura|\breferencia|\bcuenta|\bcódigo\s+postal|\bseguimiento|\breserva|"
+    r"\bpurchase|\breceipt|\bconfirmation|\bcode\b|\bmember|\bpolicy|\bclaim|\bvoucher|\bcoupon|\bpromo|"
+    r"\bcard\b|\btransaction|\btxn\b|\bshipment|\bparcel|\bpackage|\bconsignment|\breturn|\brma\b|"
+    r"\bauthori[sz]ation|\bwarranty|\bsubscription|\bmodel\b|\bloyalty|\blicen[cs]e|\bpin\b|\bpassport|"
+    r"\bcheque|\bcertificate|\bregistration|\bcontract|\bpermit|"
+    r"\bachat|\breçu|\bbon\s+de|\bquittung|\bbeleg|\bgutschein|\bvertrag|\brecibo|\bcompra|\bcupón|"
+    # Amounts: "the total came to 4155552671", "I paid 2125550187".
+    r"\btotal|\bamount|\bsum\b|\bpaid\b|\bpay\b|\bpayment|\bcharged?\b|\brefund|\bbalance|\bbudget|"
+    r"\bdeposit|\bcosts?\b|\bprice|\bfees?\b|\bowed?\b|\bspent\b|"
+    r"\bmontant|\bpayé|\bbetrag|\bsumme|\bbezahlt|\bimporte|\bpagado|\bpagué|"
     r"#|\bno\.|\bnr\.?|\bn°|\bnº|\bnum\.)",
     re.IGNORECASE,
 )
+# Where a sentence ends: an identifier word in an earlier sentence says nothing
+# about this number ("Order placed last week. My number is 415 555 2671"). A
+# period after an abbreviation ("Order no. 4155552671") ends nothing.
+_SENTENCE_END_RE = re.compile(r"(?P<word>[\w°º]*)(?P<mark>[.!?]+)\s+|\n")
+_ABBREVIATIONS = {
+    "no", "nr", "num", "n°", "nº", "ref", "réf", "inv", "acct", "tel", "tél", "art", "ca", "approx", "vs",
+    "st", "co", "inc", "ltd", "corp", "mr", "mrs", "ms", "dr", "ph", "mob", "incl", "excl", "dept", "bzw",
+}
 _PHONE_WORDS_RE = re.compile(
     r"(?:call|phone|tel\b|telephone|mobile|cell|whatsapp|ring|text|sms|reach|"
     r"appel|téléphone|tél|portable|joindre|"
     r"anruf|ruf|telefon|handy|mobil|erreich|"
-    r"llam|teléfono|móvil|celular|contact)",
+    r"llam|teléfono|móvil|celular|contact|"
+    r"\bmy\s+(?:phone\s+|mobile\s+|cell\s+|direct\s+)?number|\bmeine\s+nummer|\bmon\s+numéro|\bmi\s+número)",
     re.IGNORECASE,
 )
 
@@ -208,12 +231,24 @@ def _phone_is_something_else(text: str, start: int, end: int, raw: str) -> bool:
         return True
     if _QUANTITY_AFTER_RE.match(after) or _QUANTITY_BEFORE_RE.search(before):
         return True
+    sentence = _current_sentence(before)
     last_identifier = None
-    for last_identifier in _IDENTIFIER_WORDS_RE.finditer(before):
+    for last_identifier in _IDENTIFIER_WORDS_RE.finditer(sentence):
         pass
-    if last_identifier is not None and not _PHONE_WORDS_RE.search(before[last_identifier.end():]):
+    if last_identifier is not None and not _PHONE_WORDS_RE.search(sentence[last_identifier.end():]):
         return True
     return False
+
+
+def _current_sentence(text: str) -> str:
+    """The end of `text` from the start of its last sentence."""
+    start = 0
+    for end in _SENTENCE_END_RE.finditer(text):
+        word = (end["word"] or "").lower()
+        if end["mark"] == "." and (word in _ABBREVIATIONS or len(word) == 1):
+            continue
+        start = end.end()
+    return text[start:]
 
 
 def phones_find(text: str, *, region: str) -> list[str]:
@@ -227,8 +262,17 @@ def phones_find(text: str, *, region: str) -> list[str]:
     return found
 
 
+_INITIALS_RE = re.compile(r"^(?:[A-Z]\.)+$")
+
+
 def _clean_company(value: str) -> str:
-    words = value.strip().rstrip(".,;:!?").split()
+    """The company words up to the end of the sentence: "Brightside. Mail me" is "Brightside"."""
+    words = value.split()
+    for index, word in enumerate(words):
+        if word.endswith((".", "!", "?")) and not _INITIALS_RE.match(word) and index + 1 < len(words):
+            words = words[:index + 1]
+            break
+    words = " ".join(words).rstrip(".,;:!?").split()
     while words and words[-1].lower() in {"and", "und", "et", "y", "&"}:
         words.pop()
     if not words or words[0].lower() in _COMPANY_STOP:

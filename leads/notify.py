@@ -4,6 +4,10 @@ Telling sales about a new lead: one small transport per channel.
 Each `send()` either returns (delivered) or raises `NotificationError`, which
 says whether retrying can help (`permanent`) and how long the peer asked us to
 wait (`retry_after`). Retrying itself is the outbox's job (`leads.services`).
+
+Sales is told about a new lead (`lead.created`) and about each unverified
+contact attempt on an existing one (`lead.contact_attempt`: details that named
+the lead from outside its conversations, which changed nothing on it).
 """
 
 from __future__ import annotations
@@ -13,11 +17,11 @@ import hmac
 import json
 from typing import Any, Protocol, TypedDict
 
-import requests
 from django.conf import settings
 from django.core.mail import send_mail
 
-from leads.models import Lead, LeadNotification
+from core.netguard import FetchBlocked, guarded_request
+from leads.models import Lead, LeadContactAttempt, LeadNotification
 from leads.sheets import retry_after_seconds
 
 
@@ -28,18 +32,19 @@ class NotificationError(Exception):
         self.retry_after = retry_after
 
 
-class LeadWebhookPayload(TypedDict):
+class LeadWebhookPayload(TypedDict, total=False):
     event: str
     lead: dict[str, Any]
+    contact_attempt: dict[str, Any]
 
 
 class Transport(Protocol):
-    def send(self, *, lead: Lead, delivery_id: str) -> None: ...
+    def send(self, *, lead: Lead, delivery_id: str, attempt: LeadContactAttempt | None = None) -> None: ...
 
 
-def lead_webhook_payload(*, lead: Lead) -> LeadWebhookPayload:
-    return {
-        "event": "lead.created",
+def lead_webhook_payload(*, lead: Lead, attempt: LeadContactAttempt | None = None) -> LeadWebhookPayload:
+    payload: LeadWebhookPayload = {
+        "event": "lead.contact_attempt" if attempt is not None else "lead.created",
         "lead": {
             "id": lead.pk, "name": lead.name, "email": lead.email, "phone": lead.phone,
             "company": lead.company, "interest": lead.interest, "source": lead.source,
@@ -47,6 +52,13 @@ def lead_webhook_payload(*, lead: Lead) -> LeadWebhookPayload:
             "conversation_ids": [str(pk) for pk in lead.conversations.values_list("pk", flat=True)],
         },
     }
+    if attempt is not None:
+        payload["contact_attempt"] = {
+            "id": attempt.pk, "verified": False, "source": attempt.source, "name": attempt.name,
+            "email": attempt.email, "phone": attempt.phone, "company": attempt.company,
+            "message": attempt.message, "consent": attempt.consent, "created_at": attempt.created_at.isoformat(),
+        }
+    return payload
 
 
 def webhook_signature(*, body: bytes, secret: str) -> str:
@@ -57,36 +69,37 @@ def webhook_signature(*, body: bytes, secret: str) -> str:
 class WebhookTransport:
     """POSTs the lead as JSON, signed with LEADS_WEBHOOK_SECRET; 2xx is delivered."""
 
-    def send(self, *, lead: Lead, delivery_id: str) -> None:
-        body = json.dumps(lead_webhook_payload(lead=lead), separators=(",", ":")).encode()
+    def send(self, *, lead: Lead, delivery_id: str, attempt: LeadContactAttempt | None = None) -> None:
+        payload = lead_webhook_payload(lead=lead, attempt=attempt)
+        body = json.dumps(payload, separators=(",", ":")).encode()
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "tidewater-assistant-leads/1",
             "X-Signature": webhook_signature(body=body, secret=settings.LEADS_WEBHOOK_SECRET),
-            "X-Lead-Event": "lead.created",
+            "X-Lead-Event": payload["event"],
             "X-Delivery-Id": delivery_id,
         }
-        try:
-            response = requests.post(settings.LEADS_WEBHOOK_URL, data=body, headers=headers,
-                                     timeout=settings.LEADS_WEBHOOK_TIMEOUT, allow_redirects=False)
-        except requests.Timeout:
+        try:  # through the fetch guard; the cause of a refusal is in the server log only
+            with guarded_request(url=settings.LEADS_WEBHOOK_URL, method="POST", body=body, headers=headers,
+                                 timeout=settings.LEADS_WEBHOOK_TIMEOUT, follow_redirects=False) as response:
+                status, retry_after = response.status, response.headers.get("Retry-After")
+        except TimeoutError:
             raise NotificationError(
                 f"webhook did not answer within {settings.LEADS_WEBHOOK_TIMEOUT:g}s") from None
-        except requests.RequestException as exc:
-            raise NotificationError(f"webhook unreachable: {str(exc)[:300]}") from None
-        if 200 <= response.status_code < 300:
+        except FetchBlocked as exc:
+            raise NotificationError("webhook could not be reached", permanent=not exc.transient) from None
+        if 200 <= status < 300:
             return
-        transient = response.status_code in (408, 429) or response.status_code >= 500
+        transient = status in (408, 429) or status >= 500
         raise NotificationError(
-            f"webhook answered {response.status_code}", permanent=not transient,
-            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+            f"webhook answered {status}", permanent=not transient, retry_after=retry_after_seconds(retry_after),
         )
 
 
 class EmailTransport:
     """A plain-text email to LEADS_NOTIFY_EMAILS through Django's mail framework."""
 
-    def send(self, *, lead: Lead, delivery_id: str) -> None:
+    def send(self, *, lead: Lead, delivery_id: str, attempt: LeadContactAttempt | None = None) -> None:
         who = lead.name or lead.email or lead.phone
         subject = f"New lead: {who}" + (f" ({lead.company})" if lead.company else "")
         lines = [
@@ -95,6 +108,13 @@ class EmailTransport:
             f"Interest: {lead.interest or '-'}", "",
             f"Open it in admin: /{settings.ADMIN_URL}leads/lead/{lead.pk}/change/",
         ]
+        if attempt is not None:
+            subject = f"Unverified contact attempt for lead: {who}"
+            lines = [
+                "Someone gave contact details that match this lead from outside its conversations.",
+                "Nothing on the lead was changed; check before acting on them.", "",
+                attempt.summary(), "", "The lead as it stands:", *lines,
+            ]
         try:
             send_mail(subject, "\n".join(lines), None, settings.LEADS_NOTIFY_EMAILS, fail_silently=False)
         except (OSError, ValueError) as exc:  # smtplib's errors are OSErrors

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from django.db.models import F, Max, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest, Lower
 from django.utils import timezone
 
 from leads.detection import contact_details_extract
-from leads.models import Lead, LeadNotification, SyncState
+from leads.models import Lead, LeadNotification, SheetRowDeletion, SyncState
 
 if TYPE_CHECKING:
     from conversations.models import Conversation, Message
@@ -140,3 +141,66 @@ def lead_transcripts(*, lead: Lead, max_messages: int = 200) -> list[tuple[Conve
         messages.reverse()
         transcripts.append((conversation, messages))
     return transcripts
+
+
+def sheet_deletions_to_sync() -> QuerySet[SheetRowDeletion]:
+    """
+    Sheet-row deletions of erased leads still to do: pending or failed,
+    unclaimed or with an expired claim, and past any push still in flight.
+    """
+    now = timezone.now()
+    return SheetRowDeletion.objects.filter(
+        Q(sync_claimed_until__isnull=True) | Q(sync_claimed_until__lt=now),
+        Q(not_before__isnull=True) | Q(not_before__lte=now),
+        sync_state__in=[SyncState.PENDING, SyncState.FAILED],
+    ).order_by("created_at", "id")
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def lead_export(*, lead: Lead) -> dict[str, Any]:
+    """
+    Everything held about the person behind `lead`, as JSON-ready data: the
+    lead and its notes, the consent record, unverified contact attempts (their
+    details, not the transcript of the conversation they came from, which may
+    be someone else's), every linked conversation with all its messages, and
+    the notifications sent to sales.
+    """
+    conversations = []
+    for conversation in lead.conversations.order_by("created_at").prefetch_related("messages"):
+        conversations.append({
+            "id": conversation.pk, "channel": conversation.channel, "origin": conversation.origin,
+            "user_agent": conversation.user_agent, "created_at": _iso(conversation.created_at),
+            "last_message_at": _iso(conversation.last_message_at),
+            "messages": [{
+                "id": message.public_id, "role": message.role, "text": message.text,
+                "created_at": _iso(message.created_at), "answered": message.answered,
+                "feedback": message.feedback, "sources": message.sources,
+            } for message in conversation.messages.all()],
+        })
+    owner = lead.owner.get_username() if lead.owner else None
+    return {
+        "format": "tidewater-assistant.person-export.v1",
+        "exported_at": timezone.now().isoformat(),
+        "lead": {
+            "id": lead.pk, "name": lead.name, "email": lead.email, "phone": lead.phone, "company": lead.company,
+            "interest": lead.interest, "source": lead.source, "status": lead.status, "owner": owner,
+            "notes": lead.notes, "created_at": _iso(lead.created_at), "updated_at": _iso(lead.updated_at),
+            "google_sheet": {"state": lead.sync_state, "synced_at": _iso(lead.synced_at), "row": lead.sheet_row},
+        },
+        "consent": {"given": lead.consent, "text": lead.consent_text, "at": _iso(lead.consent_at)},
+        "contact_attempts": [{
+            "id": attempt.pk, "verified": False, "source": attempt.source, "name": attempt.name,
+            "email": attempt.email, "phone": attempt.phone, "company": attempt.company,
+            "message": attempt.message, "consent": attempt.consent, "consent_text": attempt.consent_text,
+            "conversation_id": attempt.conversation_id, "created_at": _iso(attempt.created_at),
+        } for attempt in lead.contact_attempts.order_by("created_at", "id")],
+        "conversations": conversations,
+        "notifications": [{
+            "channel": notification.channel, "about": "contact attempt" if notification.contact_attempt_id
+            else "new lead", "state": notification.state, "sent_at": _iso(notification.sent_at),
+            "created_at": _iso(notification.created_at),
+        } for notification in lead.notifications.order_by("created_at", "id")],
+    }

@@ -7,6 +7,8 @@ exists and appended only when it does not: a retry after a timed-out append
 that did reach Google finds the row instead of adding a second one. Should a
 lead id appear twice anyway (an append committed after its client gave up and
 the retry had already looked), the extra rows are deleted on the next push.
+The header row is written when missing, and completed when it is the header of
+an older version (fewer columns). `delete()` removes erased leads' rows.
 
 Errors come out typed: `SheetsTransientError` (5xx, 429 with its Retry-After,
 timeouts, connection errors: retry later) and `SheetsPermanentError` (bad
@@ -44,9 +46,9 @@ GOOGLE_SHEETS_BASE_URL = "https://sheets.googleapis.com"
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 HEADER = [
     "Lead ID", "Created", "Name", "Email", "Phone", "Company", "Interest",
-    "Source", "Status", "Owner", "Consent", "Consent given at",
+    "Source", "Status", "Owner", "Consent", "Consent given at", "Notes",
 ]
-LAST_COLUMN = "L"
+LAST_COLUMN = "M"
 _SERVICE_ACCOUNT_KEYS = {"client_email", "private_key", "token_uri"}
 
 
@@ -191,22 +193,19 @@ class LeadSheet:
         """
         return self._call(self._upsert, rows)
 
+    def delete(self, lead_ids: Sequence[int]) -> int:
+        """Removes every row of these leads; how many rows went (0 when already gone)."""
+        return self._call(self._delete, lead_ids)
+
     def rows(self) -> list[list[str]]:
         """Every row of the worksheet, header included (for `sync_leads --check`)."""
         return self._call(self._read_range, "A:" + LAST_COLUMN)
 
     def _upsert(self, rows: Sequence[list[Any]]) -> UpsertResult:
-        ids_column = self._read_ids()
+        ids_column, header = self._read_ids_and_header()
         header_missing = not ids_column or not ids_column[0]
-        if not header_missing and ids_column[0] != HEADER[0]:
-            raise SheetsPermanentError(
-                f"Row 1 of worksheet {self.config.worksheet!r} is not the leads header "
-                f"(A1 is {ids_column[0]!r}); choose another SHEETS_WORKSHEET or restore the header."
-            )
-        positions: dict[str, list[int]] = {}
-        for number, value in enumerate(ids_column, start=1):
-            if number > 1 and value:
-                positions.setdefault(value, []).append(number)
+        self._check_header(ids_column)
+        positions = _positions(ids_column)
 
         duplicates = sorted(
             (number for lead_id in (str(row[0]) for row in rows) for number in positions.get(lead_id, [])[1:]),
@@ -217,7 +216,7 @@ class LeadSheet:
             return dataclasses.replace(self._upsert(rows), duplicates_removed=len(duplicates))
 
         updates: list[dict[str, Any]] = []
-        if header_missing:
+        if header_missing or (header != HEADER and header == HEADER[:len(header)]):
             updates.append({"range": self._range(f"A1:{LAST_COLUMN}1"), "values": [HEADER]})
         result_rows: dict[int, int] = {}
         to_append: list[list[Any]] = []
@@ -255,15 +254,44 @@ class LeadSheet:
         response = self._http.values_get(self.config.spreadsheet_id, self._range(cells))
         return response.get("values", [])
 
-    def _read_ids(self) -> list[str]:
+    def _delete(self, lead_ids: Sequence[int]) -> int:
+        read = self._read_ids_and_header(create=False)
+        if read is None:
+            return 0  # no worksheet, so no row
+        ids_column, _ = read
+        self._check_header(ids_column)
+        positions = _positions(ids_column)
+        numbers = sorted((number for lead_id in lead_ids for number in positions.get(str(lead_id), [])),
+                         reverse=True)
+        if numbers:
+            self._delete_rows(numbers)
+        return len(numbers)
+
+    def _check_header(self, ids_column: list[str]) -> None:
+        if ids_column and ids_column[0] and ids_column[0] != HEADER[0]:
+            raise SheetsPermanentError(
+                f"Row 1 of worksheet {self.config.worksheet!r} is not the leads header "
+                f"(A1 is {ids_column[0]!r}); choose another SHEETS_WORKSHEET or restore the header."
+            )
+
+    def _read_ids_and_header(self, *, create: bool = True) -> tuple[list[str], list[str]] | None:
+        """Column A and row 1 in one call; a missing worksheet is created (or, without `create`, None)."""
+        ranges = [self._range("A:A"), self._range(f"A1:{LAST_COLUMN}1")]
         try:
-            values = self._read_range("A:A")
+            response = self._http.values_batch_get(self.config.spreadsheet_id, ranges)
         except gspread.exceptions.APIError as exc:
             if exc.response.status_code == 400 and "Unable to parse range" in str(exc):
+                if not create:
+                    return None
                 self._add_worksheet()
-                return [str(row[0]).strip() if row else "" for row in self._read_range("A:A")]
+                return self._read_ids_and_header(create=False) or ([], [])
             raise
-        return [str(row[0]).strip() if row else "" for row in values]
+        value_ranges = response.get("valueRanges", [])
+        column = value_ranges[0].get("values", []) if value_ranges else []
+        header_rows = value_ranges[1].get("values", []) if len(value_ranges) > 1 else []
+        ids = [str(row[0]).strip() if row else "" for row in column]
+        header = [str(value) for value in header_rows[0]] if header_rows else []
+        return ids, header
 
     def _add_worksheet(self) -> None:
         try:
@@ -310,6 +338,15 @@ class LeadSheet:
             raise SheetsPermanentError(f"Google refused the service-account credentials: {_short(exc)}") from None
         except google_auth_exceptions.TransportError as exc:
             raise SheetsTransientError(f"Cannot reach Google's token endpoint: {_short(exc)}") from None
+
+
+def _positions(ids_column: list[str]) -> dict[str, list[int]]:
+    """Lead id -> the row numbers holding it, below the header."""
+    positions: dict[str, list[int]] = {}
+    for number, value in enumerate(ids_column, start=1):
+        if number > 1 and value:
+            positions.setdefault(value, []).append(number)
+    return positions
 
 
 def _api_message(exc: gspread.exceptions.APIError) -> str:

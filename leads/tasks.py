@@ -15,3 +15,9 @@ def lead_sync(lead_id: int) -> str:
 def lead_notify(notification_id: int) -> str:
     """Tells sales about a new lead by email or webhook (retries itself with backoff)."""
     return services.notification_send(notification_id=notification_id)
+
+
+@task(queue_name="leads")
+def lead_sheet_row_delete(deletion_id: int) -> str:
+    """Removes an erased lead's row from the Google Sheets mirror (retries itself with backoff)."""
+    return services.sheet_row_deletion_run(deletion_id=deletion_id)

@@ -7,7 +7,7 @@ RSA key, whose JWT assertions the fake verifies), and the app sends Sheets
 calls here when `SHEETS_API_BASE_URL` is the fake's URL.
 
 It keeps spreadsheets in memory and implements what a spreadsheet mirror uses:
-spreadsheet metadata, `values.get`, `values.update`, `values.append`,
+spreadsheet metadata, `values.get`, `values.batchGet`, `values.update`, `values.append`,
 `values.batchUpdate` and `spreadsheets.batchUpdate` (`addSheet`,
 `deleteDimension`). Faults are planned per request: HTTP errors (500, 503,
 429 with `Retry-After`), timeouts that hang past the client's timeout (either
@@ -358,6 +358,9 @@ class FakeSheets:
                              for item in body.get("data", [])]
                 return {"spreadsheetId": spreadsheet_id, "responses": responses,
                         "totalUpdatedRows": sum(r["updatedRows"] for r in responses)}
+            if method == "GET" and rest == "/values:batchGet":
+                return {"spreadsheetId": spreadsheet_id,
+                        "valueRanges": [self._values_get(spreadsheet, name) for name in query.get("ranges", [])]}
             values_match = re.match(r"^/values/(.+?)(:append)?$", rest)
             if values_match:
                 range_name = unquote(values_match[1])

@@ -4,8 +4,9 @@ from knowledge.tests.servers import FakeEmbeddings, PageServer
 
 
 @pytest.fixture
-def site():
-    """A loopback web site for web-page sources."""
+def site(settings):
+    """A loopback web site for web-page sources, which the fetcher may reach (the intranet opt-in)."""
+    settings.FETCH_ALLOW_PRIVATE_ADDRESSES = True
     with PageServer() as server:
         yield server
 

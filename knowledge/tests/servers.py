@@ -1,7 +1,8 @@
 """
 Loopback HTTP peers for the knowledge tests: a web site whose pages can be
-slow, missing or enormous, and an OpenAI-compatible /v1/embeddings server.
-They stand in for the network only; the project's code runs unchanged.
+slow, missing or enormous (`testsupport.web`), and an OpenAI-compatible
+/v1/embeddings server. They stand in for the network only; the project's code
+runs unchanged.
 """
 
 from __future__ import annotations
@@ -10,88 +11,14 @@ import base64
 import hashlib
 import json
 import re
-import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import numpy as np
 
+from testsupport.web import LoopbackServer, Page, PageServer
 
-@dataclass
-class Page:
-    body: bytes | Callable[[], Iterator[bytes]] = b""
-    status: int = 200
-    content_type: str = "text/html; charset=utf-8"
-    delay: float = 0.0  # seconds before the headers are sent
-    declare_length: bool = True
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class _Running:
-    def __init__(self, handler: type[BaseHTTPRequestHandler]):
-        self.server = _Server(("127.0.0.1", 0), handler)
-        self.server.owner = self
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-class _SiteHandler(BaseHTTPRequestHandler):
-    def log_message(self, *args) -> None:
-        pass
-
-    def do_GET(self) -> None:  # noqa: N802
-        site: PageServer = self.server.owner
-        site.hits.append(self.path)
-        page = site.pages.get(self.path)
-        if page is None:
-            page = Page(b"<html><body><h1>Not found</h1></body></html>", status=404)
-        if page.delay:
-            time.sleep(page.delay)
-        try:
-            self.send_response(page.status)
-            self.send_header("Content-Type", page.content_type)
-            if callable(page.body):
-                self.send_header("Connection", "close")
-                self.end_headers()
-                for part in page.body():
-                    self.wfile.write(part)
-                return
-            if page.declare_length:
-                self.send_header("Content-Length", str(len(page.body)))
-            self.end_headers()
-            self.wfile.write(page.body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-
-
-class PageServer(_Running):
-    """`site.pages["/path"] = Page(...)`; `site.url("/path")`; `site.hits` lists requested paths."""
-
-    def __init__(self):
-        super().__init__(_SiteHandler)
-        self.pages: dict[str, Page] = {}
-        self.hits: list[str] = []
-
-    def url(self, path: str) -> str:
-        return self.base_url + path
+__all__ = ["FakeEmbeddings", "Page", "PageServer", "bag_of_words_vector"]
 
 
 def bag_of_words_vector(text: str, dimension: int) -> list[float]:
@@ -151,7 +78,7 @@ class _EmbeddingsHandler(BaseHTTPRequestHandler):
             pass
 
 
-class FakeEmbeddings(_Running):
+class FakeEmbeddings(LoopbackServer):
     """
     An OpenAI-compatible embeddings endpoint. `failures` scripts the next calls:
     an HTTP status (error), "hang" (no answer), or ("slow", seconds) (a late but good answer).

@@ -8,7 +8,7 @@ from knowledge.selectors import asearch, search
 from knowledge.tests.samples import SAMPLE_KB
 
 # Clear in-KB questions score well above this, clear out-of-KB ones well below; the
-# threshold recommended for the chat pipeline comes from `python -m bench.knowledge_threshold`.
+# answer decision of the chat pipeline is calibrated by `python -m bench.answer_decision`.
 IN_KB_FLOOR = 0.45
 OUT_OF_KB_CEILING = 0.30
 

@@ -39,5 +39,17 @@ def test_a_webhook_without_a_secret_or_with_a_bad_url_is_reported(settings):
     assert "leads.W006" in ids(settings, LEADS_WEBHOOK_URL="crm.example.com/hook", LEADS_WEBHOOK_SECRET="x")
 
 
+def test_a_webhook_on_an_address_the_fetch_guard_refuses_is_reported(settings):
+    hook = dict(LEADS_WEBHOOK_SECRET="x", FETCH_ALLOWED_NETWORKS=[])
+    for url in ("http://127.0.0.1:9000/hook", "http://localhost/hook", "http://[::1]/hook", "http://10.0.0.5/h"):
+        assert "leads.W008" in ids(settings, LEADS_WEBHOOK_URL=url, FETCH_ALLOW_PRIVATE_ADDRESSES=False, **hook)
+    assert "leads.W008" not in ids(settings, LEADS_WEBHOOK_URL="http://10.0.0.5/h",
+                                   FETCH_ALLOW_PRIVATE_ADDRESSES=True, **hook)
+    assert "leads.W008" in ids(settings, LEADS_WEBHOOK_URL="http://169.254.169.254/",
+                               FETCH_ALLOW_PRIVATE_ADDRESSES=True, **hook)
+    assert "leads.W008" not in ids(settings, LEADS_WEBHOOK_URL="https://crm.example.com/hook",
+                                   FETCH_ALLOW_PRIVATE_ADDRESSES=False, **hook)
+
+
 def test_a_malformed_notification_address_is_reported(settings):
     assert "leads.W007" in ids(settings, LEADS_NOTIFY_EMAILS=["sales@tidewater.test", "sales at tidewater"])

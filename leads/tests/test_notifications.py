@@ -12,6 +12,7 @@ from django_tasks_db.models import DBTaskResult
 
 from leads.models import LeadNotification
 from leads.services import lead_capture_from_message
+from leads.tests.factories import ConversationFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +27,7 @@ def notify_by_email(settings, mirror_off):
 
 @pytest.fixture
 def notify_by_webhook(settings, mirror_off, webhook_receiver):
+    settings.FETCH_ALLOW_PRIVATE_ADDRESSES = True  # the receiver is on loopback
     settings.LEADS_WEBHOOK_URL = webhook_receiver.url
     settings.LEADS_WEBHOOK_SECRET = SECRET
     settings.LEADS_WEBHOOK_TIMEOUT = 2
@@ -33,14 +35,15 @@ def notify_by_webhook(settings, mirror_off, webhook_receiver):
     return webhook_receiver
 
 
-def capture(text, on_commit):
+def capture(text, on_commit, conversation=None):
     with on_commit(execute=True):
-        return lead_capture_from_message(conversation=None, text=text)
+        return lead_capture_from_message(conversation=conversation, text=text)
 
 
 def test_a_new_lead_is_emailed_to_sales_once(notify_by_email, django_capture_on_commit_callbacks):
-    capture("I'm Ana from Brightside, ana@brightside.io", django_capture_on_commit_callbacks)
-    capture("ana@brightside.io again, +44 20 7946 0958", django_capture_on_commit_callbacks)
+    conversation = ConversationFactory()
+    capture("I'm Ana from Brightside, ana@brightside.io", django_capture_on_commit_callbacks, conversation)
+    capture("ana@brightside.io again, +44 20 7946 0958", django_capture_on_commit_callbacks, conversation)
 
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
@@ -117,3 +120,30 @@ def test_a_failed_webhook_is_retried_by_a_deferred_task(settings, notify_by_webh
 def run_worker():
     call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", "--queue-name", "*",
                  "--interval", "0.01", verbosity=0)
+
+
+def test_an_unverified_contact_attempt_is_emailed_as_one(notify_by_email, django_capture_on_commit_callbacks):
+    capture("I'm Ana, ana@brightside.io", django_capture_on_commit_callbacks, ConversationFactory())
+    capture("I'm Eve, ana@brightside.io, call +1 415 555 2671", django_capture_on_commit_callbacks,
+            ConversationFactory())
+
+    assert len(mail.outbox) == 2
+    attempt = mail.outbox[1]
+    assert attempt.subject == "Unverified contact attempt for lead: Ana"
+    assert "Nothing on the lead was changed" in attempt.body
+    assert "name Eve; email ana@brightside.io; phone +14155552671" in attempt.body
+    assert "Phone: -" in attempt.body  # the lead as it stands: the attempt's phone is not on it
+
+
+def test_an_unverified_contact_attempt_is_its_own_webhook_event(notify_by_webhook,
+                                                                 django_capture_on_commit_callbacks):
+    lead = capture("ana@brightside.io", django_capture_on_commit_callbacks, ConversationFactory()).lead
+    attempt = capture("ana@brightside.io, +1 415 555 2671", django_capture_on_commit_callbacks, None).attempt
+
+    created, attempted = notify_by_webhook.received
+    payload = json.loads(attempted["body"])
+    assert attempted["headers"]["X-Lead-Event"] == "lead.contact_attempt"
+    assert attempted["headers"]["X-Delivery-Id"] == f"lead-{lead.pk}-attempt-{attempt.pk}-webhook"
+    assert payload["event"] == "lead.contact_attempt" and payload["lead"]["phone"] == ""
+    assert payload["contact_attempt"]["phone"] == "+14155552671" and payload["contact_attempt"]["verified"] is False
+    assert json.loads(created["body"])["event"] == "lead.created"

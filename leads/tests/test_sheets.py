@@ -55,6 +55,46 @@ def test_it_writes_the_header_above_rows_sales_already_has(sheet, fake_sheets):
     assert rows[0] == HEADER and rows[1][2] == "Nine" and len(rows) == 2
 
 
+def test_it_completes_the_header_of_a_sheet_written_by_an_older_version(sheet, fake_sheets):
+    fake_sheets.set_rows("Leads", [HEADER[:-1], row(1)])
+
+    sheet.upsert([row(2)])
+
+    assert fake_sheets.rows("Leads")[0] == HEADER and HEADER[-1] == "Notes"
+
+
+def test_a_header_sales_renamed_is_left_alone(sheet, fake_sheets):
+    renamed = ["Lead ID", "When", "Who"]
+    fake_sheets.set_rows("Leads", [renamed, row(1)])
+
+    sheet.upsert([row(2)])
+
+    assert fake_sheets.rows("Leads")[0] == renamed
+
+
+def test_delete_removes_every_row_of_the_leads_and_nothing_else(sheet, fake_sheets):
+    fake_sheets.set_rows("Leads", [HEADER, row(1), row(2), row(1), row(3)])
+
+    removed = sheet.delete([1, 3, 99])
+
+    assert removed == 3 and [r[0] for r in fake_sheets.rows("Leads")] == ["Lead ID", "2"]
+    assert sheet.delete([1]) == 0
+
+
+def test_delete_without_the_worksheet_removes_nothing_and_creates_nothing(sheet, fake_sheets):
+    assert sheet.delete([1]) == 0
+    assert "Leads" not in fake_sheets.worksheet_titles()
+
+
+def test_delete_refuses_to_touch_a_worksheet_that_is_not_the_leads_one(sheet, fake_sheets):
+    fake_sheets.set_rows("Leads", [["Budget 2026"], ["1", "12000"]])
+
+    with pytest.raises(SheetsPermanentError, match="not the leads header"):
+        sheet.delete([1])
+
+    assert fake_sheets.rows("Leads") == [["Budget 2026"], ["1", "12000"]]
+
+
 def test_a_worksheet_another_push_created_meanwhile_is_used(sheet, fake_sheets):
     def another_push_creates_it_first(method, path):
         if method == "POST" and path.endswith(":batchUpdate") and "Leads" not in fake_sheets.worksheet_titles():

@@ -1028,7 +1028,7 @@
       role: "status",
       "data-status": String(frame.status || ""),
       text: frame.status === "updated"
-        ? "Thanks, we've updated your contact details. Our team will get back to you."
+        ? "Thanks, we've noted your details. Our team will get back to you."
         : "Thanks! Our team will get back to you soon."
     });
     if (form && form.parentNode) {

@@ -1,5 +1,6 @@
 """
-Pushes leads to the Google Sheets mirror now, and retries pending notifications.
+Pushes leads to the Google Sheets mirror now, removes the rows of erased leads,
+and retries pending notifications.
 
     python manage.py sync_leads          # pending and failed leads
     python manage.py sync_leads --all    # every lead (repairs a sheet edited by hand)
@@ -25,12 +26,13 @@ from django.utils import timezone
 from tqdm import tqdm
 
 from leads import selectors, services
-from leads.models import Lead, SyncState
+from leads.models import Lead, SheetRowDeletion, SyncState
 from leads.sheets import sheets_mirror_enabled
 
 
 class Command(BaseCommand):
-    help = "Push pending (or, with --all, every) lead to the Google Sheets mirror; retry pending notifications."
+    help = ("Push pending (or, with --all, every) lead to the Google Sheets mirror, remove erased leads' rows; "
+            "retry pending notifications.")
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--all", action="store_true", help="Push every lead, not only pending and failed ones.")
@@ -42,7 +44,8 @@ class Command(BaseCommand):
         quiet = options["json"] or options["verbosity"] == 0
         batch_size = max(1, min(options["batch_size"], 500))
         summary: dict[str, Any] = {"mirror": "on" if sheets_mirror_enabled() else "off", "synced": 0,
-                                   "retrying": 0, "failed": 0, "errors": [], "interrupted": False}
+                                   "retrying": 0, "failed": 0, "rows_deleted": 0, "errors": [],
+                                   "interrupted": False}
         claim: uuid.UUID | None = None
         batch: list[Lead] = []
         try:
@@ -70,6 +73,8 @@ class Command(BaseCommand):
                     if report.errors:
                         break
                 progress.close()
+                if not summary["errors"]:
+                    self._delete_erased_rows(summary, batch_size)
             if not options["no_notifications"]:
                 summary["notifications"] = services.notifications_send_pending()
         except KeyboardInterrupt:
@@ -78,6 +83,7 @@ class Command(BaseCommand):
             summary["interrupted"] = True
 
         summary["remaining"] = Lead.objects.exclude(sync_state=SyncState.SYNCED).count()
+        summary["deletions_remaining"] = SheetRowDeletion.objects.exclude(sync_state=SyncState.SYNCED).count()
         summary["finished_at"] = timezone.now().isoformat()
         if options["json"]:
             self.stdout.write(json.dumps(summary))
@@ -86,6 +92,9 @@ class Command(BaseCommand):
                 f"Synced {summary['synced']} lead(s); {summary['retrying']} still pending, "
                 f"{summary['failed']} failed; {summary['remaining']} not in the sheet."
             )
+            if summary["rows_deleted"] or summary["deletions_remaining"]:
+                self.stdout.write(f"Removed the rows of {summary['rows_deleted']} erased lead(s); "
+                                  f"{summary['deletions_remaining']} removal(s) still to do.")
             for error in summary["errors"]:
                 self.stderr.write(f"  error: {error}")
             if summary.get("notifications"):
@@ -93,5 +102,26 @@ class Command(BaseCommand):
                     f"{count} {outcome}" for outcome, count in summary["notifications"].items()))
         if summary["interrupted"]:
             raise CommandError("Interrupted; unfinished leads stay pending.", returncode=130)
-        if summary["mirror"] == "on" and (summary["errors"] or summary["remaining"]):
-            raise CommandError(f"{summary['remaining']} lead(s) are not in the sheet yet.", returncode=1)
+        if summary["mirror"] == "on" and (summary["errors"] or summary["remaining"]
+                                          or summary["deletions_remaining"]):
+            problems = [f"{summary['remaining']} lead(s) are not in the sheet yet"]
+            if summary["deletions_remaining"]:
+                problems.append(f"{summary['deletions_remaining']} erased lead(s) are still in the sheet")
+            raise CommandError("; ".join(problems) + ".", returncode=1)
+
+    def _delete_erased_rows(self, summary: dict[str, Any], batch_size: int) -> None:
+        """The rows of erased leads, in batches, through the same claim/retry path as pushes."""
+        for _ in range(math.ceil(selectors.sheet_deletions_to_sync().count() / batch_size) + 5):
+            claim, deletions = services.sheet_deletions_claim(
+                queryset=selectors.sheet_deletions_to_sync(), limit=batch_size)
+            if not deletions:
+                return
+            try:
+                report = services.sheet_rows_delete(claim=claim, deletions=deletions, schedule_retries=False)
+            except KeyboardInterrupt:
+                SheetRowDeletion.objects.filter(sync_claim=claim).update(sync_claim=None, sync_claimed_until=None)
+                raise
+            summary["rows_deleted"] += report.synced
+            summary["errors"] += report.errors
+            if report.errors:
+                return

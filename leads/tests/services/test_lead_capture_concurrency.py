@@ -7,6 +7,7 @@ import time
 import pytest
 from django.db import connection, transaction
 
+from conversations.models import Conversation
 from leads.models import Lead
 from leads.services import lead_capture_from_message
 
@@ -29,10 +30,12 @@ def test_two_messages_at_the_same_moment_end_in_one_lead():
     for number in range(rounds):
         barrier = threading.Barrier(2)
         results: list = []
+        # Both messages come from the same conversation: only a lead's own conversation updates it.
+        conversation = Conversation.objects.create()
 
-        def capture(text, barrier=barrier):
+        def capture(text, barrier=barrier, conversation=conversation):
             barrier.wait()
-            return lead_capture_from_message(conversation=None, text=text).status
+            return lead_capture_from_message(conversation=conversation, text=text).status
 
         threads = [
             _in_thread(capture, results, f"visitor{number}@example.com"),
@@ -52,9 +55,11 @@ def test_a_capture_that_loses_the_race_to_the_unique_index_updates_the_winner(ca
     inserted, release = threading.Event(), threading.Event()
     results: list = []
 
+    conversation = Conversation.objects.create()
+
     def competitor():
         with transaction.atomic():
-            Lead.objects.create(email="ana@brightside.io", name="Ana")
+            Lead.objects.create(email="ana@brightside.io", name="Ana").conversations.add(conversation)
             inserted.set()
             release.wait(timeout=30)
         return "committed"
@@ -63,7 +68,8 @@ def test_a_capture_that_loses_the_race_to_the_unique_index_updates_the_winner(ca
     first.start()
     assert inserted.wait(timeout=30)
     second = _in_thread(
-        lambda: lead_capture_from_message(conversation=None, text="ana@brightside.io +1 415 555 2671"), results)
+        lambda: lead_capture_from_message(conversation=conversation, text="ana@brightside.io +1 415 555 2671"),
+        results)
     second.start()
     time.sleep(0.5)  # the capture is now blocked on the competitor's uncommitted row or lock
     release.set()

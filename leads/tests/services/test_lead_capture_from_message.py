@@ -32,32 +32,36 @@ def test_it_returns_none_when_the_message_has_no_contact_details():
     assert Lead.objects.count() == 0
 
 
-def test_it_merges_a_second_message_with_the_same_email():
-    first, second = ConversationFactory(), ConversationFactory()
-    lead_capture_from_message(conversation=first, text="ana@brightside.io")
+def test_it_merges_a_second_message_with_the_same_email_in_the_same_conversation():
+    conversation = ConversationFactory()
+    lead_capture_from_message(conversation=conversation, text="ana@brightside.io")
 
-    result = lead_capture_from_message(conversation=second, text="It's Ana again: ANA@Brightside.io, +1 415 555 2671")
+    result = lead_capture_from_message(conversation=conversation,
+                                       text="It's Ana again: ANA@Brightside.io, +1 415 555 2671")
 
-    assert result.status == "updated"
+    assert result.status == "updated" and result.attempt is None
     lead = Lead.objects.get()
     assert lead.phone == "+14155552671"
-    assert set(lead.conversations.all()) == {first, second}
+    assert list(lead.conversations.all()) == [conversation]
 
 
 def test_it_merges_a_message_with_the_same_phone_in_another_format():
-    lead_capture_from_message(conversation=None, text="call me at (415) 555-2671")
+    conversation = ConversationFactory()
+    lead_capture_from_message(conversation=conversation, text="call me at (415) 555-2671")
 
-    result = lead_capture_from_message(conversation=None, text="+1 415.555.2671, tom@example.com")
+    result = lead_capture_from_message(conversation=conversation, text="+1 415.555.2671, tom@example.com")
 
     assert result.status == "updated"
     assert Lead.objects.get().email == "tom@example.com"
 
 
 def test_email_wins_when_email_and_phone_belong_to_two_leads():
+    conversation = ConversationFactory()
     by_email = LeadFactory(email="ana@brightside.io", phone="")
+    by_email.conversations.add(conversation)
     by_phone = LeadFactory(email="", phone="+14155552671")
 
-    result = lead_capture_from_message(conversation=None, text="ana@brightside.io / 415 555 2671")
+    result = lead_capture_from_message(conversation=conversation, text="ana@brightside.io / 415 555 2671")
 
     assert result.lead.pk == by_email.pk
     by_email.refresh_from_db()
@@ -67,9 +71,11 @@ def test_email_wins_when_email_and_phone_belong_to_two_leads():
 
 
 def test_a_different_value_goes_to_the_notes_instead_of_overwriting():
+    conversation = ConversationFactory()
     lead = LeadFactory(email="ana@brightside.io", name="Ana", phone="+442079460958")
+    lead.conversations.add(conversation)
 
-    lead_capture_from_message(conversation=None, text="I'm Anna Smith, ana@brightside.io, +1 415 555 2671")
+    lead_capture_from_message(conversation=conversation, text="I'm Anna Smith, ana@brightside.io, +1 415 555 2671")
 
     lead.refresh_from_db()
     assert (lead.name, lead.phone) == ("Ana", "+442079460958")
@@ -77,10 +83,11 @@ def test_a_different_value_goes_to_the_notes_instead_of_overwriting():
 
 
 def test_an_update_that_changes_nothing_visible_does_not_resync():
-    lead_capture_from_message(conversation=None, text="ana@brightside.io")
+    conversation = ConversationFactory()
+    lead_capture_from_message(conversation=conversation, text="ana@brightside.io")
     Lead.objects.update(sync_state=SyncState.SYNCED)
 
-    lead_capture_from_message(conversation=ConversationFactory(), text="again: ana@brightside.io")
+    lead_capture_from_message(conversation=conversation, text="again: ana@brightside.io")
 
     assert Lead.objects.get().sync_state == SyncState.SYNCED
 

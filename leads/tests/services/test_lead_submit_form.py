@@ -36,10 +36,12 @@ def test_it_takes_the_interest_from_the_conversation():
     assert list(lead.conversations.all()) == [conversation]
 
 
-def test_a_second_submission_with_the_same_email_updates_the_lead():
-    submit()
+def test_a_second_submission_from_the_same_conversation_updates_the_lead():
+    conversation = ConversationFactory()
+    submit(conversation=conversation)
 
-    result = submit(email="Ana@Brightside.IO", phone="415 555 2671", company="Brightside", source=Lead.Source.API)
+    result = submit(conversation=conversation, email="Ana@Brightside.IO", phone="415 555 2671", company="Brightside",
+                    source=Lead.Source.API)
 
     assert result.status == "updated"
     lead = Lead.objects.get()
