@@ -110,7 +110,8 @@ def test_the_image_alone_runs_one_worker_and_compose_several_on_redis():
     redis = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://redis"}}
     compose_workers = int(re.search(r"\d+", COMPOSE["services"]["web"]["environment"]["WEB_CONCURRENCY"])[0])
 
-    with override_settings(WEB_CONCURRENCY=int(image["WEB_CONCURRENCY"]), CACHES=redis if image["REDIS_URL"] else local):
+    image_cache = redis if image["REDIS_URL"] else local
+    with override_settings(WEB_CONCURRENCY=int(image["WEB_CONCURRENCY"]), CACHES=image_cache):
         assert check_web_workers_share_a_cache(None) == [], "the image's own defaults must start"
     with override_settings(WEB_CONCURRENCY=compose_workers, CACHES=redis, DATABASE_URL="postgres://x"):
         assert compose_workers > 1 and check_web_workers_share_a_cache(None) == []
