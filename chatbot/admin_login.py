@@ -52,5 +52,5 @@ class RateLimitedAdminAuthenticationForm(AdminAuthenticationForm):
                 params={"who": who, "wait": _wait(attempt.retry_after)},
             )
         cleaned = super().clean()  # a ValidationError here leaves the failure counted
-        attempt.succeeded()
+        attempt.take_back()  # successes do not count
         return cleaned

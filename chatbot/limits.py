@@ -230,8 +230,7 @@ async def alimits_hit(*, client: RateRequest, checks: Sequence[Check]) -> int | 
 def resume_refusal(*, client: RateRequest, conversation_id: str) -> int | None:
     """
     Counts a lookup of a conversation by id (GET /api/conversations/<id>/,
-    /ws/chat/?conversation=<id>, a chat message naming one) in the read
-    limits; returns the seconds to wait when over them, or when this address
+    /ws/chat/?conversation=<id>) in the read limits; returns the seconds to wait when over them, or when this address
     has asked for too many unknown ids (RESUME_MISSES_PER_IP): ids are
     unguessable tokens, so many misses from one address are someone guessing.
     """
@@ -242,7 +241,11 @@ def resume_refusal(*, client: RateRequest, conversation_id: str) -> int | None:
 
 
 def resume_misses_reached(*, client: RateRequest) -> int | None:
-    """Seconds to wait when this address has asked for too many unknown conversation ids, else None."""
+    """
+    Seconds to wait when this address has asked for too many unknown
+    conversation ids, else None; also asked before a chat message naming a
+    conversation is answered.
+    """
     return limit_reached(client=client, limit=RESUME_MISSES_PER_IP)
 
 
@@ -286,7 +289,7 @@ class AdminLoginAttempt:
     refused_by: Limit | None = None
     retry_after: int = 0
 
-    def succeeded(self) -> None:
+    def take_back(self) -> None:
         for window, hit in self.hits:
             try:
                 window.remove(hit)
@@ -316,7 +319,7 @@ def admin_login_attempt(*, client: RateRequest, username: str) -> AdminLoginAtte
             continue
         attempt.hits.append((window, hit))
         if hit.over:
-            attempt.succeeded()
+            attempt.take_back()
             attempt.refused_by, attempt.retry_after = limit, max(1, math.ceil(hit.retry_after or 1))
             return attempt
     return attempt

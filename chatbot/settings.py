@@ -459,7 +459,7 @@ LLM_TOKENS_PER_DAY = env_int("LLM_TOKENS_PER_DAY", 2_000_000, minimum=0)
 # count at start). More than one needs REDIS_URL: the start refuses otherwise (chatbot.E002).
 WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 1, minimum=1)
 # Seconds a connection gets to send its request headers, WebSocket upgrades included: the
-# handshake timeout of the project's Uvicorn protocol (core.uvicorn_protocol; 0: none).
+# handshake timeout of the project's Uvicorn worker (core.uvicorn_worker; 0: none).
 REQUEST_HEADERS_TIMEOUT = env_float("REQUEST_HEADERS_TIMEOUT", 10.0, minimum=0.0)
 
 # --- Leads and the Google Sheets mirror ---------------------------------------------
