@@ -10,7 +10,7 @@ PORT ?= 8000
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 REDIS_TEST_URL ?= redis://127.0.0.1:6379/0
 
-.PHONY: install run test test-embedded test-services chromium bench clean
+.PHONY: install run test test-embedded test-services chromium bench messages clean
 
 install: $(INSTALLED)
 
@@ -23,7 +23,7 @@ $(INSTALLED): requirements.txt requirements-dev.txt constraints.txt
 
 run: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py setup_demo
+	$(PY) manage.py setup_demo --address $(HOST):$(PORT)
 	@echo "Starting the task worker and the server on http://$(HOST):$(PORT)/ (Ctrl-C stops both)"
 	@$(PY) manage.py db_worker --no-reload --queue-name '*' & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
@@ -46,6 +46,13 @@ test-services: install
 
 bench: install
 	$(PY) -m bench.run_all
+
+# After changing a visitor-facing text: refresh locale/*/django.po, translate, compile.
+# Needs GNU gettext; installs do not, because the .mo files are committed.
+messages: install
+	$(PY) manage.py makemessages -l fr -l de -l es -l nl --no-location \
+		--ignore 'bench/*' --ignore 'tests/*' --ignore 'var/*' --ignore 'staticfiles/*' --ignore 'test-artifacts/*'
+	$(PY) manage.py compilemessages
 
 clean:
 	rm -rf $(VENV) var staticfiles

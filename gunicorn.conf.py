@@ -62,16 +62,18 @@ def on_starting(server) -> None:
 
 def post_worker_init(worker) -> None:
     """
-    Loads the embedding model and the current index version before this
-    worker takes its first visitor, who would otherwise wait ~0.5 s for them.
-    A database that cannot be reached yet only costs a warning: the first
-    search then loads them instead.
+    Loads the embedding model, the current index version and the language
+    detector before this worker takes its first visitor, who would otherwise
+    wait ~0.5 s for them. A database that cannot be reached yet only costs a
+    warning: the first search then loads them instead.
     """
     from django.db import connections
 
+    from core.language import language_detector_load
     from knowledge.selectors import search
 
     try:
+        language_detector_load()
         search(query="warm up", k=1)
     except Exception as exc:  # noqa: BLE001 - never keep a worker from starting
         worker.log.warning("warm-up skipped: %s", exc)

@@ -34,6 +34,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("answers_first_token", []),
     ("answers_concurrency", []),
     ("leads_detection", []),
+    ("language_detection", []),
     ("leads_sheet_latency", []),
     ("limits_overhead", []),
     ("widget_render", []),

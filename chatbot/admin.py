@@ -10,11 +10,16 @@ from chatbot.selectors import bot_settings_row_get
 class BotSettingsAdmin(admin.ModelAdmin):
     """One record: the list page opens it, and it can be neither added twice nor deleted."""
 
+    LANGUAGE_RULE = (
+        "The texts visitors see are shown in the visitor's language (English, French, German, Spanish or "
+        "Dutch) while they keep their default wording. Once you change one, it is shown exactly as you "
+        "wrote it, to every visitor."
+    )
     fieldsets = [
-        ("Identity", {"fields": ["name", "greeting", "widget_title"]}),
+        ("Identity", {"fields": ["name", "greeting", "widget_title"], "description": LANGUAGE_RULE}),
         ("Answers", {"fields": ["system_prompt", "answer_threshold", "confidence_threshold", "fallback_message",
-                                "contact_prompt", "lead_thanks_message"]}),
-        ("Contact form", {"fields": ["consent_text"]}),
+                                "contact_prompt", "lead_thanks_message"], "description": LANGUAGE_RULE}),
+        ("Contact form", {"fields": ["consent_text"], "description": LANGUAGE_RULE}),
         ("Widget", {"fields": ["color_primary", "color_background", "color_text", "allowed_origins"]}),
     ]
     readonly_fields = ["updated_at"]

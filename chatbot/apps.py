@@ -14,6 +14,8 @@ class ChatbotConfig(AppConfig):
         )
         from chatbot.admin_login import RateLimitedAdminAuthenticationForm
         from chatbot.structured_logging import task_logging_connect
+        from core.logredact import server_log_redaction_install
 
         admin.site.login_form = RateLimitedAdminAuthenticationForm
         task_logging_connect()
+        server_log_redaction_install()

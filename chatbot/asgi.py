@@ -6,7 +6,8 @@ WebSockets are capped per client address (chatbot.connection_cap), then pass
 the widget's origin check (chatbot.origins): the server's own host, the bot
 settings' allowed origins and WIDGET_ALLOWED_ORIGINS.
 HTTP request bodies over the size limit get a 413 before they are read
-(chatbot.security).
+(chatbot.security); NUL characters in URLs and headers are refused at once
+(core.nulguard).
 """
 
 import os
@@ -22,11 +23,12 @@ from chatbot.connection_cap import WebSocketConnectionCap  # noqa: E402
 from chatbot.origins import WebSocketOriginValidator  # noqa: E402
 from chatbot.routing import websocket_urlpatterns  # noqa: E402
 from chatbot.security import RequestBodyLimit  # noqa: E402
+from core.nulguard import NulRefusal  # noqa: E402
 
-application = ProtocolTypeRouter(
+application = NulRefusal(ProtocolTypeRouter(
     {
         # Oversized bodies are refused before Django spools them to disk.
         "http": RequestBodyLimit(django_asgi_app),
         "websocket": WebSocketConnectionCap(WebSocketOriginValidator(URLRouter(websocket_urlpatterns))),
     }
-)
+))

@@ -55,6 +55,7 @@ from chatbot.structured_logging import bind_conversation, bind_request_id
 from conversations.models import Conversation, Message, new_conversation_id
 from conversations.selectors import conversation_get, conversation_history
 from conversations.services import conversation_ensure, message_feedback_set
+from core.language import gettext_in, language_default, language_supported
 
 logger = logging.getLogger(__name__)
 
@@ -101,8 +102,11 @@ def _set_feedback(*, conversation_id: str, frame: FeedbackIn) -> None:
     message_feedback_set(message_id=frame.message_id, rating=frame.rating, conversation_id=conversation_id)
 
 
-def _rate_limited(retry_after: int) -> dict:
-    return error_frame("rate_limited", "Too many requests in a short time; please slow down.", retry_after=retry_after)
+def _rate_limited(retry_after: int, language: str) -> dict:
+    return error_frame(
+        "rate_limited", gettext_in(language, "Too many requests in a short time; please slow down."),
+        retry_after=retry_after,
+    )
 
 
 class ChatConsumer(AsyncWebsocketConsumer):
@@ -110,6 +114,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     origin: str
     user_agent: str
     client: RateRequest
+    language: str  # the widget's UI language (?lang=), for fixed texts when a message does not tell
 
     # Every frame is sent by the process that holds the socket; nothing reaches a
     # consumer through the channel layer. Not subscribing to it keeps open
@@ -125,6 +130,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self.user_agent = _header(self.scope, b"user-agent")[:500]
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         requested = (query.get("conversation") or [""])[0]
+        self.language = language_supported((query.get("lang") or [""])[0]) or language_default()
         self._answers: asyncio.Queue[str] = asyncio.Queue()
         retry_after = await aresume_refusal(client=self.client, conversation_id=requested) if requested else None
         if retry_after is not None:
@@ -141,7 +147,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.conversation_id, history = new_conversation_id(), []
         bind_conversation(self.conversation_id)
         self._answering = asyncio.create_task(self._answer_loop())
-        bot = await abot_settings_get()
+        bot = (await abot_settings_get()).in_language(self.language)
         await self.send_frame(
             {"type": "conversation", "id": self.conversation_id, "history": history, "bot": dict(bot.public())}
         )
@@ -166,11 +172,14 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         if isinstance(frame, MessageIn):
             if self._answers.qsize() >= MAX_QUEUED_MESSAGES:
-                await self.send_frame(
-                    error_frame("rate_limited", "Please wait for the answers to your last messages.", retry_after=1)
-                )
+                await self.send_frame(error_frame(
+                    "rate_limited", gettext_in(self.language, "Please wait for the answers to your last messages."),
+                    retry_after=1,
+                ))
                 return
-            refusal = await answer_refusal(conversation_id=self.conversation_id, text=frame.text, client=self.client)
+            refusal = await answer_refusal(
+                conversation_id=self.conversation_id, text=frame.text, client=self.client, language=self.language
+            )
             if refusal is not None:
                 await self.send_frame(refusal)
                 return
@@ -186,6 +195,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             frames = answer_stream(
                 conversation_id=self.conversation_id, text=text, channel=Conversation.Channel.WIDGET,
                 origin=self.origin, user_agent=self.user_agent, client=self.client, admitted=True,
+                ui_language=self.language,
             )
             try:
                 # aclosing: a disconnect mid-answer closes the pipeline at once, which saves the partial answer.
@@ -196,16 +206,19 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 raise
             except Exception:
                 logger.exception("answering failed in conversation %s", self.conversation_id)
-                await self.send_frame(error_frame("server_error", "Something went wrong; please try again."))
+                await self.send_frame(
+                    error_frame("server_error", gettext_in(self.language, "Something went wrong; please try again."))
+                )
 
     async def _lead(self, frame: LeadIn) -> None:
         retry_after = await alimits_hit(
             client=self.client, checks=[(LEADS_PER_IP, None), (LEADS_PER_CONVERSATION, self.conversation_id)]
         )
         if retry_after is not None:
-            await self.send_frame(_rate_limited(retry_after))
+            await self.send_frame(_rate_limited(retry_after, self.language))
             return
-        bot = await abot_settings_get()
+        # The consent wording stored is the one this visitor's widget showed.
+        bot = (await abot_settings_get()).in_language(self.language)
         try:
             status = await _submit_lead(
                 conversation_id=self.conversation_id, frame=frame, consent_text=bot.consent_text,
@@ -222,11 +235,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
             client=self.client, checks=[(FEEDBACK_PER_IP, None), (FEEDBACK_PER_CONVERSATION, self.conversation_id)]
         )
         if retry_after is not None:
-            await self.send_frame(_rate_limited(retry_after))
+            await self.send_frame(_rate_limited(retry_after, self.language))
             return
         try:
             await _set_feedback(conversation_id=self.conversation_id, frame=frame)
         except Message.DoesNotExist:
-            await self.send_frame(error_frame("not_found", "No answer with this message_id in this conversation."))
+            await self.send_frame(error_frame(
+                "not_found", gettext_in(self.language, "No answer with this message_id in this conversation.")
+            ))
             return
         await self.send_frame({"type": "feedback_ok", "message_id": frame.message_id})

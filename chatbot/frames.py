@@ -8,11 +8,11 @@ with a message for the visitor's developer when a frame is malformed.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Literal, NotRequired, TypedDict
 
 from conversations.types import HistoryItem, SourceItem
+from core.safejson import JsonRefused, json_loads_bounded
 
 ErrorCode = Literal[
     "bad_request", "too_long", "rate_limited", "llm_unavailable", "not_found", "server_error",
@@ -127,8 +127,10 @@ def client_frame_parse(raw: str | None) -> ClientFrame:
     if len(raw) > MAX_FRAME_CHARS:
         raise BadFrame(f"Frames must be at most {MAX_FRAME_CHARS} characters.")
     try:
-        frame = json.loads(raw)
-    except json.JSONDecodeError:
+        frame = json_loads_bounded(raw)
+    except JsonRefused as exc:  # too deep, a huge number, a NUL character: said as such
+        raise BadFrame(str(exc)) from None
+    except ValueError:
         raise BadFrame("Frames must be JSON objects.") from None
     if not isinstance(frame, dict):
         raise BadFrame("Frames must be JSON objects.")

@@ -1,10 +1,21 @@
-"""Liveness and readiness probes for load balancers and orchestrators."""
+"""
+Liveness and readiness probes for load balancers and orchestrators.
+
+`/readyz` answers 200 or 503 to everyone, but says which dependency failed and
+why (exception texts name hosts, ports and paths) only to a probe on the
+machine itself (loopback: the image's HEALTHCHECK, `kubectl exec`, a sidecar)
+or to a signed-in staff member.
+"""
 
 import asyncio
+import ipaddress
 import uuid
+from importlib import import_module
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
+from django.contrib.auth import get_user
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
@@ -67,8 +78,33 @@ async def readyz(request: HttpRequest) -> JsonResponse:
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
             results[name] = f"{type(exc).__name__}: {exc}"
     failing = [name for name, result in results.items() if result != "ok"]
-    status = 503 if failing else 200
-    return JsonResponse(
-        {"status": "unavailable" if failing else "ok", "failing": failing, "checks": results},
-        status=status,
-    )
+    body = {"status": "unavailable" if failing else "ok"}
+    if await _may_see_detail(request):
+        body.update(failing=failing, checks=results)
+    return JsonResponse(body, status=503 if failing else 200)
+
+
+def _is_loopback(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return (mapped or ip).is_loopback
+
+
+def _is_staff(request: HttpRequest) -> bool:
+    """The probes answer before the session and auth middleware, so the session is read here."""
+    session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+    if not session_key:
+        return False
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    try:
+        user = get_user(request)
+    except Exception:  # noqa: BLE001 - a database that is down shows no staff either
+        return False
+    return bool(user.is_active and user.is_staff)
+
+
+async def _may_see_detail(request: HttpRequest) -> bool:
+    return _is_loopback(request.META.get("REMOTE_ADDR", "")) or await sync_to_async(_is_staff)(request)

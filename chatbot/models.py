@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.translation import gettext_noop
 
 from chatbot.answerability import DEFAULT_ANSWER_THRESHOLD, DEFAULT_SIMILARITY_FLOOR
 
@@ -10,16 +11,25 @@ DEFAULT_SYSTEM_PROMPT = (
     "You are the website assistant of our company. Answer visitors' questions about our "
     "products, services and policies in a friendly, concise way (at most a few short paragraphs)."
 )
-DEFAULT_FALLBACK = (
+# The visitor-facing defaults are marked for translation (locale/): a field still
+# equal to its default is shown in the visitor's language (BotConfig.in_language).
+DEFAULT_NAME = gettext_noop("Assistant")
+DEFAULT_GREETING = gettext_noop("Hi! Ask me anything about our products, delivery, returns or warranty.")
+DEFAULT_WIDGET_TITLE = gettext_noop("Chat with us")
+DEFAULT_FALLBACK = gettext_noop(
     "I'm sorry, I couldn't find that in our knowledge base. If you leave your name and your "
     "email or phone number, a colleague will get back to you."
 )
-DEFAULT_CONTACT_PROMPT = (
+DEFAULT_CONTACT_PROMPT = gettext_noop(
     "Would you like a colleague to get in touch? Leave your name and your email or phone number "
     "and we will contact you."
 )
-DEFAULT_LEAD_THANKS = "Thank you! We have your contact details and a colleague will get back to you soon."
-DEFAULT_CONSENT = "I agree that my contact details are stored so that the company can contact me about my request."
+DEFAULT_LEAD_THANKS = gettext_noop(
+    "Thank you! We have your contact details and a colleague will get back to you soon."
+)
+DEFAULT_CONSENT = gettext_noop(
+    "I agree that my contact details are stored so that the company can contact me about my request."
+)
 
 
 def validate_origins(value: str) -> None:
@@ -40,10 +50,16 @@ class BotSettings(models.Model):
     """
 
     SINGLETON_PK = 1
+    # Fields shown in the visitor's language while they keep their shipped default.
+    TRANSLATED_DEFAULTS = {
+        "name": DEFAULT_NAME, "greeting": DEFAULT_GREETING, "widget_title": DEFAULT_WIDGET_TITLE,
+        "fallback_message": DEFAULT_FALLBACK, "contact_prompt": DEFAULT_CONTACT_PROMPT,
+        "lead_thanks_message": DEFAULT_LEAD_THANKS, "consent_text": DEFAULT_CONSENT,
+    }
 
-    name = models.CharField(max_length=100, default="Assistant")
+    name = models.CharField(max_length=100, default=DEFAULT_NAME)
     greeting = models.TextField(
-        default="Hi! Ask me anything about our products, delivery, returns or warranty.",
+        default=DEFAULT_GREETING,
         help_text="First message the widget shows.",
     )
     system_prompt = models.TextField(
@@ -83,7 +99,7 @@ class BotSettings(models.Model):
             "answers, whatever the other evidence."
         ),
     )
-    widget_title = models.CharField(max_length=100, default="Chat with us")
+    widget_title = models.CharField(max_length=100, default=DEFAULT_WIDGET_TITLE)
     color_primary = models.CharField(max_length=7, default="#0f766e", validators=[hex_colour])
     color_background = models.CharField(max_length=7, default="#ffffff", validators=[hex_colour])
     color_text = models.CharField(max_length=7, default="#111827", validators=[hex_colour])

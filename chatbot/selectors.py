@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import threading
 import time
 from dataclasses import dataclass
 from typing import TypedDict
 
 from chatbot.models import BotSettings
+from core.language import gettext_in, language_default, language_supported
 
 BOT_SETTINGS_TTL = 5.0
 
@@ -58,6 +61,15 @@ class BotConfig:
             color_text=row.color_text, allowed_origins=row.allowed_origins, answer_threshold=row.answer_threshold,
         )
 
+    def in_language(self, language: str) -> BotConfig:
+        """
+        The settings as a visitor writing `language` sees them: the texts staff
+        left at their shipped default, translated (into the site's default
+        language when there is no catalogue for `language`); the texts staff
+        wrote, as written.
+        """
+        return _bot_config_in_language(self, language_supported(language) or language_default())
+
     def public(self) -> PublicBotSettings:
         return {
             "name": self.name,
@@ -66,6 +78,16 @@ class BotConfig:
             "colors": {"primary": self.color_primary, "background": self.color_background, "text": self.color_text},
             "consent_text": self.consent_text,
         }
+
+
+@functools.lru_cache(maxsize=64)
+def _bot_config_in_language(bot: BotConfig, language: str) -> BotConfig:
+    changes = {
+        name: gettext_in(language, default)
+        for name, default in BotSettings.TRANSLATED_DEFAULTS.items()
+        if getattr(bot, name).strip() == default
+    }
+    return dataclasses.replace(bot, **changes) if changes else bot
 
 
 class _ProcessMemo:

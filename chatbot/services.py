@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
 from chatbot.answerability import answer_decide
 from chatbot.frames import ErrorFrame, LeadFrame, ServerFrame, SourcesFrame, error_frame
@@ -58,6 +59,7 @@ from conversations.services import (
     message_answer_record,
 )
 from conversations.types import SourceItem
+from core.language import gettext_in, language_default, language_supported
 from knowledge.selectors import asearch
 from knowledge.types import SearchResult
 from leads.selectors import visitor_wants_contact
@@ -72,7 +74,9 @@ PASSAGE_FLOOR_RATIO = 0.5
 SNIPPET_CHARS = 220
 CITATION_RE = re.compile(r"\[(\d{1,2}(?:\s*,\s*\d{1,2})*)\]")
 CANNED_PIECE_RE = re.compile(r"\S+\s*|\s+")
-WITHHELD_REPLY = "I can't share that, but I'm happy to help with any question about our products and services."
+WITHHELD_REPLY = gettext_noop(
+    "I can't share that, but I'm happy to help with any question about our products and services."
+)
 
 
 # --- Small pure helpers ------------------------------------------------------------------
@@ -279,22 +283,25 @@ async def _generate(
 
 
 async def answer_refusal(
-    *, conversation_id: str, text: str, client: RateRequest | None = None
+    *, conversation_id: str, text: str, client: RateRequest | None = None, language: str = ""
 ) -> ErrorFrame | None:
     """
     Why a visitor message is refused before any work, or None: it is empty
     (bad_request), over CHAT_MAX_MESSAGE_CHARS (too_long), or over the message
     rate of its client's IP or of its conversation (rate_limited, with
     retry_after). An accepted message is counted against both rates, in the
-    buckets every door shares (chatbot.limits).
+    buckets every door shares (chatbot.limits). Messages are in `language`
+    (the visitor's UI language), else the site's.
     """
     text = (text or "").strip()
     if not text:
-        return error_frame("bad_request", "The message is empty.")
+        return error_frame("bad_request", gettext_in(language, "The message is empty."))
     if len(text) > settings.CHAT_MAX_MESSAGE_CHARS:
+        max_chars = settings.CHAT_MAX_MESSAGE_CHARS
         return error_frame(
-            "too_long", f"Messages can be at most {settings.CHAT_MAX_MESSAGE_CHARS} characters long.",
-            max_chars=settings.CHAT_MAX_MESSAGE_CHARS,
+            "too_long",
+            gettext_in(language, "Messages can be at most %(max_chars)s characters long.") % {"max_chars": max_chars},
+            max_chars=max_chars,
         )
     checks = [(MESSAGES_PER_CONVERSATION, conversation_id)]
     if client is not None:
@@ -303,7 +310,8 @@ async def answer_refusal(
     if retry_after is not None:
         logger.info("message refused: over the message rate limit (retry after %ss)", retry_after)
         return error_frame(
-            "rate_limited", "Too many messages in a short time; please slow down.", retry_after=retry_after
+            "rate_limited", gettext_in(language, "Too many messages in a short time; please slow down."),
+            retry_after=retry_after,
         )
     return None
 
@@ -317,6 +325,7 @@ async def answer_stream(
     user_agent: str = "",
     client: RateRequest | None = None,
     admitted: bool = False,
+    ui_language: str = "",
 ) -> AsyncIterator[ServerFrame]:
     """
     The frames of one answer: `start`, `token`s, `sources`, `done`, then `lead`
@@ -326,11 +335,17 @@ async def answer_stream(
     already); or, when the model fails after its first token, `error`
     (llm_unavailable, with the message_id) after the tokens, the partial
     answer being saved.
+
+    Fixed texts are in the language of the visitor's message (detected when
+    it is stored), else of the conversation so far, else `ui_language` (the
+    widget's), else the site's (core.language).
     """
     received = time.perf_counter()
     bind_conversation(conversation_id)
     if not admitted:
-        refusal = await answer_refusal(conversation_id=conversation_id, text=text, client=client)
+        refusal = await answer_refusal(
+            conversation_id=conversation_id, text=text, client=client, language=ui_language
+        )
         if refusal is not None:
             yield refusal
             return
@@ -357,10 +372,13 @@ async def answer_stream(
             if task is not None:
                 task.cancel()
         yield error_frame(
-            "server_error", "Your message could not be saved; please try again in a moment.",
+            "server_error",
+            gettext_in(ui_language, "Your message could not be saved; please try again in a moment."),
             message_id=answer.message_id,
         )
         return
+    language = recorded.language or language_supported(ui_language) or language_default()
+    bot = bot.in_language(language)
     lead_task = asyncio.ensure_future(
         database_sync_to_async(_lead_step)(conversation=recorded.conversation, text=text)
     )
@@ -374,7 +392,8 @@ async def answer_stream(
     try:
         if smalltalk:
             answered = None
-            reply = {"greeting": bot.greeting, "thanks": THANKS_REPLY, "goodbye": GOODBYE_REPLY}[smalltalk]
+            reply = {"greeting": bot.greeting, "thanks": gettext_in(language, THANKS_REPLY),
+                     "goodbye": gettext_in(language, GOODBYE_REPLY)}[smalltalk]
             for piece in _pieces(reply):
                 yield answer.token(piece)
         else:
@@ -389,7 +408,7 @@ async def answer_stream(
                 passages = passages_from_results(results)
                 generated = _answer_from_passages(
                     answer=answer, bot=bot, question=text, passages=passages, recorded=recorded, outcome=outcome,
-                    client=client,
+                    language=language, client=client,
                 )
                 async with aclosing(generated):
                     async for frame in generated:
@@ -405,7 +424,7 @@ async def answer_stream(
                 answered = None
                 answer.error = "withheld: the answer repeated the system prompt"
                 passages = []
-                yield answer.token(("\n\n" if answer.parts else "") + WITHHELD_REPLY)
+                yield answer.token(("\n\n" if answer.parts else "") + gettext_in(language, WITHHELD_REPLY))
             else:
                 answered = True
         if lead is None:
@@ -419,7 +438,7 @@ async def answer_stream(
         answer.error = f"llm_unavailable: {exc.detail}"
         await _save(answer=answer, recorded=recorded, answered=None, sources=[], confidence=confidence)
         yield error_frame(
-            "llm_unavailable", "The answer was interrupted; please ask again in a moment.",
+            "llm_unavailable", gettext_in(language, "The answer was interrupted; please ask again in a moment."),
             message_id=answer.message_id,
         )
         return
@@ -467,7 +486,7 @@ def _unanswered_reply(*, bot: BotConfig, text: str, lead: LeadStep) -> tuple[boo
 
 async def _answer_from_passages(
     *, answer: _Answer, bot: BotConfig, question: str, passages: list[Passage], recorded: RecordedQuestion,
-    outcome: _Generation, client: RateRequest | None = None,
+    outcome: _Generation, language: str, client: RateRequest | None = None,
 ) -> AsyncIterator[dict]:
     """
     The configured provider answers; when a model cannot start, or a token cap
@@ -481,7 +500,7 @@ async def _answer_from_passages(
     if not isinstance(provider, ExtractiveProvider):
         prompt = prompt_build(
             bot_name=bot.name, system_prompt=bot.system_prompt, question=question, passages=passages,
-            history=recorded.history, context_tokens=settings.LLM_CONTEXT_TOKENS,
+            history=recorded.history, context_tokens=settings.LLM_CONTEXT_TOKENS, language=language,
         )
         reservation = await allm_tokens_reserve(
             conversation_id=recorded.conversation.pk, client=client,
@@ -497,7 +516,7 @@ async def _answer_from_passages(
         messages, system_text = prompt.messages, prompt.system_text
         answer.prompt_tokens_estimate = prompt.estimated_tokens
     answer.provider, answer.model = provider.name, provider.model
-    request = AnswerRequest(question=question, passages=tuple(passages), messages=messages)
+    request = AnswerRequest(question=question, passages=tuple(passages), messages=messages, language=language)
     try:
         generated = _generate(
             answer=answer, provider=provider, request=request, system_text=system_text, outcome=outcome
@@ -516,7 +535,7 @@ async def _answer_from_passages(
         answer.error = f"llm_unavailable: {exc.detail}; answered by the extractive provider"
         answer.provider, answer.model, answer.usage = fallback.name, fallback.model, None
         answer.prompt_tokens_estimate = None
-        request = AnswerRequest(question=question, passages=tuple(passages), messages=())
+        request = AnswerRequest(question=question, passages=tuple(passages), messages=(), language=language)
         generated = _generate(answer=answer, provider=fallback, request=request, system_text=None, outcome=outcome)
         async with aclosing(generated):
             async for frame in generated:
@@ -566,12 +585,12 @@ class CollectedAnswer:
 
 async def answer_collect(*, conversation_id: str, text: str, channel: str = Conversation.Channel.API,
                          origin: str = "", user_agent: str = "", client: RateRequest | None = None,
-                         admitted: bool = False) -> CollectedAnswer:
+                         admitted: bool = False, ui_language: str = "") -> CollectedAnswer:
     result = CollectedAnswer(conversation_id=conversation_id)
     parts: list[str] = []
     async for frame in answer_stream(
         conversation_id=conversation_id, text=text, channel=channel, origin=origin, user_agent=user_agent,
-        client=client, admitted=admitted,
+        client=client, admitted=admitted, ui_language=ui_language,
     ):
         kind = frame["type"]
         if kind == "start":

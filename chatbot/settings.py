@@ -165,6 +165,8 @@ MIDDLEWARE = [
     # /healthz and /readyz answer before the host check and the HTTPS redirect (probes).
     "chatbot.security.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # The Content-Security-Policy of every page and static file (core.csp).
+    "core.csp.content_security_policy_middleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "chatbot.origins.WidgetOriginMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -321,7 +323,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# The languages the bot's fixed texts and the widget speak (locale/<code>/LC_MESSAGES).
+# Visitors are answered in the language of their message (core.language);
+# LANGUAGE_CODE is the site's default, for messages too short to tell and for
+# languages without a catalogue. It is also the admin's language.
+LANGUAGES = [("en", "English"), ("fr", "French"), ("de", "German"), ("es", "Spanish"), ("nl", "Dutch")]
+LANGUAGE_CODE = env_choice("LANGUAGE_CODE", "en", {code for code, _ in LANGUAGES})
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -348,6 +356,8 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", Fals
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# Seconds an admin login lasts (Django's default is two weeks): a working day.
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=60)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
 # Any request body over this is refused with a 413 before it is read (chatbot.security):
@@ -368,7 +378,17 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
+    # JSON with bounded nesting and number size and no NUL characters (core.safejson);
+    # a refused body is a 400 `bad_request` like every other refusal.
+    "DEFAULT_PARSER_CLASSES": [
+        "chatbot.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "chatbot.api.errors.api_exception_handler",
 }
+# The Swagger UI at /api/docs/ (a 404 when off); the schema at /api/schema/ is always served.
+API_DOCS_ENABLED = env_bool("API_DOCS_ENABLED", DEBUG)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Website assistant API",
     "DESCRIPTION": "Chat, conversations, feedback and leads for the website assistant.",

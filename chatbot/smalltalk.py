@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from django.utils.translation import gettext_noop
+
 GREETINGS = {
     "hi", "hello", "hey", "hiya", "howdy", "yo", "good morning", "good afternoon", "good evening",
     "hallo", "guten tag", "moin", "servus", "bonjour", "salut", "hola", "buenos dias", "buenas",
@@ -23,8 +25,9 @@ THANKS = {
 }
 GOODBYES = {"bye", "goodbye", "see you", "bye bye", "tschüss", "au revoir", "adios", "adiós", "ciao bye"}
 
-THANKS_REPLY = "You're welcome! Is there anything else I can help you with?"
-GOODBYE_REPLY = "Goodbye, and thanks for stopping by!"
+# Sent in the visitor's language (core.language.gettext_in).
+THANKS_REPLY = gettext_noop("You're welcome! Is there anything else I can help you with?")
+GOODBYE_REPLY = gettext_noop("Goodbye, and thanks for stopping by!")
 
 
 def _normalise(text: str) -> str:

@@ -1,10 +1,13 @@
 """
 Structured logs: JSON lines in production, readable text in development.
 
-Every record carries the request id and the conversation id of the work it
+Every record carries the request id and the conversation of the work it
 belongs to (held in context variables, so they follow async tasks and
 `sync_to_async` threads), and contact details are masked before anything is
-written: logs are read by more people than the leads admin.
+written: logs are read by more people than the leads admin. The conversation
+is written as `core.logredact.conversation_ref(id)`, a one-way short hash,
+never as the id itself (a bearer secret: it reads the transcript), and ids in
+URLs are replaced by it as well.
 
 Where the ids come from:
 - HTTP: `RequestIdMiddleware` (X-Request-ID or a new one); the chat views and
@@ -28,32 +31,52 @@ from datetime import UTC, datetime
 
 from django.http import HttpRequest, HttpResponse
 
+from core.logredact import conversation_ref, redact_conversation_ids
+
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 conversation_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("conversation_id", default="-")
 
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
+_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 _EMAIL = re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
 # Seven or more digits, optionally separated: enough to hide phone numbers
-# without mangling ids, timings or counts in ordinary log lines.
-_PHONE = re.compile(r"(?<![\w.])(\+?\d[\d\s().-]{5,}\d)(?![\w.])")
+# without mangling ids, timings or counts in ordinary log lines ("~" starts a
+# conversation reference, which may be all digits).
+_PHONE = re.compile(r"(?<![\w.~])(\+?\d[\d\s().-]{5,}\d)(?![\w.])")
 _SECRET = re.compile(r"(?i)\b(sk-[A-Za-z0-9_-]{6,}|bearer\s+[A-Za-z0-9._-]{8,})")
 
 
+def _mask_phone(match: re.Match) -> str:
+    digits = re.sub(r"\D", "", match[1])
+    if len(digits) < 7:
+        return match[0]
+    prefix = "+" if match[1].startswith("+") else ""
+    return f"{prefix}{digits[:2]}***{digits[-2:]}"
+
+
+def _mask_phones_around_ips(text: str) -> str:
+    """Client addresses (`203.0.113.67`) look like phone numbers to `_PHONE`: they are kept whole."""
+    pieces, start = [], 0
+    for match in _IPV4.finditer(text):
+        if all(int(part) <= 255 for part in match[0].split(".")):
+            pieces += [_PHONE.sub(_mask_phone, text[start:match.start()]), match[0]]
+            start = match.end()
+    pieces.append(_PHONE.sub(_mask_phone, text[start:]))
+    return "".join(pieces)
+
+
 def mask_contact_details(text: str) -> str:
-    """`ana@brightside.io` -> `a***@brightside.io`; `+44 20 7946 0958` -> `+44***58`."""
+    """`ana@brightside.io` -> `a***@brightside.io`; `+44 20 7946 0958` -> `+44***58`; IP addresses stay."""
     text = _SECRET.sub("[secret]", text)
     text = _EMAIL.sub(lambda m: f"{m[1]}***@{m[2]}", text)
+    return _mask_phones_around_ips(text)
 
-    def mask_phone(match: re.Match) -> str:
-        digits = re.sub(r"\D", "", match[1])
-        if len(digits) < 7:
-            return match[0]
-        prefix = "+" if match[1].startswith("+") else ""
-        return f"{prefix}{digits[:2]}***{digits[-2:]}"
 
-    return _PHONE.sub(mask_phone, text)
+def log_text_clean(text: str) -> str:
+    """What any text written to the log goes through: contact details masked, conversation ids redacted."""
+    return mask_contact_details(redact_conversation_ids(text, bound=conversation_id_var.get()))
 
 
 def bind_conversation(conversation_id: str) -> None:
@@ -72,23 +95,26 @@ def bind_request_id(incoming: str = "") -> str:
 
 
 class ContextFilter(logging.Filter):
-    """Adds request_id and conversation_id and masks contact details in the message."""
+    """
+    Adds request_id and conversation_id (the conversation's reference, see the
+    module docstring) and cleans the message (`log_text_clean`).
+    """
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
-        record.conversation_id = conversation_id_var.get()
+        record.conversation_id = conversation_ref(conversation_id_var.get())
         message = record.getMessage()
-        masked = mask_contact_details(message)
-        if masked != message:
-            record.msg, record.args = masked, None
+        cleaned = log_text_clean(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
         return True
 
 
 class TextFormatter(logging.Formatter):
-    """The development format; tracebacks are masked as in JSON."""
+    """The development format; tracebacks are cleaned as in JSON."""
 
     def formatException(self, ei) -> str:  # noqa: N802 - logging's name
-        return mask_contact_details(super().formatException(ei))
+        return log_text_clean(super().formatException(ei))
 
 
 class JsonFormatter(logging.Formatter):
@@ -102,7 +128,7 @@ class JsonFormatter(logging.Formatter):
             "conversation_id": getattr(record, "conversation_id", "-"),
         }
         if record.exc_info:
-            payload["exception"] = mask_contact_details(self.formatException(record.exc_info))
+            payload["exception"] = log_text_clean(self.formatException(record.exc_info))
         return json.dumps(payload, ensure_ascii=False)
 
 

@@ -1,6 +1,7 @@
-"""Pages for people: the demo site at /, a fictional company's home page with the widget on it."""
+"""Pages for people: the demo site at /, a fictional company's home page with the widget on it; the favicon."""
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib.staticfiles import finders
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.templatetags.static import static
 
@@ -13,3 +14,13 @@ def demo_home(request: HttpRequest) -> HttpResponse:
     widget_src = request.build_absolute_uri(static("chatbot/widget.js"))
     snippet = f'<script src="{widget_src}" async></script>'
     return render(request, "demo/index.html", {"widget_src": widget_src, "snippet": snippet})
+
+
+def favicon(request: HttpRequest) -> FileResponse:
+    """/favicon.ico, which browsers ask for on every page (the admin's too) without a link to it."""
+    path = finders.find("chatbot/favicon.ico")
+    if path is None:
+        raise Http404("no favicon")
+    response = FileResponse(open(path, "rb"), content_type="image/x-icon")
+    response["Cache-Control"] = "public, max-age=86400"
+    return response

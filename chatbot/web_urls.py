@@ -1,4 +1,4 @@
-"""Pages for people: the demo site at /."""
+"""Pages for people: the demo site at / and the favicon."""
 
 from django.urls import path
 
@@ -6,4 +6,5 @@ from chatbot import web
 
 urlpatterns = [
     path("", web.demo_home, name="demo-home"),
+    path("favicon.ico", web.favicon, name="favicon"),
 ]

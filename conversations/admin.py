@@ -89,7 +89,7 @@ class MessageInline(admin.TabularInline):
     def details(self, obj: Message) -> str:
         if obj.role == Message.Role.VISITOR:
             state = {True: "answered", False: "not answered", None: ""}[obj.answered]
-            return state
+            return " · ".join(part for part in (state, f"language {obj.language}" if obj.language else "") if part)
         parts = []
         if obj.answered is False:
             parts.append("not answered")

@@ -65,6 +65,11 @@ class Message(models.Model):
         help_text="For an answer: the visitor message it answers.",
     )
     answered = models.BooleanField(null=True, db_index=True)
+    language = models.CharField(
+        max_length=8, blank=True,
+        help_text="For a visitor message: the language it is written in (ISO 639-1), detected; "
+        "empty when the message is too short to tell.",
+    )
     sources = models.JSONField(default=list, blank=True, help_text="Cited sources: n, title, url, snippet.")
     confidence = models.FloatField(null=True, blank=True, help_text="Best retrieval confidence (0–1).")
     provider = models.CharField(max_length=20, blank=True)

@@ -58,6 +58,17 @@ def conversation_recent_turns(*, conversation_id: str, turns: int) -> list[Turn]
     return [Turn(role=role, text=text) for role, text in reversed(list(rows))]
 
 
+def conversation_language(*, conversation_id: str) -> str:
+    """The language of the conversation's latest visitor message that had one ("" when none did)."""
+    return (
+        Message.objects.filter(conversation_id=conversation_id, role=Message.Role.VISITOR)
+        .exclude(language="")
+        .order_by("-created_at", "-id")
+        .values_list("language", flat=True)
+        .first()
+    ) or ""
+
+
 def conversations_with_flags() -> QuerySet[Conversation]:
     """Conversations annotated for the admin's filters: has a lead, unanswered, negative feedback."""
     from leads.models import Lead

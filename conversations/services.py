@@ -13,7 +13,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from conversations.models import Conversation, Message
-from conversations.selectors import conversation_recent_turns
+from conversations.selectors import conversation_language, conversation_recent_turns
+from core.language import SWITCH_MIN_CONFIDENCE, language_choose, language_detect
 from conversations.types import SourceItem, Turn
 
 logger = logging.getLogger(__name__)
@@ -24,6 +25,8 @@ class RecordedQuestion:
     conversation: Conversation
     message: Message
     history: list[Turn]  # the turns before this message, oldest first
+    # The message's language, else the conversation's so far; "" when neither tells.
+    language: str = ""
 
 
 def conversation_ensure(*, conversation_id: str, channel: str = Conversation.Channel.WIDGET,
@@ -46,15 +49,28 @@ def conversation_question_record(
     *, conversation_id: str, text: str, channel: str = Conversation.Channel.WIDGET,
     origin: str = "", user_agent: str = "", history_turns: int = 0,
 ) -> RecordedQuestion:
-    """Stores a visitor message and returns it with the turns before it, in one trip to the database."""
+    """
+    Stores a visitor message, with its detected language (core.language), and
+    returns it with the turns before it, in one trip to the database.
+    """
+    guess = language_detect(text)
     with transaction.atomic():
         conversation = conversation_ensure(
             conversation_id=conversation_id, channel=channel, origin=origin, user_agent=user_agent
         )
         history = conversation_recent_turns(conversation_id=conversation.pk, turns=history_turns)
-        message = Message.objects.create(conversation=conversation, role=Message.Role.VISITOR, text=text)
+        # A confident guess needs no look back; a weaker one is weighed against the conversation's language.
+        previous = "" if guess.confidence >= SWITCH_MIN_CONFIDENCE else conversation_language(
+            conversation_id=conversation.pk
+        )
+        language = language_choose(guess=guess, previous=previous)
+        message = Message.objects.create(
+            conversation=conversation, role=Message.Role.VISITOR, text=text, language=language
+        )
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
-    return RecordedQuestion(conversation=conversation, message=message, history=history)
+    return RecordedQuestion(
+        conversation=conversation, message=message, history=history, language=language or previous
+    )
 
 
 def message_answer_record(

@@ -21,6 +21,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator, slugify
 
+from core.durations import duration_format
 from knowledge import selectors, services
 from knowledge.extraction import ExtractionError
 from knowledge.models import FAQ, Chunk, Document, IndexVersion, SourceStatus
@@ -350,13 +351,13 @@ class ChunkAdmin(admin.ModelAdmin):
 
 @admin.register(IndexVersion)
 class IndexVersionAdmin(admin.ModelAdmin):
-    list_display = ["id", "state", "is_current", "chunk_count", "index_kind", "model_id", "size", "build_seconds",
+    list_display = ["id", "state", "is_current", "chunk_count", "index_kind", "model_id", "size", "build_time",
                     "embedded_count", "published_at"]
     list_filter = ["state", "is_current"]
     list_per_page = 50
     show_full_result_count = False
     readonly_fields = ["state", "is_current", "model_id", "dimension", "index_kind", "chunk_count", "signature",
-                       "size_bytes", "build_seconds", "embedded_count", "created_at", "published_at"]
+                       "size_bytes", "build_time", "embedded_count", "created_at", "published_at"]
     fields = readonly_fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -365,6 +366,10 @@ class IndexVersionAdmin(admin.ModelAdmin):
     @admin.display(description="Size")
     def size(self, obj: IndexVersion) -> str:
         return f"{obj.size_bytes / 1_048_576:,.1f} MB"
+
+    @admin.display(description="Build time", ordering="build_seconds")
+    def build_time(self, obj: IndexVersion) -> str:
+        return duration_format(obj.build_seconds)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

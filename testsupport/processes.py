@@ -116,15 +116,15 @@ def wait_for_http(url: str, process: subprocess.Popen, log_path: Path, timeout: 
 @contextmanager
 def server_process(
     kind: str = "daphne", *, port: int | None = None, env: dict[str, str] | None = None,
-    log_dir: Path | None = None,
+    log_dir: Path | None = None, args: list[str] | None = None,
 ) -> Iterator[RunningProcess]:
-    """Starts `kind` (daphne, uvicorn or gunicorn) on a free port and waits for /healthz."""
+    """Starts `kind` (daphne, uvicorn or gunicorn) on a free port, with `args` added, and waits for /healthz."""
     port = port or free_port()
     log_dir = log_dir or Path(settings.DATA_DIR)
     log_path = log_dir / f"{kind}-{port}.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            SERVER_COMMANDS[kind](port), cwd=BASE_DIR, env=child_environment(**(env or {})),
+            SERVER_COMMANDS[kind](port) + (args or []), cwd=BASE_DIR, env=child_environment(**(env or {})),
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
     running = RunningProcess(process=process, port=port, log_path=log_path)

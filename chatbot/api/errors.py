@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from rest_framework import status
+from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
+from rest_framework.views import exception_handler
 
 from chatbot.frames import error_frame
 
@@ -32,3 +34,15 @@ def error_response(frame: Mapping) -> Response:
 def rate_limited_response(retry_after: int, message: str = RATE_LIMITED_MESSAGE) -> Response:
     """HTTP 429 with a Retry-After header and `{"code": "rate_limited", "message", "retry_after"}`."""
     return error_response(error_frame("rate_limited", message, retry_after=retry_after))
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    """
+    DRF's handler, except that a body the parser refuses (not JSON, nested too
+    deeply, a huge number, a NUL character) answers in the API's error shape:
+    400 `{"code": "bad_request", "message": ...}`, like every other refusal.
+    """
+    response = exception_handler(exc, context)
+    if response is not None and isinstance(exc, ParseError):
+        response.data = {"code": "bad_request", "message": str(exc.detail)}
+    return response

@@ -1,8 +1,9 @@
 """REST API under /api/ (chat, conversations, feedback, schema)."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
+from chatbot.api.docs import api_docs
 from chatbot.api.views import BotSettingsApi, ChatApi, ConversationApi, FeedbackApi
 
 urlpatterns = [
@@ -11,5 +12,5 @@ urlpatterns = [
     path("conversations/<str:conversation_id>/", ConversationApi.as_view(), name="api-conversation"),
     path("feedback/", FeedbackApi.as_view(), name="api-feedback"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("docs/", api_docs, name="api-docs"),
 ]

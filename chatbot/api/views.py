@@ -21,6 +21,7 @@ from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
+    OpenApiParameter,
     OpenApiResponse,
     extend_schema,
     extend_schema_serializer,
@@ -56,6 +57,7 @@ from chatbot.structured_logging import bind_conversation
 from conversations.models import Conversation, Message, new_conversation_id
 from conversations.selectors import conversation_get, conversation_history
 from conversations.services import message_feedback_set
+from core.language import language_default, language_supported
 
 SSE_DESCRIPTION = """\
 With `Accept: text/event-stream` the answer streams as Server-Sent Events: each
@@ -76,14 +78,22 @@ class PublicApi(APIView):
     permission_classes = [AllowAny]
 
 
+LANG_HELP = (
+    "The visitor's UI language (en, fr, de, es, nl; fr-CA reads as fr). Texts left at their default are "
+    "sent in it; other languages get the site's default."
+)
+
+
 class BotSettingsApi(PublicApi):
     @extend_schema(responses={200: PublicBotSettingsSerializer, 429: ErrorSerializer},
+                   parameters=[OpenApiParameter("lang", str, description=LANG_HELP)],
                    summary="The bot's public settings (for the widget)")
     def get(self, request: Request) -> Response:
         retry_after = limits_hit(client=rate_request_from_http(request), checks=[(READS_PER_IP, None)])
         if retry_after is not None:
             return rate_limited_response(retry_after)
-        return Response(bot_settings_get().public())
+        language = language_supported(request.query_params.get("lang")) or language_default()
+        return Response(bot_settings_get().in_language(language).public())
 
 
 class ChatApi(PublicApi):
@@ -95,6 +105,11 @@ class ChatApi(PublicApi):
         conversation_id = serializers.CharField(
             required=False, allow_blank=True, default="", max_length=64,
             help_text="Continue this conversation; omit to start a new one.",
+        )
+        lang = serializers.CharField(
+            required=False, allow_blank=True, default="", max_length=35,
+            help_text="The visitor's UI language, for fixed texts when a message is too short to tell its own "
+            "(answers follow the language of each message).",
         )
 
     @extend_schema_serializer(component_name="ChatAnswer")
@@ -130,7 +145,11 @@ class ChatApi(PublicApi):
         bind_conversation(conversation_id)
         client = rate_request_from_http(request)
         # Counted before the conversation is looked up, so guessing ids is limited too.
-        refusal = async_to_sync(answer_refusal)(conversation_id=conversation_id, text=data["message"], client=client)
+        ui_language = language_supported(data["lang"])
+        refusal = async_to_sync(answer_refusal)(
+            conversation_id=conversation_id, text=data["message"], client=client,
+            language=ui_language,
+        )
         if refusal is not None:
             return error_response(refusal)
         if requested:
@@ -146,7 +165,7 @@ class ChatApi(PublicApi):
         if isinstance(request.accepted_renderer, EventStreamRenderer):
             frames = answer_stream(
                 conversation_id=conversation_id, text=data["message"], channel=Conversation.Channel.API,
-                origin=origin, user_agent=user_agent, client=client, admitted=True,
+                origin=origin, user_agent=user_agent, client=client, admitted=True, ui_language=ui_language,
             )
             response = StreamingHttpResponse(_sse(conversation_id, frames), content_type="text/event-stream")
             response["Cache-Control"] = "no-cache"
@@ -155,7 +174,7 @@ class ChatApi(PublicApi):
 
         result = async_to_sync(answer_collect)(
             conversation_id=conversation_id, text=data["message"], channel=Conversation.Channel.API,
-            origin=origin, user_agent=user_agent, client=client, admitted=True,
+            origin=origin, user_agent=user_agent, client=client, admitted=True, ui_language=ui_language,
         )
         if result.error is not None:
             error = dict(result.error)

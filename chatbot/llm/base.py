@@ -35,6 +35,8 @@ class AnswerRequest:
     question: str
     passages: tuple[Passage, ...]
     messages: tuple[ChatMessage, ...]  # the full prompt, for chat models
+    # The visitor's language (ISO 639-1; core.language), for texts a provider writes itself.
+    language: str = ""
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 The extractive provider: no model at all.
 
 It answers with the best matching sentences of the best passages, quoted word
-for word and cited, and says plainly that it is quoting the knowledge base. It
+for word and cited, and says plainly, in the visitor's language, that it is
+quoting the knowledge base (and in which language, when that is another). It
 streams the answer in small chunks like a model would, so the widget behaves
 the same whichever provider runs.
 """
@@ -14,9 +15,21 @@ import re
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
-from chatbot.llm.base import AnswerRequest, LLMEvent, Passage, TextDelta
+from django.utils.translation import gettext_noop
 
-INTRO = "Here is what our knowledge base says (quoted directly):"
+from chatbot.llm.base import AnswerRequest, LLMEvent, Passage, TextDelta
+from core.language import (
+    gettext_in,
+    language_choose,
+    language_default,
+    language_detect,
+    language_name,
+    language_supported,
+)
+
+INTRO = gettext_noop("Here is what our knowledge base says (quoted directly):")
+# When the quotes are in another language than the visitor's.
+INTRO_IN_LANGUAGE = gettext_noop("Our knowledge base is in %(language)s; here is what it says, quoted directly:")
 MAX_PASSAGES = 2
 # A second passage is quoted only when it is nearly as good as the first.
 SECOND_PASSAGE_RATIO = 0.85
@@ -109,7 +122,20 @@ def quote_passage(passage_text: str, question: str) -> str:
     return quote
 
 
-def extractive_answer(question: str, passages: Sequence[Passage]) -> str:
+def lead_in(*, language: str, quoted: str) -> str:
+    """
+    The line before the quotes, in the visitor's language; it names the
+    knowledge base's language when the quotes are in another one.
+    """
+    shown_in = language_supported(language) or language_default()
+    quoted_in = language_choose(guess=language_detect(quoted))
+    if quoted_in and quoted_in != shown_in:
+        name = language_name(quoted_in, in_language=shown_in)
+        return gettext_in(shown_in, INTRO_IN_LANGUAGE) % {"language": name}
+    return gettext_in(shown_in, INTRO)
+
+
+def extractive_answer(question: str, passages: Sequence[Passage], language: str = "") -> str:
     if not passages:
         return ""
     ranked = sorted(passages, key=lambda p: p.n)
@@ -124,7 +150,7 @@ def extractive_answer(question: str, passages: Sequence[Passage]) -> str:
         if quote and quote not in seen:
             seen.add(quote)
             quotes.append(f"“{quote}” [{passage.n}]")
-    return INTRO + "\n\n" + "\n\n".join(quotes)
+    return lead_in(language=language, quoted="\n".join(quotes)) + "\n\n" + "\n\n".join(quotes)
 
 
 class ExtractiveProvider:
@@ -132,7 +158,7 @@ class ExtractiveProvider:
     model = ""
 
     async def stream(self, request: AnswerRequest) -> AsyncIterator[LLMEvent]:
-        answer = extractive_answer(request.question, request.passages)
+        answer = extractive_answer(request.question, request.passages, request.language)
         pieces = STREAM_PIECE_RE.findall(answer)
         for start in range(0, len(pieces), CHUNK_WORDS):
             yield TextDelta("".join(pieces[start : start + CHUNK_WORDS]))

@@ -26,6 +26,8 @@ print(json.dumps({
     "llm": settings.LLM_PROVIDER,
     "debug": settings.DEBUG,
     "admin_url": settings.ADMIN_URL,
+    "api_docs": settings.API_DOCS_ENABLED,
+    "session_age": settings.SESSION_COOKIE_AGE,
 }))
 """
 
@@ -87,6 +89,14 @@ def test_it_reads_a_dotenv_file_but_the_environment_wins(tmp_path, monkeypatch):
 
     assert loaded["admin_url"] == "staff-only/"
     assert loaded["debug"] is False
+
+
+def test_api_docs_are_on_only_with_debug_unless_enabled_and_logins_last_a_working_day(tmp_path):
+    production, debug = load_settings(tmp_path), load_settings(tmp_path, DJANGO_DEBUG="1")
+    enabled = load_settings(tmp_path, API_DOCS_ENABLED="1", SESSION_COOKIE_AGE="3600")
+
+    assert (production["api_docs"], debug["api_docs"], enabled["api_docs"]) == (False, True, True)
+    assert production["session_age"] == 12 * 3600 and enabled["session_age"] == 3600
 
 
 def test_a_malformed_value_is_a_clear_error(tmp_path):

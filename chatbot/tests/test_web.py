@@ -38,3 +38,11 @@ def test_the_widget_never_builds_html_from_strings(client: Client):
     for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
         assert sink not in body, sink
     assert not re.search(r"setAttribute\(\s*[\"']on", body)
+
+
+def test_the_favicon_browsers_ask_for_is_served(client: Client):
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/x-icon"
+    assert b"".join(response.streaming_content)[:4] == b"\x00\x00\x01\x00", "an ICO file"

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from django.core.management import call_command
 from django.db import connections
 
 BASE_DIR = Path(__file__).resolve().parents[2]
@@ -40,6 +42,21 @@ def orm(function: Callable[..., T], *args, **kwargs) -> T:
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(call).result()
+
+
+@contextmanager
+def module_rows(django_db_blocker, load: Callable[..., T], *args) -> Iterator[T]:
+    """
+    Rows a module's tests share with a server process: `load(*args)` once,
+    the database flushed after the module (as a transactional test would).
+    """
+    with django_db_blocker.unblock():
+        loaded = orm(load, *args)
+    try:
+        yield loaded
+    finally:
+        with django_db_blocker.unblock():
+            orm(call_command, "flush", interactive=False, verbosity=0)
 
 
 def screenshot(page, name: str) -> Path:

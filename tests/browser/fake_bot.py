@@ -91,8 +91,9 @@ class FakeBot:
     async def handler(self, ws: ServerConnection) -> None:
         origin = ws.request.headers.get("Origin", "")
         query = ws.request.path.partition("?")[2]
-        asked = dict(part.split("=", 1) for part in query.split("&") if "=" in part).get("conversation")
-        self.connections.append({"origin": origin, "conversation": asked})
+        params = dict(part.split("=", 1) for part in query.split("&") if "=" in part)
+        asked = params.get("conversation")
+        self.connections.append({"origin": origin, "conversation": asked, "lang": params.get("lang")})
         if self.reject_connections:
             await ws.close(1011, "not ready")
             return

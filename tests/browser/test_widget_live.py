@@ -10,9 +10,7 @@ test would, so that no other test sees these rows.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,8 @@ from chatbot.models import BotSettings
 from conversations.models import Conversation
 from knowledge.models import FAQ
 from leads.models import Lead
-from tests.browser.conftest import orm, screenshot
+from tests.browser.conftest import module_rows, orm, screenshot
+from tests.browser.sites import HostSite, host_site_running
 from tests.browser.widget import Widget
 from testsupport.processes import free_port, server_process
 
@@ -42,46 +41,25 @@ chat-assistant-widget { display: none !important; opacity: 0 !important; }
 """
 
 
-class CustomerSite:
-    """Another company's site on its own origin, with the script tag pasted in."""
-
-    def __init__(self) -> None:
-        self.bot_url = ""
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-                body = (
-                    "<!doctype html><html><head><meta charset='utf-8'><title>Brightside Cycles</title>"
-                    f"<style>{HOSTILE_CSS}</style></head><body>"
-                    "<h1>Brightside Cycles</h1><div class='panel' id='host-panel'>Our own panel</div>"
-                    "<div class='messages' id='host-messages'>Our own messages</div>"
-                    f'<script src="{site.bot_url}/static/chatbot/widget.js" async></script>'
-                    "</body></html>"
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.allowed = f"http://127.0.0.1:{self.port}"
-        self.refused = f"http://localhost:{self.port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+def brightside_page(bot_url: str) -> str:
+    """Another company's site, hostile CSS included, with the script tag pasted in."""
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Brightside Cycles</title>"
+        f"<style>{HOSTILE_CSS}</style></head><body>"
+        "<h1>Brightside Cycles</h1><div class='panel' id='host-panel'>Our own panel</div>"
+        "<div class='messages' id='host-messages'>Our own messages</div>"
+        f'<script src="{bot_url}/static/chatbot/widget.js" async></script>'
+        "</body></html>"
+    )
 
 
 @pytest.fixture(scope="module")
-def customer_site() -> Iterator[CustomerSite]:
-    site = CustomerSite()
-    site.thread.start()
-    yield site
-    site.server.shutdown()
-    site.server.server_close()
+def customer_site() -> Iterator[HostSite]:
+    """Allowed at http://127.0.0.1:<port>, refused as http://localhost:<port> (another origin)."""
+    site = HostSite(brightside_page)
+    site.allowed, site.refused = site.url, f"http://localhost:{site.port}"
+    with host_site_running(site):
+        yield site
 
 
 def _load_knowledge(allowed_origin: str) -> None:
@@ -105,11 +83,8 @@ def transactional_db(django_db_setup) -> None:
 
 @pytest.fixture(scope="module")
 def knowledge(transactional_db, django_db_blocker, customer_site) -> Iterator[None]:
-    with django_db_blocker.unblock():
-        orm(_load_knowledge, customer_site.allowed)
-    yield
-    with django_db_blocker.unblock():
-        orm(call_command, "flush", interactive=False, verbosity=0)
+    with module_rows(django_db_blocker, _load_knowledge, customer_site.allowed):
+        yield
 
 
 @pytest.fixture(scope="module")

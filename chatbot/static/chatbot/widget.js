@@ -5,7 +5,10 @@
  *
  * The bot server is the script's own address (everything before /static/),
  * unless the tag carries data-server="https://BOT-HOST". Optional:
- * data-open="true" opens the panel on load.
+ * data-open="true" opens the panel on load; data-lang="fr" sets the UI
+ * language, which otherwise follows the page's <html lang>, else the
+ * browser's languages, else English (see STRINGS; the server is told it, so
+ * the bot's default texts and its fallback for short messages follow it).
  *
  * Plain JavaScript, no framework, no build step. Everything lives in a Shadow
  * DOM so the host page's CSS cannot break it and its CSS cannot leak out.
@@ -33,14 +36,262 @@
     down: "M15 3H6c-.83 0-1.54.5-1.84 1.22l-3.02 7.05c-.09.23-.14.47-.14.73v2c0 1.1.9 2 2 2h6.31l-.95 4.57-.03.32c0 .41.17.79.44 1.06L9.83 23l6.59-6.59c.36-.36.58-.86.58-1.41V5c0-1.1-.9-2-2-2zm4 0v12h4V3h-4z",
     person: "M12 12c2.21 0 4-1.79 4-4s-1.79-4-4-4-4 1.79-4 4 1.79 4 4 4zm0 2c-2.67 0-8 1.34-8 4v2h16v-2c0-2.66-5.33-4-8-4z"
   };
-  var DEFAULT_BOT = {
-    name: "Assistant",
-    title: "Chat with us",
-    greeting: "Hi! Ask me anything.",
-    colors: { primary: "#0f766e", background: "#ffffff", text: "#1f2937" }
+  var DEFAULT_COLORS = { primary: "#0f766e", background: "#ffffff", text: "#1f2937" };
+  var NBSP = "\u00a0";
+
+  /**
+   * The widget's own texts, one table per UI language (the languages of the
+   * server's catalogues: a test checks that every table has every key). They
+   * live here, not on the server, so that the widget speaks the page's
+   * language even when the server refuses this site or cannot be reached.
+   */
+  var STRINGS = {
+    en: {
+      name: "Assistant",
+      title: "Chat with us",
+      greeting: "Hi! Ask me anything.",
+      consent: "I agree that my contact details are stored and used to contact me about my request.",
+      youSaid: "You said:",
+      botSaid: "{name} said:",
+      typing: "{name} is typing",
+      source: "Source",
+      sourceLabel: "Source {n}: {title}",
+      sources: "Sources",
+      oneSource: "1 source",
+      manySources: "{n} sources",
+      helpful: "Helpful",
+      notHelpful: "Not helpful",
+      wasHelpful: "Was this answer helpful?",
+      feedbackThanks: "Thanks for your feedback.",
+      error: "Something went wrong.",
+      notAvailable: "The assistant is not available on this website.",
+      retryIn: "(try again in {s} s)",
+      reconnecting: "Connection lost. Reconnecting…",
+      connected: "Connected.",
+      retryNow: "Retry now",
+      placeholder: "Ask a question…",
+      yourMessage: "Your message",
+      send: "Send message",
+      contactOpen: "Leave your contact details",
+      talkToPerson: "Talk to a person",
+      closeChat: "Close chat",
+      close: "Close",
+      openFor: "Open chat: {title}",
+      closeFor: "Close chat: {title}",
+      conversation: "Conversation",
+      footer: "Answers come from our knowledge base and may be incomplete.",
+      offerAnnounce: "You can leave your contact details and our team will get back to you.",
+      formTitle: "Leave your details and our team will get back to you.",
+      fieldName: "Name",
+      fieldEmail: "Email",
+      fieldPhone: "Phone",
+      sendDetails: "Send my details",
+      sending: "Sending…",
+      notNow: "Not now",
+      needContact: "Please give an email address or a phone number.",
+      checkEmail: "Please check the email address.",
+      needConsent: "Please tick the box to agree to be contacted.",
+      dropped: "The connection dropped before your details arrived. Please send them again.",
+      leadCaptured: "Thanks! Our team will get back to you soon.",
+      leadUpdated: "Thanks, we've noted your details. Our team will get back to you."
+    },
+    fr: {
+      name: "Assistant",
+      title: "Discutez avec nous",
+      greeting: "Bonjour" + NBSP + "! Posez-moi vos questions.",
+      consent: "J'accepte que mes coordonnées soient enregistrées et utilisées pour me contacter au sujet de ma demande.",
+      youSaid: "Vous avez écrit" + NBSP + ":",
+      botSaid: "{name} a répondu" + NBSP + ":",
+      typing: "{name} est en train d'écrire",
+      source: "Source",
+      sourceLabel: "Source {n}" + NBSP + ": {title}",
+      sources: "Sources",
+      oneSource: "1 source",
+      manySources: "{n} sources",
+      helpful: "Utile",
+      notHelpful: "Pas utile",
+      wasHelpful: "Cette réponse vous a-t-elle aidé" + NBSP + "?",
+      feedbackThanks: "Merci pour votre avis.",
+      error: "Une erreur s'est produite.",
+      notAvailable: "L'assistant n'est pas disponible sur ce site.",
+      retryIn: "(réessayez dans {s} s)",
+      reconnecting: "Connexion perdue. Reconnexion…",
+      connected: "Connecté.",
+      retryNow: "Réessayer maintenant",
+      placeholder: "Posez une question…",
+      yourMessage: "Votre message",
+      send: "Envoyer le message",
+      contactOpen: "Laisser vos coordonnées",
+      talkToPerson: "Parler à quelqu'un",
+      closeChat: "Fermer la discussion",
+      close: "Fermer",
+      openFor: "Ouvrir la discussion" + NBSP + ": {title}",
+      closeFor: "Fermer la discussion" + NBSP + ": {title}",
+      conversation: "Conversation",
+      footer: "Les réponses proviennent de notre base de connaissances et peuvent être incomplètes.",
+      offerAnnounce: "Vous pouvez laisser vos coordonnées et notre équipe vous recontactera.",
+      formTitle: "Laissez vos coordonnées et notre équipe vous recontactera.",
+      fieldName: "Nom",
+      fieldEmail: "E-mail",
+      fieldPhone: "Téléphone",
+      sendDetails: "Envoyer mes coordonnées",
+      sending: "Envoi…",
+      notNow: "Pas maintenant",
+      needContact: "Veuillez indiquer une adresse e-mail ou un numéro de téléphone.",
+      checkEmail: "Veuillez vérifier l'adresse e-mail.",
+      needConsent: "Veuillez cocher la case pour accepter d'être contacté.",
+      dropped: "La connexion a été coupée avant la réception de vos coordonnées. Veuillez les renvoyer.",
+      leadCaptured: "Merci" + NBSP + "! Notre équipe vous recontactera bientôt.",
+      leadUpdated: "Merci, nous avons bien noté vos coordonnées. Notre équipe vous recontactera."
+    },
+    de: {
+      name: "Assistent",
+      title: "Chatten Sie mit uns",
+      greeting: "Hallo! Fragen Sie mich einfach.",
+      consent: "Ich bin damit einverstanden, dass meine Kontaktdaten gespeichert und genutzt werden, um mich zu meiner Anfrage zu kontaktieren.",
+      youSaid: "Sie schrieben:",
+      botSaid: "{name} schrieb:",
+      typing: "{name} schreibt",
+      source: "Quelle",
+      sourceLabel: "Quelle {n}: {title}",
+      sources: "Quellen",
+      oneSource: "1 Quelle",
+      manySources: "{n} Quellen",
+      helpful: "Hilfreich",
+      notHelpful: "Nicht hilfreich",
+      wasHelpful: "War diese Antwort hilfreich?",
+      feedbackThanks: "Danke für Ihr Feedback.",
+      error: "Etwas ist schiefgelaufen.",
+      notAvailable: "Der Assistent ist auf dieser Website nicht verfügbar.",
+      retryIn: "(erneut versuchen in {s} s)",
+      reconnecting: "Verbindung unterbrochen. Neuer Verbindungsversuch…",
+      connected: "Verbunden.",
+      retryNow: "Jetzt erneut versuchen",
+      placeholder: "Stellen Sie eine Frage…",
+      yourMessage: "Ihre Nachricht",
+      send: "Nachricht senden",
+      contactOpen: "Kontaktdaten hinterlassen",
+      talkToPerson: "Mit einem Menschen sprechen",
+      closeChat: "Chat schließen",
+      close: "Schließen",
+      openFor: "Chat öffnen: {title}",
+      closeFor: "Chat schließen: {title}",
+      conversation: "Unterhaltung",
+      footer: "Die Antworten stammen aus unserer Wissensdatenbank und können unvollständig sein.",
+      offerAnnounce: "Sie können uns Ihre Kontaktdaten hinterlassen, dann meldet sich unser Team bei Ihnen.",
+      formTitle: "Hinterlassen Sie Ihre Kontaktdaten, dann meldet sich unser Team bei Ihnen.",
+      fieldName: "Name",
+      fieldEmail: "E-Mail",
+      fieldPhone: "Telefon",
+      sendDetails: "Meine Daten senden",
+      sending: "Wird gesendet…",
+      notNow: "Nicht jetzt",
+      needContact: "Bitte geben Sie eine E-Mail-Adresse oder eine Telefonnummer an.",
+      checkEmail: "Bitte überprüfen Sie die E-Mail-Adresse.",
+      needConsent: "Bitte setzen Sie das Häkchen, um der Kontaktaufnahme zuzustimmen.",
+      dropped: "Die Verbindung wurde unterbrochen, bevor Ihre Daten ankamen. Bitte senden Sie sie erneut.",
+      leadCaptured: "Danke! Unser Team meldet sich bald bei Ihnen.",
+      leadUpdated: "Danke, wir haben Ihre Daten notiert. Unser Team meldet sich bei Ihnen."
+    },
+    es: {
+      name: "Asistente",
+      title: "Chatee con nosotros",
+      greeting: "¡Hola! Pregúnteme lo que quiera.",
+      consent: "Acepto que mis datos de contacto se guarden y se utilicen para contactarme en relación con mi solicitud.",
+      youSaid: "Usted escribió:",
+      botSaid: "{name} respondió:",
+      typing: "{name} está escribiendo",
+      source: "Fuente",
+      sourceLabel: "Fuente {n}: {title}",
+      sources: "Fuentes",
+      oneSource: "1 fuente",
+      manySources: "{n} fuentes",
+      helpful: "Útil",
+      notHelpful: "No es útil",
+      wasHelpful: "¿Le ha sido útil esta respuesta?",
+      feedbackThanks: "Gracias por su opinión.",
+      error: "Algo ha salido mal.",
+      notAvailable: "El asistente no está disponible en este sitio web.",
+      retryIn: "(inténtelo de nuevo en {s} s)",
+      reconnecting: "Se ha perdido la conexión. Reconectando…",
+      connected: "Conectado.",
+      retryNow: "Reintentar ahora",
+      placeholder: "Haga una pregunta…",
+      yourMessage: "Su mensaje",
+      send: "Enviar mensaje",
+      contactOpen: "Dejar sus datos de contacto",
+      talkToPerson: "Hablar con una persona",
+      closeChat: "Cerrar el chat",
+      close: "Cerrar",
+      openFor: "Abrir el chat: {title}",
+      closeFor: "Cerrar el chat: {title}",
+      conversation: "Conversación",
+      footer: "Las respuestas proceden de nuestra base de conocimientos y pueden estar incompletas.",
+      offerAnnounce: "Puede dejarnos sus datos de contacto y nuestro equipo se pondrá en contacto con usted.",
+      formTitle: "Déjenos sus datos y nuestro equipo se pondrá en contacto con usted.",
+      fieldName: "Nombre",
+      fieldEmail: "Correo electrónico",
+      fieldPhone: "Teléfono",
+      sendDetails: "Enviar mis datos",
+      sending: "Enviando…",
+      notNow: "Ahora no",
+      needContact: "Indique una dirección de correo electrónico o un número de teléfono.",
+      checkEmail: "Compruebe la dirección de correo electrónico.",
+      needConsent: "Marque la casilla para aceptar que nos pongamos en contacto con usted.",
+      dropped: "La conexión se cortó antes de que llegaran sus datos. Envíelos de nuevo, por favor.",
+      leadCaptured: "¡Gracias! Nuestro equipo se pondrá en contacto con usted pronto.",
+      leadUpdated: "Gracias, hemos anotado sus datos. Nuestro equipo se pondrá en contacto con usted."
+    },
+    nl: {
+      name: "Assistent",
+      title: "Chat met ons",
+      greeting: "Hallo! Stel gerust uw vraag.",
+      consent: "Ik ga ermee akkoord dat mijn contactgegevens worden opgeslagen en gebruikt om contact met mij op te nemen over mijn vraag.",
+      youSaid: "U schreef:",
+      botSaid: "{name} antwoordde:",
+      typing: "{name} is aan het typen",
+      source: "Bron",
+      sourceLabel: "Bron {n}: {title}",
+      sources: "Bronnen",
+      oneSource: "1 bron",
+      manySources: "{n} bronnen",
+      helpful: "Nuttig",
+      notHelpful: "Niet nuttig",
+      wasHelpful: "Was dit antwoord nuttig?",
+      feedbackThanks: "Bedankt voor uw feedback.",
+      error: "Er is iets misgegaan.",
+      notAvailable: "De assistent is niet beschikbaar op deze website.",
+      retryIn: "(probeer het over {s} s opnieuw)",
+      reconnecting: "Verbinding verbroken. Opnieuw verbinden…",
+      connected: "Verbonden.",
+      retryNow: "Nu opnieuw proberen",
+      placeholder: "Stel een vraag…",
+      yourMessage: "Uw bericht",
+      send: "Bericht versturen",
+      contactOpen: "Uw contactgegevens achterlaten",
+      talkToPerson: "Met een medewerker praten",
+      closeChat: "Chat sluiten",
+      close: "Sluiten",
+      openFor: "Chat openen: {title}",
+      closeFor: "Chat sluiten: {title}",
+      conversation: "Gesprek",
+      footer: "De antwoorden komen uit onze kennisbank en kunnen onvolledig zijn.",
+      offerAnnounce: "U kunt uw contactgegevens achterlaten, dan neemt ons team contact met u op.",
+      formTitle: "Laat uw gegevens achter, dan neemt ons team contact met u op.",
+      fieldName: "Naam",
+      fieldEmail: "E-mail",
+      fieldPhone: "Telefoon",
+      sendDetails: "Mijn gegevens versturen",
+      sending: "Bezig met versturen…",
+      notNow: "Niet nu",
+      needContact: "Vul een e-mailadres of een telefoonnummer in.",
+      checkEmail: "Controleer het e-mailadres.",
+      needConsent: "Vink het vakje aan om akkoord te gaan met contact.",
+      dropped: "De verbinding werd verbroken voordat uw gegevens aankwamen. Verstuur ze opnieuw.",
+      leadCaptured: "Bedankt! Ons team neemt binnenkort contact met u op.",
+      leadUpdated: "Bedankt, we hebben uw gegevens genoteerd. Ons team neemt contact met u op."
+    }
   };
-  var DEFAULT_CONSENT =
-    "I agree that my contact details are stored and used to contact me about my request.";
 
   var STYLES = [
     ":host{all:initial !important;position:fixed !important;z-index:2147483000 !important;",
@@ -128,6 +379,26 @@
     "@media (prefers-reduced-motion:reduce){.typing span{animation:none}.launcher{transition:none}}"
   ].join("");
 
+  /** data-lang on the script tag, else the page's <html lang>, else the browser's languages, else English. */
+  function uiLanguage(script) {
+    var wanted = [script.getAttribute("data-lang"), document.documentElement.getAttribute("lang")]
+      .concat(navigator.languages || [navigator.language]);
+    for (var i = 0; i < wanted.length; i++) {
+      var code = String(wanted[i] || "").trim().toLowerCase().split(/[-_]/)[0];
+      if (code && Object.prototype.hasOwnProperty.call(STRINGS, code)) {
+        return code;
+      }
+    }
+    return "en";
+  }
+
+  /** "{name} said:" with values filled in. */
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (all, key) {
+      return Object.prototype.hasOwnProperty.call(values, key) ? String(values[key]) : all;
+    });
+  }
+
   function findOwnScript() {
     var scripts = document.getElementsByTagName("script");
     for (var i = scripts.length - 1; i >= 0; i--) {
@@ -172,6 +443,25 @@
       node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
     });
     return node;
+  }
+
+  /**
+   * A constructable stylesheet where the browser has them: a page's
+   * Content-Security-Policy governs <style> elements (they would need
+   * style-src 'unsafe-inline') but not stylesheets built by script.
+   */
+  function adoptStyles(shadow, css) {
+    try {
+      if ("adoptedStyleSheets" in shadow && typeof CSSStyleSheet === "function") {
+        var sheet = new CSSStyleSheet();
+        sheet.replaceSync(css);
+        shadow.adoptedStyleSheets = [sheet];
+        return;
+      }
+    } catch (err) {
+      /* an older browser without constructable stylesheets: fall through */
+    }
+    shadow.appendChild(el("style", { text: css }));
   }
 
   function icon(name) {
@@ -285,7 +575,7 @@
       href: href,
       target: "_blank",
       rel: "noopener noreferrer",
-      "aria-label": "Source " + n + ": " + (source.title || href),
+      "aria-label": fill(ctx.strings.sourceLabel, { n: n, title: source.title || href }),
       text: "[" + n + "]"
     });
   }
@@ -367,11 +657,13 @@
   function Widget(script) {
     this.base = serverBase(script);
     this.wsBase = this.base.replace(/^http/, "ws");
-    this.consentText = DEFAULT_CONSENT;
+    this.lang = uiLanguage(script);
+    this.t = STRINGS[this.lang];
+    this.consentText = this.t.consent;
     this.startOpen = script.getAttribute("data-open") === "true";
     this.store = storage();
     this.key = "chat-assistant:" + this.base + ":";
-    this.bot = DEFAULT_BOT;
+    this.bot = { name: this.t.name, title: this.t.title, greeting: this.t.greeting, colors: DEFAULT_COLORS };
     this.ws = null;
     this.conversationId = this.read("conversation");
     this.attempt = 0;
@@ -414,7 +706,7 @@
     this.host = document.createElement(HOST_TAG);
     this.host.setAttribute("data-server", this.base);
     var shadow = this.host.attachShadow({ mode: "open" });
-    shadow.appendChild(el("style", { text: STYLES }));
+    adoptStyles(shadow, STYLES);
 
     this.launcher = el("button", {
       type: "button",
@@ -424,21 +716,22 @@
       "aria-controls": "chat-panel"
     }, [icon("chat")]);
     this.titleEl = el("h2", { className: "title", id: "chat-title" });
-    this.contactButton = el("button", { type: "button", className: "icon-btn contact-open", "aria-label": "Leave your contact details", title: "Talk to a person" }, [icon("person")]);
-    this.closeButton = el("button", { type: "button", className: "icon-btn close", "aria-label": "Close chat", title: "Close" }, [icon("close")]);
+    var t = this.t;
+    this.contactButton = el("button", { type: "button", className: "icon-btn contact-open", "aria-label": t.contactOpen, title: t.talkToPerson }, [icon("person")]);
+    this.closeButton = el("button", { type: "button", className: "icon-btn close", "aria-label": t.closeChat, title: t.close }, [icon("close")]);
     this.statusText = el("span");
-    this.retryButton = el("button", { type: "button", text: "Retry now", hidden: true });
+    this.retryButton = el("button", { type: "button", text: t.retryNow, hidden: true });
     this.status = el("div", { className: "status", role: "status", hidden: true }, [this.statusText, this.retryButton]);
-    this.messages = el("div", { className: "messages", role: "log", "aria-live": "off", "aria-label": "Conversation", tabindex: "0" });
+    this.messages = el("div", { className: "messages", role: "log", "aria-live": "off", "aria-label": t.conversation, tabindex: "0" });
     this.input = el("textarea", {
       id: "chat-input",
       rows: "1",
-      placeholder: "Ask a question…",
-      "aria-label": "Your message",
+      placeholder: t.placeholder,
+      "aria-label": t.yourMessage,
       autocomplete: "off",
       enterkeyhint: "send"
     });
-    this.sendButton = el("button", { type: "submit", className: "send", "aria-label": "Send message" }, [icon("send")]);
+    this.sendButton = el("button", { type: "submit", className: "send", "aria-label": t.send }, [icon("send")]);
     this.composer = el("form", { className: "composer", novalidate: true }, [this.input, this.sendButton]);
     this.live = el("div", { className: "sr-only live", "aria-live": "polite", "aria-atomic": "true" });
     this.panel = el("section", {
@@ -452,10 +745,10 @@
       this.status,
       this.messages,
       this.composer,
-      el("div", { className: "footer-note", text: "Answers come from our knowledge base and may be incomplete." }),
+      el("div", { className: "footer-note", text: t.footer }),
       this.live
     ]);
-    this.root = el("div", { className: "root" }, [this.panel, this.launcher]);
+    this.root = el("div", { className: "root", lang: this.lang }, [this.panel, this.launcher]);
     shadow.appendChild(this.root);
     document.body.appendChild(this.host);
 
@@ -517,7 +810,7 @@
     if (!window.fetch) {
       return;
     }
-    fetch(this.base + "/api/bot/", { credentials: "omit", headers: { Accept: "application/json" } })
+    fetch(this.base + "/api/bot/?lang=" + this.lang, { credentials: "omit", headers: { Accept: "application/json" } })
       .then(function (response) {
         return response.ok ? response.json() : null;
       })
@@ -557,7 +850,7 @@
       colors: {}
     };
     var colors = bot.colors || {};
-    var previous = this.bot.colors || DEFAULT_BOT.colors;
+    var previous = this.bot.colors || DEFAULT_COLORS;
     ["primary", "background", "text"].forEach(function (name) {
       merged.colors[name] = validColor(colors[name]) ? colors[name] : previous[name];
     });
@@ -579,7 +872,7 @@
 
   Widget.prototype.updateLauncher = function () {
     var open = !this.panel.hidden;
-    var label = (open ? "Close chat: " : "Open chat: ") + this.bot.title;
+    var label = fill(open ? this.t.closeFor : this.t.openFor, { title: this.bot.title });
     this.launcher.setAttribute("aria-expanded", open ? "true" : "false");
     this.launcher.setAttribute("aria-label", label);
     this.launcher.setAttribute("title", label);
@@ -624,9 +917,9 @@
     }
     clearTimeout(this.reconnectTimer);
     this.reconnectTimer = null;
-    var url = this.wsBase + "/ws/chat/";
+    var url = this.wsBase + "/ws/chat/?lang=" + this.lang;
     if (this.conversationId) {
-      url += "?conversation=" + encodeURIComponent(this.conversationId);
+      url += "&conversation=" + encodeURIComponent(this.conversationId);
     }
     var ws;
     try {
@@ -677,11 +970,11 @@
       this.leadPending = false;
       this.setFormBusy(false);
       this.contactForm.querySelector(".form-error").textContent =
-        "The connection dropped before your details arrived. Please send them again.";
+        this.t.dropped;
     }
     if (event.code === 4403) {
       this.refused = true;
-      this.showStatus(this.refusedMessage || "The assistant is not available on this website.", true);
+      this.showStatus(this.refusedMessage || this.t.notAvailable, true);
       this.input.disabled = true;
       this.sendButton.disabled = true;
       return;
@@ -698,7 +991,7 @@
     var ceiling = Math.min(RECONNECT_MAX_MS, RECONNECT_BASE_MS * Math.pow(2, this.attempt));
     var delay = Math.round(ceiling / 2 + Math.random() * ceiling / 2);
     this.attempt += 1;
-    this.showStatus("Connection lost. Reconnecting…", false);
+    this.showStatus(this.t.reconnecting, false);
     this.reconnectTimer = setTimeout(function () {
       self.reconnectTimer = null;
       self.connect();
@@ -725,7 +1018,7 @@
   Widget.prototype.hideStatus = function () {
     if (!this.status.hidden) {
       this.status.hidden = true;
-      this.announce("Connected.");
+      this.announce(this.t.connected);
     }
   };
 
@@ -823,14 +1116,14 @@
   };
 
   Widget.prototype.renderGreeting = function () {
-    renderMarkdown(this.bot.greeting, this.greetingBubble, { base: this.base, sources: [] });
+    renderMarkdown(this.bot.greeting, this.greetingBubble, { base: this.base, sources: [], strings: this.t });
     this.greetingNode.hidden = !this.bot.greeting;
   };
 
   Widget.prototype.addMessage = function (role, options) {
     options = options || {};
     var bubble = el("div", { className: "bubble" });
-    var speaker = el("span", { className: "sr-only", text: role === "visitor" ? "You said:" : this.bot.name + " said:" });
+    var speaker = el("span", { className: "sr-only", text: role === "visitor" ? this.t.youSaid : fill(this.t.botSaid, { name: this.bot.name }) });
     var node = el("div", { className: "msg " + role + (options.greeting ? " greeting" : "") }, [speaker, bubble]);
     if (options.id !== undefined && options.id !== null) {
       node.setAttribute("data-message-id", String(options.id));
@@ -843,7 +1136,7 @@
   };
 
   Widget.prototype.renderAssistant = function (msg) {
-    renderMarkdown(msg.raw, msg.bubble, { base: this.base, sources: msg.sources });
+    renderMarkdown(msg.raw, msg.bubble, { base: this.base, sources: msg.sources, strings: this.t });
   };
 
   Widget.prototype.renderSources = function (msg) {
@@ -858,9 +1151,9 @@
     if (!items.length) {
       return;
     }
-    var list = el("ol", { className: "sources", "aria-label": "Sources" });
+    var list = el("ol", { className: "sources", "aria-label": this.t.sources });
     items.forEach(function (source) {
-      var label = "[" + source.n + "] " + (source.title || "Source");
+      var label = "[" + source.n + "] " + (source.title || self.t.source);
       var href = safeUrl(source.url, self.base);
       var li = el("li");
       if (href) {
@@ -876,16 +1169,17 @@
       }
       list.appendChild(li);
     });
-    var wrapper = el("div", { className: "sources-block" }, [el("p", { className: "sources-label", text: "Sources" }), list]);
+    var wrapper = el("div", { className: "sources-block" }, [el("p", { className: "sources-label", text: this.t.sources }), list]);
     msg.node.insertBefore(wrapper, msg.feedbackEl || null);
     msg.sourcesEl = wrapper;
   };
 
   Widget.prototype.addFeedback = function (msg, rating) {
     var self = this;
-    var up = el("button", { type: "button", "aria-label": "Helpful", title: "Helpful", "aria-pressed": rating === 1 ? "true" : "false" }, [icon("up")]);
-    var down = el("button", { type: "button", "aria-label": "Not helpful", title: "Not helpful", "aria-pressed": rating === -1 ? "true" : "false" }, [icon("down")]);
-    var group = el("div", { className: "feedback", role: "group", "aria-label": "Was this answer helpful?" }, [up, down]);
+    var t = this.t;
+    var up = el("button", { type: "button", "aria-label": t.helpful, title: t.helpful, "aria-pressed": rating === 1 ? "true" : "false" }, [icon("up")]);
+    var down = el("button", { type: "button", "aria-label": t.notHelpful, title: t.notHelpful, "aria-pressed": rating === -1 ? "true" : "false" }, [icon("down")]);
+    var group = el("div", { className: "feedback", role: "group", "aria-label": t.wasHelpful }, [up, down]);
     function rate(value) {
       up.setAttribute("aria-pressed", value === 1 ? "true" : "false");
       down.setAttribute("aria-pressed", value === -1 ? "true" : "false");
@@ -905,7 +1199,7 @@
     if (this.typing) {
       return;
     }
-    this.typing = el("div", { className: "typing", role: "status", "aria-label": this.bot.name + " is typing" }, [el("span"), el("span"), el("span")]);
+    this.typing = el("div", { className: "typing", role: "status", "aria-label": fill(this.t.typing, { name: this.bot.name }) }, [el("span"), el("span"), el("span")]);
     this.messages.appendChild(this.typing);
     this.scrollDown();
   };
@@ -967,7 +1261,8 @@
         this.addFeedback(msg, null);
       }
       var count = msg.sources.length;
-      this.announce(msg.bubble.textContent + (count ? " (" + count + (count === 1 ? " source)" : " sources)") : ""));
+      var counted = count === 1 ? this.t.oneSource : fill(this.t.manySources, { n: count });
+      this.announce(msg.bubble.textContent + (count ? " (" + counted + ")" : ""));
     }
     this.current = null;
     this.busy = false;
@@ -991,16 +1286,16 @@
   };
 
   Widget.prototype.onError = function (frame) {
-    var message = typeof frame.message === "string" && frame.message ? frame.message : "Something went wrong.";
+    var message = typeof frame.message === "string" && frame.message ? frame.message : this.t.error;
     if (frame.code === "origin_not_allowed") {
-      this.refusedMessage = "The assistant is not available on this website.";
+      this.refusedMessage = this.t.notAvailable;
       if (window.console) {
         window.console.warn("[chat widget] " + message);
       }
       return;
     }
     if (frame.code === "rate_limited" && frame.retry_after) {
-      message += " (try again in " + Math.ceil(Number(frame.retry_after)) + " s)";
+      message += " " + fill(this.t.retryIn, { s: Math.ceil(Number(frame.retry_after)) });
     }
     if (this.leadPending && this.contactForm && !this.current) {
       this.leadPending = false;
@@ -1017,7 +1312,7 @@
   };
 
   Widget.prototype.onFeedbackOk = function () {
-    this.announce("Thanks for your feedback.");
+    this.announce(this.t.feedbackThanks);
   };
 
   Widget.prototype.onLead = function (frame) {
@@ -1027,9 +1322,7 @@
       className: "thanks",
       role: "status",
       "data-status": String(frame.status || ""),
-      text: frame.status === "updated"
-        ? "Thanks, we've noted your details. Our team will get back to you."
-        : "Thanks! Our team will get back to you soon."
+      text: frame.status === "updated" ? this.t.leadUpdated : this.t.leadCaptured
     });
     if (form && form.parentNode) {
       form.parentNode.replaceChild(thanks, form);
@@ -1114,7 +1407,7 @@
     if (userAsked) {
       form.querySelector("input").focus();
     } else {
-      this.announce("You can leave your contact details and our team will get back to you.");
+      this.announce(this.t.offerAnnounce);
     }
   };
 
@@ -1125,15 +1418,16 @@
       var input = el("input", { type: type, name: name, autocomplete: autocomplete, maxlength: String(maxlength), id: "contact-" + name + "-" + uid });
       return { input: input, label: el("label", { className: "field", for: input.id }, [el("span", { text: label }), input]) };
     }
-    var name = field("Name", "name", "text", "name", 200);
-    var email = field("Email", "email", "email", "email", 254);
-    var phone = field("Phone", "phone", "tel", "tel", 32);
+    var t = this.t;
+    var name = field(t.fieldName, "name", "text", "name", 200);
+    var email = field(t.fieldEmail, "email", "email", "email", 254);
+    var phone = field(t.fieldPhone, "phone", "tel", "tel", 32);
     var consent = el("input", { type: "checkbox", name: "consent", id: "contact-consent-" + uid });
     var consentText = el("span", { text: this.consentText });
     var error = el("p", { className: "form-error", role: "alert" });
-    var submit = el("button", { type: "submit", className: "btn primary", text: "Send my details" });
-    var cancel = el("button", { type: "button", className: "btn secondary", text: "Not now" });
-    var title = el("p", { className: "contact-title", id: "contact-title-" + uid, text: "Leave your details and our team will get back to you." });
+    var submit = el("button", { type: "submit", className: "btn primary", text: t.sendDetails });
+    var cancel = el("button", { type: "button", className: "btn secondary", text: t.notNow });
+    var title = el("p", { className: "contact-title", id: "contact-title-" + uid, text: t.formTitle });
     var form = el("form", { className: "contact", novalidate: true, "aria-labelledby": title.id }, [
       title,
       name.label,
@@ -1157,13 +1451,13 @@
       var problem = null;
       var culprit = null;
       if (!values.email && !values.phone) {
-        problem = "Please give an email address or a phone number.";
+        problem = t.needContact;
         culprit = email.input;
       } else if (values.email && !email.input.checkValidity()) {
-        problem = "Please check the email address.";
+        problem = t.checkEmail;
         culprit = email.input;
       } else if (!consent.checked) {
-        problem = "Please tick the box to agree to be contacted.";
+        problem = t.needConsent;
         culprit = consent;
       }
       if (problem) {
@@ -1202,7 +1496,7 @@
     }
     var submit = this.contactForm.querySelector("button[type=submit]");
     submit.disabled = busy;
-    submit.textContent = busy ? "Sending…" : "Send my details";
+    submit.textContent = busy ? this.t.sending : this.t.sendDetails;
   };
 
   /** Follows new text unless the visitor scrolled up to read; `force` for their own messages. */

@@ -1,8 +1,10 @@
 """
 What a real server process writes to its log in production mode
 (LOG_FORMAT=json) while it handles chats that carry contact details: one JSON
-object per line, with the request id and the conversation id, and never a
-raw email, phone number or secret.
+object per line, with the request id and the conversation's reference (a
+short hash: the id itself reads the transcript), and never a raw email, phone
+number or secret. And what every server writes with its access log on: no
+conversation id in any URL, client addresses left as they are.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import pytest
 import requests
 from websockets.asyncio.client import connect
 
+from core.logredact import conversation_ref
 from testsupport.fake_openai import FakeOpenAI
 from testsupport.processes import server_process
 
@@ -81,10 +84,45 @@ async def test_json_logs_carry_the_ids_and_no_contact_details_or_secrets(tidewat
     others = [line for line in lines if not line.startswith("{")]
     assert all(GUNICORN_MASTER.match(line) or PYTHON_WARNING.search(line) for line in others), others
     assert all(set(r) >= {"time", "level", "logger", "message", "request_id", "conversation_id"} for r in records)
-    ours = [r for r in records if r["conversation_id"] == conversation_id]
+    assert conversation_id not in log
+    ours = [r for r in records if r["conversation_id"] == conversation_ref(conversation_id)]
     loggers = {r["logger"] for r in ours}
     assert {"chatbot.services", "django.request"} & loggers, loggers
     assert any(r["logger"] == "chatbot.services" and "stored" in r["message"] for r in ours)
     assert all(r["request_id"] != "-" for r in ours)
     assert any(r["request_id"] == chat.headers["X-Request-ID"] for r in ours), "REST lines carry the request id"
     assert any("+44***58" in r["message"] for r in records), "contact details appear masked"
+
+
+CLIENT = "203.0.113.67"
+ACCESS_LOG_ON = {"gunicorn": ["--access-logfile", "-"], "uvicorn": ["--access-log"], "daphne": []}
+
+
+async def resume_and_read(server, conversation_id: str) -> None:
+    """The two URLs that carry a conversation id: the WebSocket's resume and the REST history."""
+    forwarded = {"X-Forwarded-For": CLIENT}
+    async with connect(f"{server.ws_url}/ws/chat/?conversation={conversation_id}", open_timeout=TIMEOUT,
+                       additional_headers=forwarded) as ws:
+        assert json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))["id"] == conversation_id
+    history = await asyncio.to_thread(
+        requests.get, f"{server.url}/api/conversations/{conversation_id}/", headers=forwarded, timeout=TIMEOUT
+    )
+    assert history.status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["gunicorn", "uvicorn", "daphne"])
+async def test_no_server_writes_a_conversation_id_and_client_addresses_stay_whole(kind):
+    with server_process(kind, args=ACCESS_LOG_ON[kind]) as server:
+        async with connect(f"{server.ws_url}/ws/chat/", open_timeout=TIMEOUT) as ws:
+            conversation_id = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))["id"]
+            await ws.send(json.dumps({"type": "message", "text": "Do you ship to Canada?"}))
+            await until(ws, "done")
+        await resume_and_read(server, conversation_id)
+
+    log = server.log()
+    assert conversation_id not in log
+    ref = f"~{conversation_ref(conversation_id)}"
+    assert f"/api/conversations/{ref}/" in log, "the access line is there, with the reference in the URL"
+    if kind != "daphne":  # Daphne trusts no X-Forwarded-For without --proxy-headers
+        assert CLIENT in log and "20***67" not in log
+        assert f"/ws/chat/?conversation={ref}" in log

@@ -1,6 +1,6 @@
 """
-A task's log lines carry the request id and conversation id of the request
-that enqueued it, also when a separate worker (`db_worker`) runs it; a task
+A task's log lines carry the request id and conversation (its reference) of
+the request that enqueued it, also when a separate worker (`db_worker`) runs it; a task
 enqueued outside any request logs under its own task id.
 """
 
@@ -21,6 +21,7 @@ from chatbot.structured_logging import (
     bind_conversation,
     bind_request_id,
 )
+from core.logredact import conversation_ref
 from knowledge.models import FAQ
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -74,7 +75,8 @@ def test_a_worker_logs_a_task_under_the_ids_of_the_request_that_enqueued_it(data
                  and line["message"].startswith("published index version")]
     assert len(published) == 2, json_lines()
     from_request, from_nowhere = published
-    assert (from_request["request_id"], from_request["conversation_id"]) == ("req-faq-edit-1", "conv-from-chat-42")
+    assert (from_request["request_id"], from_request["conversation_id"]) == (
+        "req-faq-edit-1", conversation_ref("conv-from-chat-42"))
     assert from_nowhere["request_id"].startswith("task-"), "the next task does not inherit the last one's ids"
     assert from_nowhere["conversation_id"] == "-"
     assert FAQ.objects.filter(status="ready").count() == 2
