@@ -134,7 +134,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         self._answers: asyncio.Queue[str] = asyncio.Queue()
         retry_after = await aresume_refusal(client=self.client, conversation_id=requested) if requested else None
         if retry_after is not None:
-            await self.send_frame(_rate_limited(retry_after))
+            await self.send_frame(_rate_limited(retry_after, self.language))
             await self.close(code=RATE_LIMITED_CLOSE_CODE)
             return
         resumed = await _resume(requested) if requested else None

@@ -14,7 +14,7 @@ import pytest
 
 from chatbot.leakguard import LeakGuard
 from chatbot.models import DEFAULT_SYSTEM_PROMPT
-from chatbot.prompting import NO_ANSWER, RULES
+from chatbot.prompting import prompt_build
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 SECRET = ("You are the assistant of Tidewater Bikes. Internal note: our margin on the Cargo Long is 41 percent "
@@ -105,9 +105,10 @@ def test_a_disguised_prompt_in_the_middle_of_an_answer_is_cut_too():
     assert "margin" not in sent
 
 
-def company_prompt(system_prompt: str) -> str:
-    return RULES.format(name="Tidewater Assistant", no_answer=NO_ANSWER, fence="0123456789ab",
-                        system_prompt=system_prompt)
+def company_prompt(system_prompt: str, language: str = "") -> str:
+    """The system text the leak guard protects in production: the rules and the company instructions."""
+    return prompt_build(bot_name="Tidewater Assistant", system_prompt=system_prompt, question="Hello",
+                        passages=[], history=[], context_tokens=3000, language=language).system_text
 
 
 TIDEWATER_PROMPT = (
@@ -129,12 +130,13 @@ def ordinary_answers() -> list[str]:
     ]
 
 
+@pytest.mark.parametrize("language", ["", "en"], ids=["language unknown", "english"])
 @pytest.mark.parametrize("system_prompt", [DEFAULT_SYSTEM_PROMPT, TIDEWATER_PROMPT], ids=["default", "tidewater"])
-def test_ordinary_answers_sharing_words_with_the_instructions_pass_unchanged(system_prompt):
+def test_ordinary_answers_sharing_words_with_the_instructions_pass_unchanged(system_prompt, language):
     answers = ordinary_answers()
     changed = []
     for answer in answers:
-        guard = LeakGuard(company_prompt(system_prompt))
+        guard = LeakGuard(company_prompt(system_prompt, language))
         if by_words(guard, answer) != answer or guard.tripped:
             changed.append(answer)
 
