@@ -29,6 +29,7 @@ import random
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -282,6 +283,11 @@ class FakeSheets:
             self._outage_status = None
             self._chaos = None
             self._faults.clear()
+
+    def injected(self, *, since: int = 0) -> Counter[str]:
+        """How many requests, from `requests[since]` on, got each fault ("status 429", "timeout after apply", ...)."""
+        with self._lock:
+            return Counter(request.fault for request in self.requests[since:] if request.fault)
 
     def api_calls(self, method: str | None = None, path_contains: str | None = None) -> list[RecordedRequest]:
         with self._lock:
