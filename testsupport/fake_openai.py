@@ -53,6 +53,7 @@ class Reply:
     cut_after: int = 0  # "cut", "stall": content chunks sent before the connection is aborted or held
     hang_seconds: float = 60.0  # "hang", "stall": the longest the fake waits for the client to give up
     usage: tuple[int, int] | None = None  # (prompt_tokens, completion_tokens) overrides
+    resume: threading.Event | None = None  # "stall": setting it sends the rest of the stream
 
     @classmethod
     def stream(cls, text: str, *, chunk_delay: float | None = None) -> Reply:
@@ -69,9 +70,14 @@ class Reply:
         return cls(kind="hang", hang_seconds=seconds)
 
     @classmethod
-    def stall(cls, text: str, *, after_chunks: int, seconds: float = 60.0) -> Reply:
-        """A stream that sends `after_chunks` pieces of `text`, then nothing until the client leaves."""
-        return cls(kind="stall", text=text, cut_after=after_chunks, hang_seconds=seconds)
+    def stall(cls, text: str, *, after_chunks: int, resume: threading.Event | None = None,
+              seconds: float = 60.0) -> Reply:
+        """
+        A stream that sends `after_chunks` pieces of `text`, then nothing until
+        the client leaves (the connection is then aborted) or, when given,
+        `resume` is set (the rest of the stream follows).
+        """
+        return cls(kind="stall", text=text, cut_after=after_chunks, hang_seconds=seconds, resume=resume)
 
     @classmethod
     def cut(cls, text: str, *, after_chunks: int) -> Reply:
@@ -283,16 +289,27 @@ class FakeOpenAI:
 
     @staticmethod
     async def _hold(request: RecordedRequest, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                    reply: Reply) -> None:
-        """Sends nothing more until the client closes the connection (its timeout), then aborts it."""
+                    reply: Reply) -> bool:
+        """
+        Sends nothing until the client closes the connection (its timeout) or
+        the reply's `resume` is set. True when resumed; otherwise the
+        connection is aborted.
+        """
+        client_leaves = asyncio.ensure_future(reader.read())
+        waits = {client_leaves}
+        if reply.resume is not None:
+            waits.add(asyncio.ensure_future(_event_set(reply.resume)))
         try:
-            await asyncio.wait_for(reader.read(), reply.hang_seconds)
+            done, _ = await asyncio.wait(waits, timeout=reply.hang_seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        if client_leaves in done:
             request.client_gave_up = True
-        except ConnectionError:
-            request.client_gave_up = True
-        except TimeoutError:
-            request.client_gave_up = False
+        elif reply.resume is not None and reply.resume.is_set():
+            return True
         writer.transport.abort()
+        return False
 
     async def _send_json(
         self, writer: asyncio.StreamWriter, status: int, payload: dict, extra_headers: dict[str, str] | None = None
@@ -356,9 +373,9 @@ class FakeOpenAI:
             if reply.kind == "cut" and index >= reply.cut_after:
                 writer.transport.abort()
                 return False
-            if reply.kind == "stall" and index >= reply.cut_after:
-                await self._hold(request, reader, writer, reply)
-                return False
+            if reply.kind == "stall" and index == reply.cut_after:
+                if not await self._hold(request, reader, writer, reply):
+                    return False
             if delay and index:
                 await asyncio.sleep(delay)
             await send_event(json.dumps(chunk({"content": piece})))
@@ -371,6 +388,12 @@ class FakeOpenAI:
         writer.write(b"0\r\n\r\n")
         await writer.drain()
         return True
+
+
+async def _event_set(event: threading.Event) -> None:
+    """Returns once a thread sets `event` (polled: a thread blocked in `wait` could not be cancelled)."""
+    while not event.is_set():
+        await asyncio.sleep(0.02)
 
 
 def main() -> None:

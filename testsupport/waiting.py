@@ -11,6 +11,7 @@ when the thing never happens.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import select
 import socket
 import threading
@@ -31,11 +32,20 @@ def wait_until(condition: Callable[[], object], *, timeout: float = DEADLINE, in
         time.sleep(interval)
 
 
-async def await_until(condition: Callable[[], Awaitable[object]], *, timeout: float = DEADLINE,
+async def await_until(condition: Callable[[], object | Awaitable[object]], *, timeout: float = DEADLINE,
                       interval: float = 0.05, describe: Callable[[], object] | str = "") -> object:
-    """`wait_until` for async tests: awaits `condition()` until it gives a true value, and returns it."""
+    """
+    `wait_until` for async tests, without blocking the event loop: calls (and
+    awaits, when it is a coroutine function) `condition` until it gives a true
+    value, and returns that value.
+    """
+
+    async def check() -> object:
+        value = condition()
+        return await value if inspect.isawaitable(value) else value
+
     deadline = time.monotonic() + timeout
-    while not (value := await condition()):
+    while not (value := await check()):
         if time.monotonic() > deadline:
             detail = describe() if callable(describe) else describe
             raise AssertionError(f"condition not met within {timeout:g}s: {detail}")
