@@ -33,6 +33,7 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("knowledge_faq_latency", []),
     ("knowledge_quality", []),
     ("answer_decision", []),
+    ("answer_quality", []),
     ("answers_first_token", []),
     ("answers_concurrency", []),
     ("answers_concurrency", ["--kb", "10k"]),
@@ -54,7 +55,8 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
 ]
 # Modules of bench/ that are helpers, data builders or the report, not benchmarks.
 NOT_BENCHMARKS = {"run_all", "answers_common", "knowledge_common", "build_tidewater_eval", "results", "report",
-                  "knowledge_threshold"}  # an alias of answer_decision
+                  "knowledge_threshold",  # an alias of answer_decision
+                  "answer_quality_run", "stackfaq"}
 
 
 def unlisted() -> list[str]:
