@@ -16,6 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.knowledge_common import knowledge_base_prepare
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 QUERIES = BASE_DIR / "bench" / "data" / "tidewater" / "queries.jsonl"
 # The streaming fake model sends a token every 20 ms, about a hosted model's pace.
@@ -56,8 +58,6 @@ def django_setup(*, provider: str = "extractive", kb: str = "sample") -> Path:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    from bench.knowledge_common import knowledge_base_prepare
-
     knowledge_base_prepare(kb=kb)
     return data_dir
 
