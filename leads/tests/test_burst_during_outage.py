@@ -115,8 +115,10 @@ def unsynced() -> list[dict]:
 def test_a_burst_through_the_api_is_mirrored_by_two_workers_after_the_outage(fake_sheets):
     """Real processes: Uvicorn takes the burst, two db_workers retry with backoff."""
     fake_sheets.outage(500)
+    # However long a busy machine makes the outage last, no lead gives up retrying (that is another test's subject).
     env = {**fake_sheets.environment(), "SHEETS_WORKSHEET": "Leads", "SHEETS_TIMEOUT": str(SHEETS_TIMEOUT),
-           "LEADS_SYNC_RETRY_BASE": "0.5", "LEADS_SYNC_RETRY_MAX": "2", "LEADS_API_RATE": "1000/m"}
+           "LEADS_SYNC_RETRY_BASE": "0.5", "LEADS_SYNC_RETRY_MAX": "2", "LEADS_SYNC_MAX_ATTEMPTS": "1000",
+           "LEADS_API_RATE": "1000/m"}
     with (server_process("uvicorn", env={**env, "TASK_BACKEND": "database"}) as server,
           worker_process(env=env), worker_process(env=env)):
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -125,7 +127,9 @@ def test_a_burst_through_the_api_is_mirrored_by_two_workers_after_the_outage(fak
         assert statuses == [201] * BURST
         assert Lead.objects.count() == BURST
 
-        wait_until(lambda: Lead.objects.filter(sync_attempts__gte=1, sync_error__contains="500").count() == BURST,
+        # The outage refuses the workers' pushes. Not every lead's: the retries of the first ones come
+        # before the first push of the others in the task queue (django-tasks-db orders by run_after).
+        wait_until(lambda: Lead.objects.filter(sync_attempts__gte=1, sync_error__contains="500").count() >= 10,
                    describe=lambda: f"the outage has refused {fake_sheets.injected()} pushes so far")
         since = plan_a_flaky_recovery(fake_sheets, seed=11)
         wait_until(lambda: planned_faults_happened(fake_sheets, since), timeout=120,
