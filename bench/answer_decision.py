@@ -38,7 +38,9 @@ from pathlib import Path
 import numpy as np
 
 from bench.knowledge_common import BASE_DIR, SAMPLE_KB, machine, parser, report
+from bench.results import Figure, run_save, run_start
 from bench.stackfaq import stackfaq_build
+from chatbot.answerability import COVERAGE_FLOOR
 
 EVAL_DIR = BASE_DIR / "bench" / "data" / "answer_eval"
 SETS = ("tidewater", "stackfaq", "stackfaq-docs")
@@ -60,17 +62,16 @@ def _features_main(argv: list[str]) -> None:
     django_setup(prefix=f"decision-{args.features}")
     from django.core.management import call_command
 
-    from chatbot.answerability import DECISION_PASSAGES, passage_features
+    from chatbot.answerability import DECISION_PASSAGES, answer_search, passage_features
     from chatbot.evaluation import SourceKey, _source_keys, eval_questions_parse
     from chatbot.services import SEARCH_K
-    from knowledge.selectors import search
 
     call_command("ingest", *args.knowledge, verbosity=0)
     for item in args.files:
         split, path = item.split("=", 1)
         for question in eval_questions_parse(data=Path(path).read_bytes(), filename=path):
             expected = _source_keys(question.expected_sources)
-            results = search(query=question.question, k=SEARCH_K)
+            results = answer_search(query=question.question, k=SEARCH_K)
             passages = [
                 {**passage_features(result), "faq_match": result.question_similarity,
                  "right": SourceKey(result.source_type, result.source_id) in expected}
@@ -160,7 +161,8 @@ def _scores(rows: list[dict], names: list[str], weights: np.ndarray, bias: float
                 if matches:
                     best = matches[0]
                 passage = row["passages"][best] if row["passages"] else None
-                yes = passage is not None and passage["similarity"] >= floor and (bool(matches) or logits[best] >= cut)
+                yes = passage is not None and passage["similarity"] >= floor and (
+                    bool(matches) or (logits[best] >= cut and passage["coverage"] >= COVERAGE_FLOOR))
                 answered.append(yes)
                 if row["answerable"] and yes:
                     right.append(passage["right"])
@@ -185,6 +187,7 @@ def main() -> None:
         _features_main(sys.argv[1:])
         return
     args = parser("Calibration of the answer decision on the dev halves; figures on dev and test.").parse_args()
+    run = run_start(benchmark="answer_decision", area="Answers")
     from chatbot.answerability import (
         BIAS,
         DEFAULT_ANSWER_THRESHOLD,
@@ -215,7 +218,21 @@ def main() -> None:
             "weights": dict(zip(names, np.round(weights, 2).tolist())), "bias": round(bias, 2),
             **_scores(rows, names, weights, bias),
         }
+    run_save(run=run, figures=figures, headline=headline(figures))
     report("answer decision", figures, as_json=args.json)
+
+
+def headline(figures: dict) -> list[Figure]:
+    def share(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.0%}"
+
+    return [
+        Figure(f"Answer decision as shipped, {set_and_half} half",
+               f"answerable answered {share(scores['answerable_answered'])}, unanswerable refused "
+               f"{share(scores['unanswerable_refused'])}, deciding passage from a right source "
+               f"{share(scores['deciding_passage_right'])}")
+        for set_and_half, scores in figures["configured"].items() if set_and_half not in ("weights", "bias")
+    ]
 
 
 if __name__ == "__main__":

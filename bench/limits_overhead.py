@@ -33,6 +33,7 @@ import tempfile
 import time
 
 from bench.answers_common import BASE_DIR, summary_ms
+from bench.results import Figure, run_save, run_start
 
 UNLIMITED = "1000000/m"
 
@@ -130,6 +131,23 @@ def measure(n: int, concurrency: int) -> dict:
     }
 
 
+def headline(results: dict, *, n: int) -> list[Figure]:
+    rows = []
+    for name, figures in results.items():
+        backend = {"locmem": "local-memory cache", "redis": "Redis"}.get(name, name)
+        hits, caps, refusal = figures["limits_hit"], figures["token_caps"], figures["refusal_concurrent"]
+        rows += [
+            Figure(f"Two rate-limit checks of one message, {backend}",
+                   f"p50 {hits['p50_ms']:.3f} ms, p99 {hits['p99_ms']:.3f} ms ({n} messages)"),
+            Figure(f"LLM token-cap check and record, {backend}",
+                   f"p50 {caps['p50_ms']:.3f} ms, p99 {caps['p99_ms']:.3f} ms"),
+            Figure(f"{refusal['concurrency']} messages' limit checks at once, {backend}",
+                   f"p50 {refusal['p50_ms']:.1f} ms, p99 {refusal['p99_ms']:.1f} ms "
+                   f"({refusal['messages_per_s']:,} messages/s)"),
+        ]
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/5", help="Redis to measure; skipped if unreachable")
@@ -137,6 +155,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=500, help="messages checked at once on one event loop")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    run = run_start(benchmark="limits_overhead", area="Widget and limits")
     django_setup()
     from django.test import override_settings
 
@@ -148,8 +167,9 @@ def main() -> None:
         with override_settings(CACHES=cache_config(url)):
             results[name] = measure(args.n, args.concurrency)
 
+    run_save(run=run, figures=results, headline=headline(results, n=args.n))
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps(results))
         return
     print(f"Rate-limit and token-cap cost per message (n={args.n}; 2 shared cores, noisy)")
     for name, figures in results.items():

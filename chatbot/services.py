@@ -25,7 +25,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils.translation import gettext_noop
 
-from chatbot.answerability import answer_decide
+from chatbot.answerability import aanswer_search, answer_decide
 from chatbot.frames import ErrorFrame, LeadFrame, ServerFrame, SourcesFrame, error_frame
 from chatbot.leakguard import LeakGuard
 from chatbot.limits import (
@@ -60,7 +60,6 @@ from conversations.services import (
 )
 from conversations.types import SourceItem
 from core.language import gettext_in, language_default, language_supported
-from knowledge.selectors import asearch
 from knowledge.types import SearchResult
 from leads.selectors import visitor_wants_contact
 from leads.services import lead_capture_from_message
@@ -169,7 +168,7 @@ def _lead_step(*, conversation: Conversation, text: str) -> LeadStep:
 
 async def _retrieve(text: str) -> list[SearchResult]:
     try:
-        return list(await asearch(query=text, k=SEARCH_K))
+        return await aanswer_search(query=text, k=SEARCH_K)
     except Exception:
         logger.exception("knowledge search failed; answering as if nothing matched")
         return []

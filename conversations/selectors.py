@@ -114,14 +114,13 @@ def question_groups_coverage(groups: list[QuestionGroup]) -> dict[int, dict]:
     the list of questions.
     """
     try:
-        from chatbot.answerability import answer_decide
+        from chatbot.answerability import answer_decide, answer_search
         from chatbot.selectors import bot_settings_get
-        from knowledge.selectors import search
 
         bot = bot_settings_get()
         covered = {}
         for index, group in enumerate(groups):
-            results = search(query=group.representative, k=COVERAGE_SEARCH_K)
+            results = answer_search(query=group.representative, k=COVERAGE_SEARCH_K)
             decision = answer_decide(results=results, threshold=bot.answer_threshold,
                                      similarity_floor=bot.confidence_threshold)
             if decision.answer:

@@ -36,9 +36,7 @@ HOSTILE_VISITOR = (
 
 @pytest.fixture
 def secret_bot(transactional_db):
-    # These tests are about what reaches the model, so the model is always asked: a hostile
-    # preamble dilutes the question's evidence and may otherwise be refused before any model call.
-    BotSettings(system_prompt=SECRET_PROMPT, answer_threshold=0.0).save()
+    BotSettings(system_prompt=SECRET_PROMPT).save()
 
 
 @pytest.fixture
