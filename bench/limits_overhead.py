@@ -2,15 +2,18 @@
 What the rate limits and token caps cost per visitor message.
 
 Each visitor message is counted against two limits (per IP, per conversation)
-before any work, and a chat-model answer checks and adds to two token
-counters. This measures, with the local-memory cache and with Redis (when
-reachable), in one run:
+before any work, a chat-model answer reserves its maximum cost on three token
+counters (conversation, client address, day) and settles it afterwards, and
+each WebSocket takes and gives back a place among its address's open ones.
+This measures, with the local-memory cache and with Redis (when reachable),
+in one run:
 
 - limits_hit: the two rate-limit checks of one message, called directly (p50/p99);
 - refusal_concurrent: `answer_refusal` (the checks as the WebSocket consumer
   and the REST view run them, through a worker thread) for N messages at
   once on one event loop: p50/p99 latency and messages/s;
-- token_caps: one cap check plus one record (p50/p99).
+- token_caps: one reservation plus its settlement (p50/p99);
+- websocket_slot: taking and releasing a WebSocket's place (p50/p99).
 
     python -m bench.limits_overhead [--redis redis://127.0.0.1:6379/5] [--n 2000] [--concurrency 500] [--json]
 
@@ -71,8 +74,10 @@ def measure(n: int, concurrency: int) -> dict:
         MESSAGES_PER_IP,
         RateRequest,
         limits_hit,
-        llm_tokens_cap_hit,
-        llm_tokens_record,
+        llm_tokens_reserve,
+        llm_tokens_settle,
+        websocket_slot_release,
+        websocket_slot_take,
     )
     from chatbot.services import answer_refusal
 
@@ -90,9 +95,16 @@ def measure(n: int, concurrency: int) -> dict:
     caps = []
     for i in range(n):
         started = time.perf_counter()
-        llm_tokens_cap_hit(conversation_id=conversations[i % concurrency])
-        llm_tokens_record(conversation_id=conversations[i % concurrency], tokens=500)
+        reservation = llm_tokens_reserve(conversation_id=conversations[i % concurrency],
+                                         client=clients[i % concurrency], tokens=1800)
+        llm_tokens_settle(reservation=reservation, tokens=500)
         caps.append(time.perf_counter() - started)
+
+    slots = []
+    for i in range(n):
+        started = time.perf_counter()
+        websocket_slot_release(slot=websocket_slot_take(client=clients[i % concurrency]))
+        slots.append(time.perf_counter() - started)
 
     async def one(i: int, wave_started: float) -> float:
         refusal = await answer_refusal(conversation_id=conversations[i], text="Do you ship to Canada?",
@@ -113,6 +125,7 @@ def measure(n: int, concurrency: int) -> dict:
     return {
         "limits_hit": summary_ms(direct),
         "token_caps": summary_ms(caps),
+        "websocket_slot": summary_ms(slots),
         "refusal_concurrent": {**summary_ms(latencies), "concurrency": concurrency,
                                "messages_per_s": round(len(latencies) / elapsed)},
     }
@@ -163,7 +176,8 @@ def main() -> None:
         refusal = figures["refusal_concurrent"]
         print(f"  {name:7} limits_hit p50 {figures['limits_hit']['p50_ms']:.3f} ms p99 "
               f"{figures['limits_hit']['p99_ms']:.3f} ms | token caps p50 {figures['token_caps']['p50_ms']:.3f} ms "
-              f"p99 {figures['token_caps']['p99_ms']:.3f} ms | {refusal['concurrency']} at once: p50 "
+              f"p99 {figures['token_caps']['p99_ms']:.3f} ms | WebSocket place p50 "
+              f"{figures['websocket_slot']['p50_ms']:.3f} ms | {refusal['concurrency']} at once: p50 "
               f"{refusal['p50_ms']:.1f} ms p99 {refusal['p99_ms']:.1f} ms, {refusal['messages_per_s']} messages/s")
     if "redis" not in results:
         print(f"  redis   not reachable at {args.redis}: skipped")

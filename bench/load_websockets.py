@@ -25,13 +25,15 @@ The client runs on the same machine, so it takes CPU from the server: on this
 2-core machine, shared with other work, the figures are a floor and noisy.
 
     python -m bench.load_websockets [--visitors 1000] [--servers gunicorn,daphne]
-        [--providers extractive,fake-llm] [--workers 2] [--rates 5,10,20,40,60,80,120]
+        [--providers extractive,fake-llm] [--workers N] [--rates 5,10,20,40,60,80,120]
         [--duration 15] [--database-url postgres://... --redis-url redis://...] [--kb sample|10k] [--json]
 
 Without --database-url it runs on a throwaway embedded install (SQLite, per
-process cache); with it, a throwaway database is created on that PostgreSQL
-server (and dropped afterwards) and Redis serves the cache and channel layer,
-as in production. Per-IP message limits are raised for the run (every visitor
+process cache) with one Gunicorn worker, the most that Gunicorn starts
+without a shared cache (chatbot.E002); with it, a throwaway database is
+created on that PostgreSQL server (and dropped afterwards) and Redis serves
+the cache and channel layer, as in production, with --workers workers
+(default 2). Per-IP limits are raised or lifted for the run (every visitor
 comes from 127.0.0.1); per-conversation limits stay. `--kb 10k` puts 10,000
 generated chunks under the sample knowledge base (bench/knowledge_common.py),
 so that the memory figures include a real index.
@@ -506,7 +508,8 @@ def main() -> None:
     parser.add_argument("--visitors", type=int, default=1000)
     parser.add_argument("--servers", default="gunicorn,daphne", help="comma-separated: gunicorn, daphne, uvicorn")
     parser.add_argument("--providers", default="extractive,fake-llm", help="comma-separated: extractive, fake-llm")
-    parser.add_argument("--workers", type=int, default=2, help="Gunicorn's Uvicorn workers (WEB_CONCURRENCY)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="Gunicorn's Uvicorn workers (WEB_CONCURRENCY); default 2 with --redis-url, else 1")
     parser.add_argument("--rates", default="5,10,20,40,60,80,120",
                         help="aggregate questions/s of the paced steps, ascending; stops at the first over target")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of each paced step")
@@ -519,6 +522,8 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     args.rates = [float(rate) for rate in args.rates.split(",") if rate.strip()]
+    if args.workers is None:
+        args.workers = 2 if args.redis_url else 1
     run = run_start(benchmark="load_websockets", area="Load",
                     variant=f"{'postgres-redis' if args.database_url else 'sqlite'}-{args.kb}")
 
