@@ -3,6 +3,12 @@
 # embedding model, collect static files. Web: Gunicorn with Uvicorn workers
 # (WEB_CONCURRENCY of them; more in gunicorn.conf.py). Worker: `manage.py
 # db_worker`. See docker-compose.yml.
+#
+# Alone, the image runs one web worker on the local-memory cache. With
+# REDIS_URL set, raise WEB_CONCURRENCY (one per core): Gunicorn refuses to
+# start several workers without a shared cache (chatbot.E002). Behind a reverse
+# proxy, set FORWARDED_ALLOW_IPS to its address or network, so that per-IP
+# limits count visitors, not the proxy.
 
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1
@@ -21,7 +27,7 @@ RUN python manage.py prepare_models \
 FROM python:3.11-slim AS runtime
 ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 DOTENV=0 \
     DJANGO_SETTINGS_MODULE=chatbot.settings DJANGO_DEBUG=0 DATA_DIR=/app/var \
-    LOG_FORMAT=json WEB_CONCURRENCY=2
+    LOG_FORMAT=json WEB_CONCURRENCY=1 REDIS_URL= FORWARDED_ALLOW_IPS=127.0.0.1,::1
 RUN useradd --create-home --uid 10001 app
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build --chown=app:app /app /app
@@ -30,4 +36,4 @@ USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"
-CMD ["gunicorn", "chatbot.asgi:application", "-k", "uvicorn_worker.UvicornWorker", "--bind", "0.0.0.0:8000"]
+CMD ["gunicorn", "chatbot.asgi:application", "-k", "core.uvicorn_worker.UvicornWorker", "--bind", "0.0.0.0:8000"]

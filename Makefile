@@ -44,8 +44,9 @@ test-embedded: install
 test-services: install
 	DATABASE_URL=$(POSTGRES_URL) REDIS_URL=$(REDIS_TEST_URL) $(PY) -m pytest
 
+# Every benchmark (each saves its result file in bench/results/), then docs/benchmarks.md from those files.
 bench: install
-	$(PY) -m bench.run_all
+	$(PY) -m bench.run_all; status=$$?; $(PY) -m bench.report && exit $$status
 
 # After changing a visitor-facing text: refresh locale/*/django.po, translate, compile.
 # Needs GNU gettext; installs do not, because the .mo files are committed.

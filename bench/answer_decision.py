@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.knowledge_common import BASE_DIR, SAMPLE_KB, machine, parser, report
+from bench.results import Figure, run_save, run_start
 from bench.stackfaq import stackfaq_build
 from chatbot.answerability import COVERAGE_FLOOR
 
@@ -186,6 +187,7 @@ def main() -> None:
         _features_main(sys.argv[1:])
         return
     args = parser("Calibration of the answer decision on the dev halves; figures on dev and test.").parse_args()
+    run = run_start(benchmark="answer_decision", area="Answers")
     from chatbot.answerability import (
         BIAS,
         DEFAULT_ANSWER_THRESHOLD,
@@ -216,7 +218,21 @@ def main() -> None:
             "weights": dict(zip(names, np.round(weights, 2).tolist())), "bias": round(bias, 2),
             **_scores(rows, names, weights, bias),
         }
+    run_save(run=run, figures=figures, headline=headline(figures))
     report("answer decision", figures, as_json=args.json)
+
+
+def headline(figures: dict) -> list[Figure]:
+    def share(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.0%}"
+
+    return [
+        Figure(f"Answer decision as shipped, {set_and_half} half",
+               f"answerable answered {share(scores['answerable_answered'])}, unanswerable refused "
+               f"{share(scores['unanswerable_refused'])}, deciding passage from a right source "
+               f"{share(scores['deciding_passage_right'])}")
+        for set_and_half, scores in figures["configured"].items() if set_and_half not in ("weights", "bias")
+    ]
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 from bench.knowledge_common import BASE_DIR, SAMPLE_KB, django_setup, machine, parser, report
+from bench.results import Figure, run_save, run_start
 from bench.stackfaq import stackfaq_build
 
 EVAL_DIR = BASE_DIR / "bench" / "data" / "answer_eval"
@@ -57,6 +58,7 @@ def main() -> None:
     cli.add_argument("--set", choices=["tidewater", "stackfaq", "stackfaq-docs", "all"], default="all")
     cli.add_argument("--split", choices=["dev", "test", "both"], default="both")
     args = cli.parse_args()
+    run = run_start(benchmark="answer_quality", area="Answers")
     splits = ["dev", "test"] if args.split == "both" else [args.split]
     figures: dict = {"machine": machine()}
     if args.set in ("tidewater", "all"):
@@ -70,7 +72,27 @@ def main() -> None:
         built = stackfaq_build(out_dir=Path(tempfile.mkdtemp(prefix="bench-stackfaq-docs-")), as_document=True)
         figures["stackfaq-docs"] = _run_set(knowledge=[built["documents"]], files={s: built[s] for s in splits},
                                             prefix="quality-stackfaq-docs")
+    run_save(run=run, figures=figures, headline=headline(figures))
     report("answer quality", figures, as_json=args.json)
+
+
+def headline(figures: dict) -> list[Figure]:
+    def share(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:.0%}"
+
+    rows = []
+    for name, splits in figures.items():
+        if name == "machine":
+            continue
+        for split, summary in splits.items():
+            rows.append(Figure(
+                f"Answer quality, {name} {split} split ({summary['questions']} questions: {summary['answerable']} "
+                f"answerable, {summary['unanswerable']} not)",
+                f"answerable answered {share(summary['answerable_answered'])}, unanswerable refused "
+                f"{share(summary['unanswerable_refused'])}, first source right {share(summary['first_source_right'])}"
+                + (f", token recall {summary['token_recall']:.2f}" if summary["token_recall"] is not None else ""),
+            ))
+    return rows
 
 
 def _run_set(*, knowledge: list[Path], files: dict[str, Path], prefix: str) -> dict:

@@ -1,7 +1,7 @@
 """
 Shared set-up of the answers benchmarks: a throwaway embedded install (SQLite
-in a temporary DATA_DIR) holding the sample knowledge base, so a run never
-touches the developer's data.
+in a temporary DATA_DIR) holding the sample knowledge base (alone, or on top
+of 10,000 generated chunks), so a run never touches the developer's data.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from bench.knowledge_common import knowledge_base_prepare
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 QUERIES = BASE_DIR / "bench" / "data" / "tidewater" / "queries.jsonl"
 # The streaming fake model sends a token every 20 ms, about a hosted model's pace.
@@ -25,10 +27,11 @@ FAKE_CHUNK_DELAY = 0.02
 LOOPBACK_SERVER_ENVIRONMENT = {
     "LLM_PROVIDER": "extractive", "LOG_LEVEL": "warning",
     "RATE_LIMIT_MESSAGES_PER_IP": "1000000/m", "RATE_LIMIT_READS_PER_IP": "1000000/m",
+    "WEBSOCKET_CONNECTIONS_PER_IP": "0",
 }
 FAKE_LLM_SERVER_ENVIRONMENT = {
     "LLM_PROVIDER": "openai", "OPENAI_API_KEY": "sk-bench", "LLM_TIMEOUT": "120",
-    "LLM_TOKENS_PER_DAY": "0", "LLM_TOKENS_PER_CONVERSATION": "0",
+    "LLM_TOKENS_PER_DAY": "0", "LLM_TOKENS_PER_CONVERSATION": "0", "LLM_TOKENS_PER_IP_PER_DAY": "0",
 }
 FALLBACK_QUESTIONS = [
     "How long do I have to return a bike?",
@@ -39,8 +42,8 @@ FALLBACK_QUESTIONS = [
 ]
 
 
-def django_setup(*, provider: str = "extractive") -> Path:
-    """Configures Django on a fresh temporary install with the sample knowledge base; returns DATA_DIR."""
+def django_setup(*, provider: str = "extractive", kb: str = "sample") -> Path:
+    """Configures Django on a fresh temporary install with the knowledge base `kb` (see `--kb`); returns DATA_DIR."""
     data_dir = Path(tempfile.mkdtemp(prefix="bench-answers-"))
     atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
     for name in ("DATABASE_URL", "REDIS_URL", "DATABASE_TEST_NAME"):
@@ -56,7 +59,7 @@ def django_setup(*, provider: str = "extractive") -> Path:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    call_command("ingest", str(BASE_DIR / "sample_kb"), verbosity=0)
+    knowledge_base_prepare(kb=kb)
     return data_dir
 
 

@@ -19,7 +19,10 @@ Reported: conversations held, answers per second, time to first token p50/p99
 (every conversation asks again at a random moment within --spread seconds),
 errors, server memory per idle connection and at peak.
 
-    python -m bench.answers_concurrency [--conversations 500] [--server uvicorn] [--json]
+    python -m bench.answers_concurrency [--conversations 500] [--server uvicorn] [--kb sample|10k] [--json]
+
+`--kb 10k` runs it on the sample knowledge base plus 10,000 generated chunks
+(bench/knowledge_common.py), so that the memory figures include a real index.
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ from bench.answers_common import (
     percentile,
     questions,
 )
+from bench.knowledge_common import KNOWLEDGE_BASES
+from bench.results import Figure, run_save, run_start
 
 TARGET_CONVERSATIONS = 500
 TIMEOUT = 180
@@ -247,6 +252,25 @@ def run_mode(*, mode: str, count: int, server_kind: str, question_list: list[str
     }
 
 
+def headline(results: list[dict]) -> list[Figure]:
+    rows = []
+    for row in results:
+        paced = (f"paced {row['paced_questions_per_second']} questions/s: first token p50 {row['paced_ttft_p50_ms']} "
+                 f"ms, p99 {row['paced_ttft_p99_ms']} ms; " if row["paced_questions_per_second"] else "")
+        rows.append(Figure(
+            f"{row['conversations']} conversations on one {row['server']} process, {row['mode'].replace('_', ' ')}, "
+            f"{row['kb_chunks']:,}-chunk knowledge base",
+            f"{row['held']}/{row['conversations']} held, {row['answered_ok']}/{row['answers']} answers correct; "
+            f"{paced}burst (all at once): {row['burst_answers_per_second']} answers/s, first token p50 "
+            f"{row['burst_ttft_p50_ms']} ms, p99 {row['burst_ttft_p99_ms']} ms; "
+            f"{row['memory_per_connection_kib']} KiB per idle connection; server RSS {row['server_rss_idle_mib']} MiB "
+            f"idle, {row['server_rss_peak_mib']} MiB peak",
+            target="every conversation held, no answer lost",
+            met=row["held"] == row["conversations"] and not row["problems"],
+        ))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--conversations", type=int, default=TARGET_CONVERSATIONS)
@@ -254,20 +278,28 @@ def main() -> None:
     parser.add_argument("--modes", default="extractive,fake_llm", help="comma-separated: extractive, fake_llm")
     parser.add_argument("--spread", type=float, default=25.0,
                         help="seconds over which the second question of every conversation is spread (0: no second round)")
+    parser.add_argument("--kb", choices=sorted(KNOWLEDGE_BASES), default="sample",
+                        help="the sample knowledge base alone, or on top of 10,000 generated chunks")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    run = run_start(benchmark="answers_concurrency", area="Answers", variant=args.kb)
 
-    django_setup()
+    django_setup(kb=args.kb)
+    from knowledge.models import Chunk
+
+    chunks = Chunk.objects.count()
     question_list = questions()
     results = [
-        run_mode(mode=mode.strip(), count=args.conversations, server_kind=args.server, question_list=question_list,
-                 spread=args.spread)
+        {**run_mode(mode=mode.strip(), count=args.conversations, server_kind=args.server,
+                    question_list=question_list, spread=args.spread), "kb": args.kb, "kb_chunks": chunks}
         for mode in args.modes.split(",") if mode.strip()
     ]
+    run_save(run=run, figures={"results": results}, headline=headline(results))
     if args.json:
         print(json.dumps(results))
         return
-    print(f"One {args.server} process, embedded SQLite, sample knowledge base; client on the same 2 shared cores")
+    print(f"One {args.server} process, embedded SQLite, {chunks:,}-chunk knowledge base; client on the same 2 shared "
+          "cores")
     print("(figures are noisy: other engineers share this machine)")
     for row in results:
         verdict = "no frame lost or misrouted" if not row["problems"] else f"PROBLEMS {row['problems']}"

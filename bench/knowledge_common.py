@@ -1,7 +1,7 @@
 """
 Shared set-up of the knowledge benchmarks: a throwaway embedded install
 (SQLite in a temporary DATA_DIR, the developer's data untouched), generated
-corpora, percentiles and the report printer.
+corpora and knowledge bases, percentiles and the report printer.
 
 Figures on this 2-core machine are noisy when other work runs: every report
 says how many cores it saw and its load average at the start.
@@ -18,9 +18,16 @@ import sys
 import tempfile
 from pathlib import Path
 
+import numpy as np
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 SAMPLE_KB = BASE_DIR / "sample_kb"
 TIDEWATER_SET = BASE_DIR / "bench" / "data" / "tidewater"
+# Knowledge bases the load benchmarks run on (`--kb`): the sample one alone,
+# or on top of 10,000 generated chunks, so that memory figures include a real index.
+KNOWLEDGE_BASES = {"sample": 0, "10k": 10_000}
+DIMENSION = 384
+CLUSTERS = 2000
 
 
 def django_setup(*, prefix: str, data_dir: Path | None = None, **environment: str) -> Path:
@@ -70,6 +77,11 @@ def latency_ms(seconds: list[float]) -> dict:
         "mean_ms": round(statistics.fmean(seconds) * 1000, 2) if seconds else None,
         "n": len(seconds),
     }
+
+
+def corpus_label(name: str) -> str:
+    """`sample_kb` -> "sample KB", `generated_2000` -> "generated corpus" (the figure keys of the ingest benchmarks)."""
+    return "sample KB" if name == "sample_kb" else "generated corpus" if name.startswith("generated_") else name
 
 
 def parser(description: str) -> argparse.ArgumentParser:
@@ -126,3 +138,69 @@ def generated_markdown_corpus(directory: Path, *, sections: int, seed: int = 7,
             lines += [" ".join(sentence(rng) for _ in range(rng.randint(5, 7))), ""]
         (directory / f"handbook-{file_number + 1:03}.md").write_text("\n".join(lines))
     return directory
+
+
+def generated_chunks_create(*, size: int, seed: int = 11) -> None:
+    """
+    Replaces the knowledge base with `size` generated chunks: text from
+    `sentence()` and, as their embeddings, unit vectors drawn around 2,000
+    cluster centres in 384 dimensions (embedding 100,000 real chunks takes
+    hours on two cores), written straight to the chunk and embedding rows.
+    Publishing an index version from them is the caller's next step.
+    """
+    from django.db import transaction
+
+    from knowledge.chunking import content_hash
+    from knowledge.embeddings import get_provider
+    from knowledge.models import FAQ, Chunk, Document, Embedding, IndexVersion, SourceStatus
+
+    for model in (Chunk, Document, FAQ, IndexVersion, Embedding):
+        model.objects.all().delete()
+    rng = random.Random(seed)
+    vectors_rng = np.random.default_rng(seed)
+    centres = vectors_rng.standard_normal((CLUSTERS, DIMENSION)).astype(np.float32)
+    model_id = get_provider().model_id
+    per_document = 100
+    batch = 2000
+    with transaction.atomic():
+        documents = Document.objects.bulk_create([
+            Document(kind=Document.Kind.TEXT, title=f"Generated handbook {n}", identifier=f"text:generated-{n}",
+                     status=SourceStatus.READY, text="(generated)")
+            for n in range((size + per_document - 1) // per_document)
+        ])
+    for start in range(0, size, batch):
+        chunks, embeddings = [], []
+        count = min(batch, size - start)
+        noise = vectors_rng.standard_normal((count, DIMENSION)).astype(np.float32) * 0.6
+        vectors = centres[vectors_rng.integers(0, CLUSTERS, count)] + noise
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+        for offset in range(count):
+            number = start + offset
+            heading = f"Generated handbook {number // per_document} > Topic {number % per_document}"
+            text = " ".join(sentence(rng) for _ in range(3))
+            search_text = f"{heading}\n{text}"
+            digest = content_hash(search_text)
+            chunks.append(Chunk(document=documents[number // per_document], position=number % per_document,
+                                text=text, heading_path=heading, token_count=len(text.split()),
+                                search_text=search_text, content_hash=digest))
+            embeddings.append(Embedding(model_id=model_id, content_hash=digest, dimension=DIMENSION,
+                                        vector=vectors[offset].tobytes()))
+        with transaction.atomic():
+            Chunk.objects.bulk_create(chunks, batch_size=500)
+            Embedding.objects.bulk_create(embeddings, batch_size=500, ignore_conflicts=True)
+
+
+def knowledge_base_prepare(*, kb: str) -> int:
+    """
+    The knowledge base of a load benchmark, indexed and published: the sample
+    one, on top of `KNOWLEDGE_BASES[kb]` generated chunks. Returns its chunk count.
+    """
+    from django.core.management import call_command
+
+    from knowledge.models import Chunk
+
+    generated = KNOWLEDGE_BASES[kb]
+    if generated:
+        generated_chunks_create(size=generated)
+    call_command("ingest", str(SAMPLE_KB), verbosity=0)
+    return Chunk.objects.count()

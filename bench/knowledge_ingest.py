@@ -18,12 +18,16 @@ from pathlib import Path
 
 from bench.knowledge_common import (
     SAMPLE_KB,
+    corpus_label,
     django_setup,
     generated_markdown_corpus,
     machine,
     parser,
     report,
 )
+from bench.results import Figure, run_save, run_start
+
+TARGET_RATIO = 0.80
 
 
 def ingest_run(path: Path) -> dict:
@@ -105,18 +109,38 @@ def measure(name: str, path: Path, *, rounds: int, torch_reference: bool) -> dic
     return {name: figures}
 
 
+def headline(figures: dict) -> list[Figure]:
+    rows = []
+    for name, corpus in figures.items():
+        if name == "machine":
+            continue
+        ratio = corpus["pipeline_vs_bare_model"]
+        rows.append(Figure(
+            f"Ingestion, {corpus_label(name)} ({corpus['files']} files, {corpus['chunks']:,} chunks, "
+            f"{corpus['model_tokens']:,} tokens)",
+            f"pipeline {corpus['pipeline_seconds_median']} s: {corpus['pipeline_chunks_per_s']} chunks/s, "
+            f"{corpus['pipeline_tokens_per_s']:,} tokens/s; bare ONNX model on the same chunks "
+            f"{corpus['bare_onnx_seconds_median']} s: {corpus['bare_onnx_chunks_per_s']} chunks/s; pipeline at "
+            f"{ratio:.0%} of the model ({corpus['pipeline_vs_bare_model_cpu_time']:.0%} in CPU time)",
+            target=f"≥ {TARGET_RATIO:.0%} of the model", met=ratio >= TARGET_RATIO,
+        ))
+    return rows
+
+
 def main() -> None:
     args_parser = parser("Ingestion throughput of the knowledge pipeline vs the bare embedding model.")
     args_parser.add_argument("--chunks", type=int, default=2000, help="Size of the generated corpus (chunks; 0 skips it).")
     args_parser.add_argument("--rounds", type=int, default=3, help="Alternating runs of each (median reported).")
     args_parser.add_argument("--torch", action="store_true", help="Also time sentence-transformers (PyTorch).")
     args = args_parser.parse_args()
+    run = run_start(benchmark="knowledge_ingest", area="Knowledge base")
     django_setup(prefix="ingest")
     figures = {"machine": machine()}
     figures.update(measure("sample_kb", SAMPLE_KB, rounds=max(args.rounds, 9), torch_reference=False))
     if args.chunks > 0:
         corpus = generated_markdown_corpus(Path(tempfile.mkdtemp(prefix="bench-corpus-")), sections=args.chunks)
         figures.update(measure(f"generated_{args.chunks}", corpus, rounds=args.rounds, torch_reference=args.torch))
+    run_save(run=run, figures=figures, headline=headline(figures))
     report("knowledge ingestion throughput", figures, as_json=args.json)
 
 

@@ -14,6 +14,24 @@ from __future__ import annotations
 from pathlib import Path
 
 from bench.knowledge_common import TIDEWATER_SET, django_setup, machine, parser, report
+from bench.results import Figure, run_save, run_start
+
+
+def headline(figures: dict) -> list[Figure]:
+    rows = []
+    for name, split in figures.items():
+        if name == "machine":
+            continue
+        modes = ("dense", "keyword", "hybrid")
+        rows.append(Figure(
+            f"Retrieval, {name.rsplit('_', 1)[0]} labelled set, {name.rsplit('_', 1)[1]} split "
+            f"({split['queries']} questions, {split['documents']} documents)",
+            "; ".join(f"{label} " + " / ".join(f"{split[mode][metric]:.3f}" for mode in modes)
+                      for metric, label in (("ndcg@10", "nDCG@10"), ("recall@10", "Recall@10"), ("mrr@10", "MRR@10")))
+            + " (dense / keyword / hybrid)",
+            target="hybrid nDCG@10 ≥ dense and keyword", met=split["hybrid_at_least_dense_and_keyword"],
+        ))
+    return rows
 
 
 def main() -> None:
@@ -21,6 +39,7 @@ def main() -> None:
     args_parser.add_argument("--dir", type=Path, action="append",
                              help="A BEIR-format folder (repeatable); default: bench/data/tidewater.")
     args = args_parser.parse_args()
+    run = run_start(benchmark="knowledge_quality", area="Knowledge base")
     django_setup(prefix="quality")
     from knowledge.evaluation import evaluate
 
@@ -34,6 +53,7 @@ def main() -> None:
                 "queries": result["queries"], "documents": result["documents"], **result["metrics"],
                 "hybrid_at_least_dense_and_keyword": ndcg["hybrid"] >= max(ndcg["dense"], ndcg["keyword"]),
             }
+    run_save(run=run, figures=figures, headline=headline(figures))
     report("knowledge retrieval quality", figures, as_json=args.json)
 
 

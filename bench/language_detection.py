@@ -41,6 +41,8 @@ from core.language import (  # noqa: E402
     language_detector_load,
 )
 
+from bench.results import Figure, run_save, run_start  # noqa: E402
+
 MESSAGES = Path(__file__).resolve().parent / "data" / "language" / "messages.jsonl"
 
 
@@ -105,10 +107,19 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    run = run_start(benchmark="language_detection", area="Answers")
     rows = [json.loads(line) for line in MESSAGES.read_text(encoding="utf-8").splitlines() if line.strip()]
 
     times = timing(rows, args.rounds)
     result = {"messages": len(rows), **accuracy(rows), **times}
+    run_save(run=run, figures=result, headline=[
+        Figure(f"Language of a first message, {result['labelled']} labelled short messages",
+               f"{result['right']} right, {result['wrong']} wrong, {result['undecided']} undecided; of "
+               f"{result['no_language']} messages in no language, {result['no_language_undecided']} left undecided"),
+        Figure("Language detection cost", f"model load {times['load_s']} s, +{times['model_rss_mb']} MB resident; "
+                                          f"per message p50 {times['per_message_p50_us']} µs, p99 "
+                                          f"{times['per_message_p99_us']} µs"),
+    ])
     if args.json:
         print(json.dumps(result))
         return

@@ -34,6 +34,8 @@ from leads.detection import contact_details_extract  # noqa: E402
 from leads.selectors import visitor_wants_contact  # noqa: E402
 from leads.tests.test_detection import CASES  # noqa: E402
 
+from bench.results import Figure, run_save, run_start  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -62,6 +64,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    run = run_start(benchmark="leads_detection", area="Leads")
 
     questions, tricky = corpus()
     mixed = questions + tricky
@@ -84,6 +87,13 @@ def main() -> None:
         "messages": len(mixed), "messages_per_s": statistics.median(wants_rates),
         "us_per_message": 1e6 / statistics.median(wants_rates)}
 
+    run_save(run=run, figures={"rounds": args.rounds, "results": results}, headline=[
+        Figure("`visitor_wants_contact` throughput, mixed messages" if label.startswith("visitor_wants_contact")
+               else f"Contact detection throughput, {label}",
+               f"{figures['messages_per_s']:,.0f} messages/s ({figures['us_per_message']:.1f} µs each, "
+               f"{figures['messages']} messages)")
+        for label, figures in results.items()
+    ])
     if args.json:
         json.dump({"benchmark": "leads_detection", "rounds": args.rounds, "results": results}, sys.stdout)
         print()

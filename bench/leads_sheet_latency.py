@@ -51,6 +51,8 @@ from leads.models import Lead  # noqa: E402
 from leads.services import lead_capture_from_message  # noqa: E402
 from testsupport.fake_sheets import FakeSheets  # noqa: E402
 
+from bench.results import Figure, run_save, run_start  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 WORKSHEET = "Leads"
 
@@ -101,6 +103,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=20)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    run = run_start(benchmark="leads_sheet_latency", area="Leads")
 
     call_command("migrate", verbosity=0)
     database_tasks = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",
@@ -124,6 +127,14 @@ def main() -> None:
                                             "p90_ms": percentile(timings, 0.9)}
         calls = len(fake.api_calls()) / max(1, Lead.objects.count())
 
+    run_save(run=run, figures={"messages": args.messages, "sheets_calls_per_lead": calls, "results": results},
+             headline=[
+                 *(Figure(f"Message with an email until its row is in the sheet (fake Sheets API), {label}",
+                          f"median {figures['median_ms']:.1f} ms, p90 {figures['p90_ms']:.1f} ms "
+                          f"({args.messages} messages at random moments)")
+                   for label, figures in results.items()),
+                 Figure("Sheets API calls per lead", f"{calls:.1f} (plus one OAuth token per process and hour)"),
+             ])
     if args.json:
         json.dump({"benchmark": "leads_sheet_latency", "messages": args.messages,
                    "sheets_calls_per_lead": calls, "results": results}, sys.stdout)

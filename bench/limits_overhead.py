@@ -2,15 +2,18 @@
 What the rate limits and token caps cost per visitor message.
 
 Each visitor message is counted against two limits (per IP, per conversation)
-before any work, and a chat-model answer checks and adds to two token
-counters. This measures, with the local-memory cache and with Redis (when
-reachable), in one run:
+before any work, a chat-model answer reserves its maximum cost on three token
+counters (conversation, client address, day) and settles it afterwards, and
+each WebSocket takes and gives back a place among its address's open ones.
+This measures, with the local-memory cache and with Redis (when reachable),
+in one run:
 
 - limits_hit: the two rate-limit checks of one message, called directly (p50/p99);
 - refusal_concurrent: `answer_refusal` (the checks as the WebSocket consumer
   and the REST view run them, through a worker thread) for N messages at
   once on one event loop: p50/p99 latency and messages/s;
-- token_caps: one cap check plus one record (p50/p99).
+- token_caps: one reservation plus its settlement (p50/p99);
+- websocket_slot: taking and releasing a WebSocket's place (p50/p99).
 
     python -m bench.limits_overhead [--redis redis://127.0.0.1:6379/5] [--n 2000] [--concurrency 500] [--json]
 
@@ -30,6 +33,7 @@ import tempfile
 import time
 
 from bench.answers_common import BASE_DIR, summary_ms
+from bench.results import Figure, run_save, run_start
 
 UNLIMITED = "1000000/m"
 
@@ -70,8 +74,10 @@ def measure(n: int, concurrency: int) -> dict:
         MESSAGES_PER_IP,
         RateRequest,
         limits_hit,
-        llm_tokens_cap_hit,
-        llm_tokens_record,
+        llm_tokens_reserve,
+        llm_tokens_settle,
+        websocket_slot_release,
+        websocket_slot_take,
     )
     from chatbot.services import answer_refusal
 
@@ -89,9 +95,16 @@ def measure(n: int, concurrency: int) -> dict:
     caps = []
     for i in range(n):
         started = time.perf_counter()
-        llm_tokens_cap_hit(conversation_id=conversations[i % concurrency])
-        llm_tokens_record(conversation_id=conversations[i % concurrency], tokens=500)
+        reservation = llm_tokens_reserve(conversation_id=conversations[i % concurrency],
+                                         client=clients[i % concurrency], tokens=1800)
+        llm_tokens_settle(reservation=reservation, tokens=500)
         caps.append(time.perf_counter() - started)
+
+    slots = []
+    for i in range(n):
+        started = time.perf_counter()
+        websocket_slot_release(slot=websocket_slot_take(client=clients[i % concurrency]))
+        slots.append(time.perf_counter() - started)
 
     async def one(i: int, wave_started: float) -> float:
         refusal = await answer_refusal(conversation_id=conversations[i], text="Do you ship to Canada?",
@@ -112,9 +125,27 @@ def measure(n: int, concurrency: int) -> dict:
     return {
         "limits_hit": summary_ms(direct),
         "token_caps": summary_ms(caps),
+        "websocket_slot": summary_ms(slots),
         "refusal_concurrent": {**summary_ms(latencies), "concurrency": concurrency,
                                "messages_per_s": round(len(latencies) / elapsed)},
     }
+
+
+def headline(results: dict, *, n: int) -> list[Figure]:
+    rows = []
+    for name, figures in results.items():
+        backend = {"locmem": "local-memory cache", "redis": "Redis"}.get(name, name)
+        hits, caps, refusal = figures["limits_hit"], figures["token_caps"], figures["refusal_concurrent"]
+        rows += [
+            Figure(f"Two rate-limit checks of one message, {backend}",
+                   f"p50 {hits['p50_ms']:.3f} ms, p99 {hits['p99_ms']:.3f} ms ({n} messages)"),
+            Figure(f"LLM token-cap check and record, {backend}",
+                   f"p50 {caps['p50_ms']:.3f} ms, p99 {caps['p99_ms']:.3f} ms"),
+            Figure(f"{refusal['concurrency']} messages' limit checks at once, {backend}",
+                   f"p50 {refusal['p50_ms']:.1f} ms, p99 {refusal['p99_ms']:.1f} ms "
+                   f"({refusal['messages_per_s']:,} messages/s)"),
+        ]
+    return rows
 
 
 def main() -> None:
@@ -124,6 +155,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=500, help="messages checked at once on one event loop")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
+    run = run_start(benchmark="limits_overhead", area="Widget and limits")
     django_setup()
     from django.test import override_settings
 
@@ -135,15 +167,17 @@ def main() -> None:
         with override_settings(CACHES=cache_config(url)):
             results[name] = measure(args.n, args.concurrency)
 
+    run_save(run=run, figures=results, headline=headline(results, n=args.n))
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps(results))
         return
     print(f"Rate-limit and token-cap cost per message (n={args.n}; 2 shared cores, noisy)")
     for name, figures in results.items():
         refusal = figures["refusal_concurrent"]
         print(f"  {name:7} limits_hit p50 {figures['limits_hit']['p50_ms']:.3f} ms p99 "
               f"{figures['limits_hit']['p99_ms']:.3f} ms | token caps p50 {figures['token_caps']['p50_ms']:.3f} ms "
-              f"p99 {figures['token_caps']['p99_ms']:.3f} ms | {refusal['concurrency']} at once: p50 "
+              f"p99 {figures['token_caps']['p99_ms']:.3f} ms | WebSocket place p50 "
+              f"{figures['websocket_slot']['p50_ms']:.3f} ms | {refusal['concurrency']} at once: p50 "
               f"{refusal['p50_ms']:.1f} ms p99 {refusal['p99_ms']:.1f} ms, {refusal['messages_per_s']} messages/s")
     if "redis" not in results:
         print(f"  redis   not reachable at {args.redis}: skipped")

@@ -25,14 +25,18 @@ The client runs on the same machine, so it takes CPU from the server: on this
 2-core machine, shared with other work, the figures are a floor and noisy.
 
     python -m bench.load_websockets [--visitors 1000] [--servers gunicorn,daphne]
-        [--providers extractive,fake-llm] [--workers 2] [--rates 5,10,20,40,60,80,120]
-        [--duration 15] [--database-url postgres://... --redis-url redis://...] [--json]
+        [--providers extractive,fake-llm] [--workers N] [--rates 5,10,20,40,60,80,120]
+        [--duration 15] [--database-url postgres://... --redis-url redis://...] [--kb sample|10k] [--json]
 
 Without --database-url it runs on a throwaway embedded install (SQLite, per
-process cache); with it, a throwaway database is created on that PostgreSQL
-server (and dropped afterwards) and Redis serves the cache and channel layer,
-as in production. Per-IP message limits are raised for the run (every visitor
-comes from 127.0.0.1); per-conversation limits stay.
+process cache) with one Gunicorn worker, the most that Gunicorn starts
+without a shared cache (chatbot.E002); with it, a throwaway database is
+created on that PostgreSQL server (and dropped afterwards) and Redis serves
+the cache and channel layer, as in production, with --workers workers
+(default 2). Per-IP limits are raised or lifted for the run (every visitor
+comes from 127.0.0.1); per-conversation limits stay. `--kb 10k` puts 10,000
+generated chunks under the sample knowledge base (bench/knowledge_common.py),
+so that the memory figures include a real index.
 """
 
 from __future__ import annotations
@@ -56,6 +60,9 @@ from pathlib import Path
 
 import psutil
 
+from bench.knowledge_common import KNOWLEDGE_BASES, knowledge_base_prepare
+from bench.results import Figure, run_save, run_start
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 TIMEOUT = 120.0
 CONNECT_CONCURRENCY = 64
@@ -74,8 +81,8 @@ def raise_open_files_limit(needed: int) -> int:
     return soft
 
 
-def django_setup(*, database_url: str, redis_url: str) -> dict[str, str]:
-    """A throwaway install holding the sample knowledge base; returns the environment of its processes."""
+def django_setup(*, database_url: str, redis_url: str, kb: str) -> int:
+    """A throwaway install holding the knowledge base `kb` (see `--kb`); returns its chunk count."""
     data_dir = Path(tempfile.mkdtemp(prefix="bench-load-"))
     atexit.register(shutil.rmtree, data_dir, ignore_errors=True)
     for name in ("DATABASE_URL", "REDIS_URL", "DATABASE_TEST_NAME"):
@@ -93,8 +100,7 @@ def django_setup(*, database_url: str, redis_url: str) -> dict[str, str]:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
-    call_command("ingest", str(BASE_DIR / "sample_kb"), verbosity=0)
-    return env
+    return knowledge_base_prepare(kb=kb)
 
 
 def _throwaway_database(server_url: str) -> str:
@@ -440,6 +446,11 @@ def use_uvloop() -> None:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
+def _errors_counted(row: dict) -> int:
+    """Questions of every step and of the burst that were lost, misrouted or refused."""
+    return sum(sum(step["errors"].values()) for step in row["paced"]) + sum(row["burst"]["errors"].values())
+
+
 def _errors(errors: dict) -> str:
     return f", errors {errors}" if errors else ""
 
@@ -448,7 +459,7 @@ def print_report(results: list[dict], args: argparse.Namespace, backends: str) -
     print(f"Load benchmark: {args.visitors} WebSocket visitors, {backends}; client on the same machine "
           f"({os.cpu_count()} cores, shared: figures are noisy)")
     for row in results:
-        errors = sum(sum(step["errors"].values()) for step in row["paced"]) + sum(row["burst"]["errors"].values())
+        errors = _errors_counted(row)
         verdict = "no lost or misrouted frame" if not errors else f"{errors} ERRORS"
         print(f"\n  {row['server_label']}, {row['provider']}: {row['held_to_the_end']}/{row['visitors']} "
               f"connections held to the end ({row['connect_seconds']} s to connect all; per server process: "
@@ -469,12 +480,36 @@ def print_report(results: list[dict], args: argparse.Namespace, backends: str) -
               f"{row['server_processes']} server processes")
 
 
+def headline(results: list[dict], *, visitors: int, backends: str) -> list[Figure]:
+    rows = []
+    for row in results:
+        errors = _errors_counted(row)
+        rate = row["max_sustainable_rate"]
+        at_rate = next((step for step in row["paced"] if step["rate"] == rate), None)
+        sustained = ("none of the rates tried" if at_rate is None else
+                     f"{rate:g} questions/s (first token p50 {at_rate['ttft_p50_ms']} ms, p99 "
+                     f"{at_rate['ttft_p99_ms']} ms)")
+        burst = row["burst"]
+        rows.append(Figure(
+            f"{visitors:,} WebSocket visitors, {row['server_label']}, {row['provider']}, {backends}",
+            f"{row['held_to_the_end']}/{row['visitors']} held to the end, {errors} lost or misrouted; highest paced "
+            f"rate with p99 first token ≤ {row['target_ttft_p99_ms']:g} ms: {sustained}; burst (all at once): "
+            f"{burst['answers_per_second']} answers/s, first token p50 {burst['ttft_p50_ms']} ms, p99 "
+            f"{burst['ttft_p99_ms']} ms; memory {row['rss_idle_mib']} MiB idle → {row['rss_connected_mib']} MiB "
+            f"connected ({row['kib_per_connection']} KiB each), {row['rss_peak_mib']} MiB peak",
+            target="every visitor held, none lost or misrouted",
+            met=row["held_to_the_end"] == row["visitors"] and not errors,
+        ))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--visitors", type=int, default=1000)
     parser.add_argument("--servers", default="gunicorn,daphne", help="comma-separated: gunicorn, daphne, uvicorn")
     parser.add_argument("--providers", default="extractive,fake-llm", help="comma-separated: extractive, fake-llm")
-    parser.add_argument("--workers", type=int, default=2, help="Gunicorn's Uvicorn workers (WEB_CONCURRENCY)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="Gunicorn's Uvicorn workers (WEB_CONCURRENCY); default 2 with --redis-url, else 1")
     parser.add_argument("--rates", default="5,10,20,40,60,80,120",
                         help="aggregate questions/s of the paced steps, ascending; stops at the first over target")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of each paced step")
@@ -482,20 +517,30 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="a PostgreSQL server URL: a throwaway database on it")
     parser.add_argument("--redis-url", default="", help="Redis for the cache and channel layer (keys prefixed)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--kb", choices=sorted(KNOWLEDGE_BASES), default="sample",
+                        help="the sample knowledge base alone, or on top of 10,000 generated chunks")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     args.rates = [float(rate) for rate in args.rates.split(",") if rate.strip()]
+    if args.workers is None:
+        args.workers = 2 if args.redis_url else 1
+    run = run_start(benchmark="load_websockets", area="Load",
+                    variant=f"{'postgres-redis' if args.database_url else 'sqlite'}-{args.kb}")
 
     raise_open_files_limit(args.visitors * 2 + 256)
     use_uvloop()
-    django_setup(database_url=args.database_url, redis_url=args.redis_url)
+    chunks = django_setup(database_url=args.database_url, redis_url=args.redis_url, kb=args.kb)
     question_list = questions()
     results = [
         run_one(server=server.strip(), provider=provider.strip(), args=args, question_list=question_list)
         for server in args.servers.split(",") if server.strip()
         for provider in args.providers.split(",") if provider.strip()
     ]
-    backends = ("PostgreSQL + Redis" if args.database_url else "embedded SQLite") + ", sample knowledge base"
+    backends = (("PostgreSQL + Redis" if args.database_url else "embedded SQLite")
+                + f", {chunks:,}-chunk knowledge base")
+    run_save(run=run, figures={"visitors": args.visitors, "backends": backends, "kb": args.kb, "kb_chunks": chunks,
+                               "results": results}, headline=headline(results, visitors=args.visitors,
+                                                                       backends=backends))
     if args.json:
         print(json.dumps({"visitors": args.visitors, "backends": backends, "results": results}))
     else:

@@ -5,10 +5,12 @@ Every benchmark of `bench/`, one after the other, each in its own process.
     python -m bench.run_all --json          # one JSON object: {benchmark: its --json output}
     python -m bench.run_all --only load_websockets,leads_detection
 
-The list below is the whole suite with the arguments the README's figures
-were measured with; `make bench` runs it. A benchmark that fails is reported
-and the others still run. On a shared machine every figure is noisy: run it
-on a quiet one.
+The list below is the whole suite with the arguments of the published
+figures; `make bench` runs it, then `python -m bench.report`. Each benchmark
+saves its result file in bench/results/ (bench/results.py), and
+docs/benchmarks.md is generated from those files. A benchmark that fails is
+reported and the others still run. On a shared machine every figure is noisy:
+run it on a quiet one.
 """
 
 from __future__ import annotations
@@ -31,8 +33,10 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("knowledge_faq_latency", []),
     ("knowledge_quality", []),
     ("answer_decision", []),
+    ("answer_quality", []),
     ("answers_first_token", []),
     ("answers_concurrency", []),
+    ("answers_concurrency", ["--kb", "10k"]),
     ("leads_detection", []),
     ("language_detection", []),
     ("leads_sheet_latency", []),
@@ -42,10 +46,17 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("load_websockets", ["--visitors", "1000", "--servers", "gunicorn,daphne", "--providers", "extractive,fake-llm",
                          "--database-url", "postgres://postgres@127.0.0.1:5432/postgres",
                          "--redis-url", "redis://127.0.0.1:6379/6"]),
+    # The load benchmarks again on 10,000 generated chunks under the sample KB: memory with a real index.
+    ("load_websockets", ["--visitors", "1000", "--servers", "gunicorn,daphne", "--providers", "extractive,fake-llm",
+                         "--kb", "10k"]),
+    ("load_websockets", ["--visitors", "1000", "--servers", "gunicorn,daphne", "--providers", "extractive,fake-llm",
+                         "--database-url", "postgres://postgres@127.0.0.1:5432/postgres",
+                         "--redis-url", "redis://127.0.0.1:6379/6", "--kb", "10k"]),
 ]
-# Modules of bench/ that are helpers or data builders, not benchmarks.
-NOT_BENCHMARKS = {"run_all", "answers_common", "knowledge_common", "build_tidewater_eval",
-                  "knowledge_threshold"}  # an alias of answer_decision
+# Modules of bench/ that are helpers, data builders or the report, not benchmarks.
+NOT_BENCHMARKS = {"run_all", "answers_common", "knowledge_common", "build_tidewater_eval", "results", "report",
+                  "knowledge_threshold",  # an alias of answer_decision
+                  "answer_quality_run", "stackfaq"}
 
 
 def unlisted() -> list[str]:
@@ -87,7 +98,7 @@ def main() -> None:
     try:
         for name, arguments in BENCHMARKS:
             if not only or name in only:
-                label = name if name not in results else f"{name} {' '.join(arguments[-4:])}"
+                label = name if name not in results else f"{name} {' '.join(arguments)}"
                 results[label] = run(name, arguments, as_json=args.json)
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)

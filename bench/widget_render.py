@@ -31,6 +31,8 @@ sys.path.insert(0, str(ROOT))
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.browser.fake_bot import FakeBot, FakeBotServer, ScriptedAnswer  # noqa: E402
 
+from bench.results import Figure, run_save, run_start  # noqa: E402
+
 WIDGET_JS = ROOT / "chatbot" / "static" / "chatbot" / "widget.js"
 PARAGRAPH = (
     "The **Commuter 2** has a 500 Wh battery with a range of 40-70 miles [1]. "
@@ -123,7 +125,16 @@ def main() -> None:
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
         sys.exit(f"{CHROMIUM} is missing: install Debian's chromium (make chromium)")
+    bench_run = run_start(benchmark="widget_render", area="Widget and limits")
     figures = run(args.rounds, args.tokens)
+    run_save(run=bench_run, figures=figures, headline=[
+        Figure("`widget.js` size", f"{figures['widget_js_bytes']:,} bytes, {figures['widget_js_gzip_bytes']:,} "
+                                   "gzipped"),
+        Figure("Script loaded until the launcher is on the page (headless Chromium)",
+               f"{figures['mount_ms_p50']} ms (median of {figures['rounds']})"),
+        Figure(f"Streamed answer of {figures['answer_tokens']} tokens rendered",
+               f"{figures['stream_tokens_per_s_p50']:,} tokens/s (slowest round {figures['stream_tokens_per_s_min']:,})"),
+    ])
     if args.json:
         print(json.dumps(figures))
         return

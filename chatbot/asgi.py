@@ -2,8 +2,9 @@
 One ASGI application for HTTP and WebSocket.
 
 Django is set up before the routing import, because consumers import models.
-WebSockets pass the widget's origin check (chatbot.origins): the server's own
-host, the bot settings' allowed origins and WIDGET_ALLOWED_ORIGINS.
+WebSockets are capped per client address (chatbot.connection_cap), then pass
+the widget's origin check (chatbot.origins): the server's own host, the bot
+settings' allowed origins and WIDGET_ALLOWED_ORIGINS.
 HTTP request bodies over the size limit get a 413 before they are read
 (chatbot.security); NUL characters in URLs and headers are refused at once
 (core.nulguard).
@@ -18,6 +19,7 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from chatbot.connection_cap import WebSocketConnectionCap  # noqa: E402
 from chatbot.origins import WebSocketOriginValidator  # noqa: E402
 from chatbot.routing import websocket_urlpatterns  # noqa: E402
 from chatbot.security import RequestBodyLimit  # noqa: E402
@@ -27,6 +29,6 @@ application = NulRefusal(ProtocolTypeRouter(
     {
         # Oversized bodies are refused before Django spools them to disk.
         "http": RequestBodyLimit(django_asgi_app),
-        "websocket": WebSocketOriginValidator(URLRouter(websocket_urlpatterns)),
+        "websocket": WebSocketConnectionCap(WebSocketOriginValidator(URLRouter(websocket_urlpatterns))),
     }
 ))

@@ -3,6 +3,11 @@
 from django.conf import settings
 from django.core import checks
 
+PER_PROCESS_CACHES = {
+    "django.core.cache.backends.locmem.LocMemCache",
+    "django.core.cache.backends.dummy.DummyCache",
+}
+
 
 @checks.register(checks.Tags.compatibility)
 def check_processes_share_state(app_configs, **kwargs) -> list[checks.CheckMessage]:
@@ -41,3 +46,40 @@ def check_llm_provider(app_configs, **kwargs) -> list[checks.CheckMessage]:
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.caches, deploy=True)
+def check_web_workers_share_a_cache(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """
+    Several web workers need a cache they share: rate limits, open-WebSocket
+    counts and LLM token budgets are counters in it, and with one cache per
+    worker every limit is multiplied by the number of workers (two workers
+    without Redis accepted 118 of 140 messages against a 60/min limit).
+
+    A deploy check, also run by Gunicorn before it starts its workers
+    (gunicorn.conf.py), rather than in every manage.py command: a
+    WEB_CONCURRENCY in a developer's shell says nothing about this app's server.
+    """
+    workers = settings.WEB_CONCURRENCY
+    messages: list[checks.CheckMessage] = []
+    if workers > 1 and settings.CACHES["default"]["BACKEND"] in PER_PROCESS_CACHES:
+        messages.append(
+            checks.Error(
+                f"WEB_CONCURRENCY={workers} web workers without a shared cache: each worker would keep its own "
+                "rate-limit counters, open-WebSocket counts and LLM token budgets, multiplying every limit "
+                f"by {workers}.",
+                hint="Set REDIS_URL (docker-compose.yml does), or run one worker (WEB_CONCURRENCY=1).",
+                id="chatbot.E002",
+            )
+        )
+    on_sqlite = not settings.DATABASE_URL or settings.DATABASE_URL.startswith("sqlite")
+    if workers > 1 and on_sqlite:
+        messages.append(
+            checks.Warning(
+                f"WEB_CONCURRENCY={workers} web workers on SQLite: writes from different workers wait for "
+                "each other (one writer at a time), and the database lives on this machine only.",
+                hint="Use PostgreSQL (DATABASE_URL) for more than one web worker.",
+                id="chatbot.W003",
+            )
+        )
+    return messages

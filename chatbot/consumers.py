@@ -9,8 +9,11 @@ and contact-form frames are handled while an answer streams.
 Every frame is counted in the same rate-limit buckets as the REST API
 (chatbot.limits), keyed by the client's IP from the scope and by the
 conversation; a limited frame gets a `rate_limited` error with `retry_after`
-and the connection stays open. Log lines carry the conversation id and a
-connection id (as the request id).
+and the connection stays open. Resuming a conversation by id counts as a read
+of it; over the read limits (or after too many unknown ids from the address)
+the connection gets `rate_limited` and is closed with 4429. Open WebSockets
+per address are capped around the consumer (chatbot.connection_cap). Log
+lines carry the conversation id and a connection id (as the request id).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import ValidationError
 
+from chatbot.connection_cap import RATE_LIMITED_CLOSE_CODE
 from chatbot.frames import (
     BadFrame,
     FeedbackIn,
@@ -41,6 +45,8 @@ from chatbot.limits import (
     LEADS_PER_IP,
     RateRequest,
     alimits_hit,
+    aresume_miss_record,
+    aresume_refusal,
     rate_request_from_scope,
 )
 from chatbot.selectors import abot_settings_get
@@ -125,14 +131,21 @@ class ChatConsumer(AsyncWebsocketConsumer):
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         requested = (query.get("conversation") or [""])[0]
         self.language = language_supported((query.get("lang") or [""])[0]) or language_default()
+        self._answers: asyncio.Queue[str] = asyncio.Queue()
+        retry_after = await aresume_refusal(client=self.client, conversation_id=requested) if requested else None
+        if retry_after is not None:
+            await self.send_frame(_rate_limited(retry_after, self.language))
+            await self.close(code=RATE_LIMITED_CLOSE_CODE)
+            return
         resumed = await _resume(requested) if requested else None
+        if requested and not resumed:
+            await aresume_miss_record(client=self.client)
         if resumed:
             self.conversation_id, history = resumed
         else:
             # Not a row yet: the first message creates it, so idle connections leave nothing behind.
             self.conversation_id, history = new_conversation_id(), []
         bind_conversation(self.conversation_id)
-        self._answers: asyncio.Queue[str] = asyncio.Queue()
         self._answering = asyncio.create_task(self._answer_loop())
         bot = (await abot_settings_get()).in_language(self.language)
         await self.send_frame(
@@ -181,7 +194,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             text = await self._answers.get()
             frames = answer_stream(
                 conversation_id=self.conversation_id, text=text, channel=Conversation.Channel.WIDGET,
-                origin=self.origin, user_agent=self.user_agent, admitted=True, ui_language=self.language,
+                origin=self.origin, user_agent=self.user_agent, client=self.client, admitted=True,
+                ui_language=self.language,
             )
             try:
                 # aclosing: a disconnect mid-answer closes the pipeline at once, which saves the partial answer.

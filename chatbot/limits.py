@@ -11,10 +11,19 @@ client land in the same bucket, in every web process.
     retry_after = limits_hit(client=client, checks=[(MESSAGES_PER_IP, None),
                                                     (MESSAGES_PER_CONVERSATION, conversation_id)])
 
-The LLM token caps (per conversation, per UTC day) are counters in the same
-cache: `llm_tokens_cap_hit` is asked before a chat model is called and
-`llm_tokens_record` adds what an answer cost afterwards, so a cap can be
-overshot by at most the answers already running when it is reached.
+Failed admin logins count in sliding windows (core.sliding_window), per
+address and per username *from that address*, so that nobody can lock a
+user out from elsewhere. Lookups of a conversation by id (resuming it) count
+in the read limits, and the unknown ids an address asks for in a limit of
+their own. Open WebSockets are capped per address (core.open_connections).
+
+The LLM token caps (per conversation, per client address and UTC day, per
+UTC day) are counters in the same cache. Before a chat model is called,
+`llm_tokens_reserve` adds the most the answer can cost (its prompt's
+estimate plus LLM_MAX_TOKENS) to each counter, unless one is already at its
+cap counting the answers in flight at that maximum; `llm_tokens_settle`
+replaces the reservation by what the answer cost. So parallel answers cannot
+all start on the last free tokens: a cap is overshot by at most one answer.
 
 When the cache cannot be reached the limits fail open (logged): a Redis
 restart must not take the chat down with it.
@@ -22,9 +31,12 @@ restart must not take the chat down with it.
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import logging
-from collections.abc import Mapping, Sequence
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -35,6 +47,10 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.http import HttpRequest
 from django_ratelimit.core import get_usage
+
+from core.cache_counters import counter_add, counter_subtract
+from core.open_connections import ConnectionLease, OpenConnections
+from core.sliding_window import SlidingWindow, WindowHit
 
 logger = logging.getLogger(__name__)
 
@@ -66,14 +82,20 @@ FEEDBACK_PER_CONVERSATION = Limit("feedback:conversation", "RATE_LIMIT_FEEDBACK_
 # Contact details (POST /api/leads/, WebSocket `lead` frames).
 LEADS_PER_IP = Limit("leads:ip", "LEADS_API_RATE", "ip")
 LEADS_PER_CONVERSATION = Limit("leads:conversation", "RATE_LIMIT_LEADS_PER_CONVERSATION", "conversation")
-# Failed admin logins.
+# Lookups of unknown conversation ids (a guess at someone's transcript), per IP.
+RESUME_MISSES_PER_IP = Limit("resume-misses:ip", "RATE_LIMIT_RESUME_MISSES_PER_IP", "ip")
+# Failed admin logins, in sliding windows (admin_login_attempt): per IP, and per username from one IP.
 ADMIN_LOGIN_PER_IP = Limit("admin-login:ip", "RATE_LIMIT_ADMIN_LOGIN_PER_IP", "ip")
 ADMIN_LOGIN_PER_USERNAME = Limit("admin-login:username", "RATE_LIMIT_ADMIN_LOGIN_PER_USERNAME", "username")
 
 ALL_LIMITS = (
     MESSAGES_PER_IP, MESSAGES_PER_CONVERSATION, READS_PER_IP, READS_PER_CONVERSATION, FEEDBACK_PER_IP,
-    FEEDBACK_PER_CONVERSATION, LEADS_PER_IP, LEADS_PER_CONVERSATION, ADMIN_LOGIN_PER_IP, ADMIN_LOGIN_PER_USERNAME,
+    FEEDBACK_PER_CONVERSATION, LEADS_PER_IP, LEADS_PER_CONVERSATION, RESUME_MISSES_PER_IP, ADMIN_LOGIN_PER_IP,
+    ADMIN_LOGIN_PER_USERNAME,
 )
+
+clock: Callable[[], float] = time.time
+"""The clock of the sliding windows and connection slots; tests replace it to move time without waiting."""
 
 Check = tuple[Limit, str | None]
 """A limit and the value it is counted for; None for per-IP limits (the client's IP) or to skip it."""
@@ -202,23 +224,136 @@ async def alimits_hit(*, client: RateRequest, checks: Sequence[Check]) -> int | 
     return await _off_the_loop(limits_hit, client=client, checks=checks)
 
 
+# --- Resuming a conversation by id ----------------------------------------------------------
+
+
+def resume_refusal(*, client: RateRequest, conversation_id: str) -> int | None:
+    """
+    Counts a lookup of a conversation by id (GET /api/conversations/<id>/,
+    /ws/chat/?conversation=<id>) in the read limits; returns the seconds to wait when over them, or when this address
+    has asked for too many unknown ids (RESUME_MISSES_PER_IP): ids are
+    unguessable tokens, so many misses from one address are someone guessing.
+    """
+    retry_after = limits_hit(client=client, checks=[(READS_PER_IP, None), (READS_PER_CONVERSATION, conversation_id)])
+    if retry_after is not None:
+        return retry_after
+    return resume_misses_reached(client=client)
+
+
+def resume_misses_reached(*, client: RateRequest) -> int | None:
+    """
+    Seconds to wait when this address has asked for too many unknown
+    conversation ids, else None; also asked before a chat message naming a
+    conversation is answered.
+    """
+    return limit_reached(client=client, limit=RESUME_MISSES_PER_IP)
+
+
+def resume_miss_record(*, client: RateRequest) -> None:
+    """Counts a lookup that found no conversation."""
+    limit_hit(client=client, limit=RESUME_MISSES_PER_IP)
+
+
+async def aresume_refusal(*, client: RateRequest, conversation_id: str) -> int | None:
+    return await _off_the_loop(resume_refusal, client=client, conversation_id=conversation_id)
+
+
+async def aresume_miss_record(*, client: RateRequest) -> None:
+    await _off_the_loop(resume_miss_record, client=client)
+
+
+# --- Admin logins ------------------------------------------------------------------------------
+
+
+def rate_parse(rate: str) -> tuple[int, int]:
+    """A django-ratelimit rate ("5/15m") as (count, seconds)."""
+    count, _, period = rate.partition("/")
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    return int(count), int(period[:-1] or 1) * units[period[-1]]
+
+
+def sliding_window(limit: Limit) -> SlidingWindow:
+    count, seconds = rate_parse(limit.rate)
+    return SlidingWindow(cache=cache, name=limit.group, limit=count, period=seconds, clock=clock)
+
+
+@dataclass
+class AdminLoginAttempt:
+    """
+    One login attempt, counted before the password is checked (so parallel
+    guesses cannot all get in under the limit) and taken back when it
+    succeeds or is refused, so that only failures stay counted.
+    """
+
+    hits: list[tuple[SlidingWindow, WindowHit]] = field(default_factory=list)
+    refused_by: Limit | None = None
+    retry_after: int = 0
+
+    def take_back(self) -> None:
+        for window, hit in self.hits:
+            try:
+                window.remove(hit)
+            except Exception as exc:  # noqa: BLE001
+                logger.warning("admin login attempt not taken back, the cache failed: %s", exc)
+        self.hits = []
+
+
+def admin_login_attempt(*, client: RateRequest, username: str) -> AdminLoginAttempt:
+    """
+    Counts a login attempt for `username` from `client` in the per-address
+    window (RATE_LIMIT_ADMIN_LOGIN_PER_IP) and in the window of this username
+    from this address (RATE_LIMIT_ADMIN_LOGIN_PER_USERNAME); over either one,
+    the attempt is refused (`refused_by`, `retry_after`: the real wait of the
+    sliding window) and counts nowhere. Failures from one address therefore
+    never lock the user out of another.
+    """
+    attempt = AdminLoginAttempt()
+    if not getattr(settings, "RATELIMIT_ENABLE", True):
+        return attempt
+    for limit, key in ((ADMIN_LOGIN_PER_USERNAME, f"{client.ip} {username}"), (ADMIN_LOGIN_PER_IP, client.ip)):
+        window = sliding_window(limit)
+        try:
+            hit = window.add(key)
+        except Exception as exc:  # noqa: BLE001 - the cache is down: serve rather than refuse everyone
+            logger.warning("rate limit %s not checked, the cache failed: %s", limit.group, exc)
+            continue
+        attempt.hits.append((window, hit))
+        if hit.over:
+            attempt.take_back()
+            attempt.refused_by, attempt.retry_after = limit, max(1, math.ceil(hit.retry_after or 1))
+            return attempt
+    return attempt
+
+
 # --- LLM token caps ----------------------------------------------------------------------------
 
 CONVERSATION_TOKENS_TTL = 30 * 24 * 3600
 DAY_TOKENS_TTL = 2 * 24 * 3600
+CAP_SETTINGS = {
+    "conversation": "LLM_TOKENS_PER_CONVERSATION", "ip": "LLM_TOKENS_PER_IP_PER_DAY", "day": "LLM_TOKENS_PER_DAY",
+}
+CAP_WHERE = {"conversation": "this conversation", "ip": "today from this address", "day": "today"}
 
 
 @dataclass(frozen=True)
 class TokenCapHit:
-    scope: Literal["conversation", "day"]
+    scope: Literal["conversation", "ip", "day"]
     used: int
     cap: int
 
     @property
     def detail(self) -> str:
-        where = "this conversation" if self.scope == "conversation" else "today"
-        setting = "LLM_TOKENS_PER_CONVERSATION" if self.scope == "conversation" else "LLM_TOKENS_PER_DAY"
-        return f"token cap reached: {self.used} of {self.cap} LLM tokens used {where} ({setting})"
+        return (f"token cap reached: {self.used} of {self.cap} LLM tokens used {CAP_WHERE[self.scope]} "
+                f"({CAP_SETTINGS[self.scope]})")
+
+
+@dataclass
+class TokenReservation:
+    """Tokens added to the counters in `keys` before a model is called; `refused` when a cap left no room."""
+
+    tokens: int = 0
+    keys: tuple[str, ...] = ()
+    refused: TokenCapHit | None = None
 
 
 def _conversation_key(conversation_id: str) -> str:
@@ -229,6 +364,10 @@ def _day_key(now: datetime | None = None) -> str:
     return f"llm-tokens:day:{(now or datetime.now(UTC)).date().isoformat()}"
 
 
+def _ip_day_key(ip: str, now: datetime | None = None) -> str:
+    return f"llm-tokens:ip:{ip}:{(now or datetime.now(UTC)).date().isoformat()}"
+
+
 def llm_tokens_used(*, conversation_id: str) -> tuple[int, int]:
     """(tokens used by this conversation, tokens used today by all conversations)."""
     keys = [_conversation_key(conversation_id), _day_key()]
@@ -236,45 +375,128 @@ def llm_tokens_used(*, conversation_id: str) -> tuple[int, int]:
     return int(found.get(keys[0], 0)), int(found.get(keys[1], 0))
 
 
-def llm_tokens_cap_hit(*, conversation_id: str) -> TokenCapHit | None:
-    """The cap this conversation has reached, if any (a cap of 0 is no cap)."""
-    per_conversation, per_day = settings.LLM_TOKENS_PER_CONVERSATION, settings.LLM_TOKENS_PER_DAY
-    if not per_conversation and not per_day:
-        return None
+def llm_tokens_used_by_ip(*, ip: str) -> int:
+    """Tokens used today by the conversations of one client address (`RateRequest.ip`)."""
+    return int(cache.get(_ip_day_key(ip), 0))
+
+
+def llm_tokens_reserve(*, conversation_id: str, client: RateRequest | None, tokens: int) -> TokenReservation:
+    """
+    Before a chat model is called: reserves `tokens` (the most the answer can
+    cost) on the conversation's counter, the client address's counter of the
+    day and the day's counter, unless one of them is already at its cap (a
+    cap of 0 is no cap); then nothing stays reserved and `refused` says which.
+    Each counter is checked with the value its own atomic increment returned,
+    so answers in flight count at their maximum.
+    """
+    today = datetime.now(UTC)
+    counters: list[tuple[Literal["conversation", "ip", "day"], str, int]] = [
+        ("conversation", _conversation_key(conversation_id), CONVERSATION_TOKENS_TTL)
+    ]
+    if client is not None:
+        counters.append(("ip", _ip_day_key(client.ip, today), DAY_TOKENS_TTL))
+    counters.append(("day", _day_key(today), DAY_TOKENS_TTL))
+    reservation = TokenReservation(tokens=max(0, tokens))
     try:
-        conversation_used, day_used = llm_tokens_used(conversation_id=conversation_id)
+        for scope, key, ttl in counters:
+            used = counter_add(cache, key, reservation.tokens, ttl) - reservation.tokens
+            reservation.keys += (key,)
+            cap = getattr(settings, CAP_SETTINGS[scope])
+            if cap and used >= cap:
+                llm_tokens_settle(reservation=reservation, tokens=0)
+                reservation.refused = TokenCapHit(scope=scope, used=used, cap=cap)
+                return reservation
     except Exception as exc:  # noqa: BLE001
         logger.warning("token caps not checked, the cache failed: %s", exc)
-        return None
-    if per_day and day_used >= per_day:
-        return TokenCapHit(scope="day", used=day_used, cap=per_day)
-    if per_conversation and conversation_used >= per_conversation:
-        return TokenCapHit(scope="conversation", used=conversation_used, cap=per_conversation)
-    return None
+        llm_tokens_settle(reservation=reservation, tokens=0)
+    return reservation
 
 
-def _add(key: str, tokens: int, timeout: int) -> None:
-    cache.add(key, 0, timeout=timeout)
+def llm_tokens_settle(*, reservation: TokenReservation, tokens: int) -> None:
+    """After the answer: replaces the reservation by the prompt + completion tokens it cost."""
+    delta, keys = max(0, tokens) - reservation.tokens, reservation.keys
+    reservation.keys = ()
     try:
-        cache.incr(key, tokens)
-    except ValueError:  # expired or evicted between add and incr
-        cache.set(key, tokens, timeout=timeout)
-
-
-def llm_tokens_record(*, conversation_id: str, tokens: int) -> None:
-    """Adds the prompt + completion tokens of one answer to its conversation's and today's counters."""
-    if tokens <= 0:
-        return
-    try:
-        _add(_conversation_key(conversation_id), tokens, CONVERSATION_TOKENS_TTL)
-        _add(_day_key(), tokens, DAY_TOKENS_TTL)
+        for key in keys:
+            if delta > 0:
+                counter_add(cache, key, delta, DAY_TOKENS_TTL)
+            elif delta < 0:
+                counter_subtract(cache, key, -delta)
     except Exception as exc:  # noqa: BLE001
-        logger.warning("%d LLM tokens not counted, the cache failed: %s", tokens, exc)
+        logger.warning("%d LLM tokens not settled, the cache failed: %s", tokens, exc)
 
 
-async def allm_tokens_cap_hit(*, conversation_id: str) -> TokenCapHit | None:
-    return await _off_the_loop(llm_tokens_cap_hit, conversation_id=conversation_id)
+async def allm_tokens_reserve(*, conversation_id: str, client: RateRequest | None, tokens: int) -> TokenReservation:
+    return await _off_the_loop(llm_tokens_reserve, conversation_id=conversation_id, client=client, tokens=tokens)
 
 
-async def allm_tokens_record(*, conversation_id: str, tokens: int) -> None:
-    await _off_the_loop(llm_tokens_record, conversation_id=conversation_id, tokens=tokens)
+async def allm_tokens_settle(*, reservation: TokenReservation, tokens: int) -> None:
+    await _off_the_loop(llm_tokens_settle, reservation=reservation, tokens=tokens)
+
+
+# --- Open WebSockets per address -----------------------------------------------------------------
+
+# A process that dies with WebSockets open stops counting them within two slots.
+WEBSOCKET_SLOT_SECONDS = 60
+
+
+def _websockets() -> OpenConnections:
+    return OpenConnections(cache=cache, name="websockets:ip", slot_seconds=WEBSOCKET_SLOT_SECONDS, clock=clock)
+
+
+def open_websockets(ip: str) -> int:
+    """WebSockets open from one client address (`RateRequest.ip`), in every process."""
+    return _websockets().count(ip)
+
+
+@dataclass
+class WebSocketSlot:
+    """A place among the client address's open WebSockets; `lease` is None when not counted."""
+
+    lease: ConnectionLease | None = None
+    refused: bool = False
+
+
+def websocket_slot_take(*, client: RateRequest) -> WebSocketSlot:
+    """A place for one more WebSocket of this address, or `refused` at WEBSOCKET_CONNECTIONS_PER_IP (0: no cap)."""
+    cap = settings.WEBSOCKET_CONNECTIONS_PER_IP
+    if not cap or not getattr(settings, "RATELIMIT_ENABLE", True):
+        return WebSocketSlot()
+    try:
+        lease = _websockets().open(client.ip, cap=cap)
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("open WebSockets not counted, the cache failed: %s", exc)
+        return WebSocketSlot()
+    return WebSocketSlot(lease=lease, refused=lease is None)
+
+
+def websocket_slot_renew(*, slot: WebSocketSlot) -> None:
+    if slot.lease is not None:
+        try:
+            _websockets().renew(slot.lease)
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("open WebSocket not renewed, the cache failed: %s", exc)
+
+
+def websocket_slot_release(*, slot: WebSocketSlot) -> None:
+    lease, slot.lease = slot.lease, None
+    if lease is not None:
+        try:
+            _websockets().close(lease)
+        except Exception as exc:  # noqa: BLE001 - it expires with its slots
+            logger.warning("closed WebSocket not released, the cache failed: %s", exc)
+
+
+async def awebsocket_slot_take(*, client: RateRequest) -> WebSocketSlot:
+    return await _off_the_loop(websocket_slot_take, client=client)
+
+
+async def awebsocket_slot_keep(*, slot: WebSocketSlot) -> None:
+    """Runs while the WebSocket is open: renews its place once per slot, until cancelled."""
+    while slot.lease is not None:
+        await asyncio.sleep(_websockets().seconds_to_next_slot() + 1)
+        await _off_the_loop(websocket_slot_renew, slot=slot)
+
+
+async def awebsocket_slot_release(*, slot: WebSocketSlot) -> None:
+    await _off_the_loop(websocket_slot_release, slot=slot)

@@ -33,10 +33,10 @@ from chatbot.limits import (
     MESSAGES_PER_CONVERSATION,
     MESSAGES_PER_IP,
     RateRequest,
-    TokenCapHit,
+    TokenReservation,
     alimits_hit,
-    allm_tokens_cap_hit,
-    allm_tokens_record,
+    allm_tokens_reserve,
+    allm_tokens_settle,
 )
 from chatbot.llm import (
     AnswerRequest,
@@ -199,6 +199,8 @@ class _Answer:
     saved: bool = False
     # Set when a chat model is asked: what its prompt is estimated to cost, for the token caps.
     prompt_tokens_estimate: int | None = None
+    # The tokens held on the caps' counters until the answer's real cost is known (chatbot.limits).
+    tokens_reserved: TokenReservation | None = None
 
     @property
     def text(self) -> str:
@@ -426,7 +428,7 @@ async def answer_stream(
                 passages = passages_from_results(results)
                 generated = _answer_from_passages(
                     answer=answer, bot=bot, question=text, passages=passages, recorded=recorded, outcome=outcome,
-                    language=language,
+                    language=language, client=client,
                 )
                 async with aclosing(generated):
                     async for frame in generated:
@@ -536,26 +538,32 @@ def _person_request(
 
 async def _answer_from_passages(
     *, answer: _Answer, bot: BotConfig, question: str, passages: list[Passage], recorded: RecordedQuestion,
-    outcome: _Generation, language: str,
+    outcome: _Generation, language: str, client: RateRequest | None = None,
 ) -> AsyncIterator[dict]:
     """
     The configured provider answers; when a model cannot start, or a token cap
-    (chatbot.limits) is reached, the extractive provider answers instead.
+    of the conversation, the client's address or the day (chatbot.limits) has
+    no room for the most this answer can cost, the extractive provider answers
+    instead.
     """
     provider = provider_get()
     system_text: str | None = None
     messages: tuple = ()
     if not isinstance(provider, ExtractiveProvider):
-        cap: TokenCapHit | None = await allm_tokens_cap_hit(conversation_id=recorded.conversation.pk)
-        if cap is not None:
-            logger.warning("%s; answering from the knowledge base instead", cap.detail)
-            answer.error = f"{cap.detail}; answered by the extractive provider"
-            provider = ExtractiveProvider()
-    if not isinstance(provider, ExtractiveProvider):
         prompt = prompt_build(
             bot_name=bot.name, system_prompt=bot.system_prompt, question=question, passages=passages,
             history=recorded.history, context_tokens=settings.LLM_CONTEXT_TOKENS, language=language,
         )
+        reservation = await allm_tokens_reserve(
+            conversation_id=recorded.conversation.pk, client=client,
+            tokens=prompt.estimated_tokens + settings.LLM_MAX_TOKENS,
+        )
+        if reservation.refused is not None:
+            logger.warning("%s; answering from the knowledge base instead", reservation.refused.detail)
+            answer.error = f"{reservation.refused.detail}; answered by the extractive provider"
+            provider = ExtractiveProvider()
+    if not isinstance(provider, ExtractiveProvider):
+        answer.tokens_reserved = reservation
         passages[:] = prompt.passages
         messages, system_text = prompt.messages, prompt.system_text
         answer.prompt_tokens_estimate = prompt.estimated_tokens
@@ -591,8 +599,9 @@ async def _save(
     confidence: float | None,
 ) -> Message:
     usage = answer.usage
-    if answer.llm_tokens:
-        await allm_tokens_record(conversation_id=recorded.conversation.pk, tokens=answer.llm_tokens)
+    if answer.tokens_reserved is not None:
+        reservation, answer.tokens_reserved = answer.tokens_reserved, None
+        await allm_tokens_settle(reservation=reservation, tokens=answer.llm_tokens)
     message = await database_sync_to_async(message_answer_record)(
         conversation_id=recorded.conversation.pk, question=recorded.message, public_id=answer.message_id,
         text=answer.text, answered=answered, sources=sources, confidence=confidence,

@@ -458,12 +458,29 @@ RATE_LIMIT_READS_PER_CONVERSATION = env_rate("RATE_LIMIT_READS_PER_CONVERSATION"
 RATE_LIMIT_FEEDBACK_PER_IP = env_rate("RATE_LIMIT_FEEDBACK_PER_IP", "60/m")
 RATE_LIMIT_FEEDBACK_PER_CONVERSATION = env_rate("RATE_LIMIT_FEEDBACK_PER_CONVERSATION", "30/m")
 RATE_LIMIT_LEADS_PER_CONVERSATION = env_rate("RATE_LIMIT_LEADS_PER_CONVERSATION", "5/m")
+# Lookups of unknown conversation ids per IP (REST and WebSocket resumes): guesses.
+RATE_LIMIT_RESUME_MISSES_PER_IP = env_rate("RATE_LIMIT_RESUME_MISSES_PER_IP", "60/h")
+# Failed admin logins in sliding windows: per IP, and per username from one IP (so
+# failures from elsewhere never lock a user out).
 RATE_LIMIT_ADMIN_LOGIN_PER_IP = env_rate("RATE_LIMIT_ADMIN_LOGIN_PER_IP", "20/15m")
 RATE_LIMIT_ADMIN_LOGIN_PER_USERNAME = env_rate("RATE_LIMIT_ADMIN_LOGIN_PER_USERNAME", "5/15m")
+# Open WebSockets per client IP, across every web process (0: no cap).
+WEBSOCKET_CONNECTIONS_PER_IP = env_int("WEBSOCKET_CONNECTIONS_PER_IP", 30, minimum=0)
 # Prompt + completion tokens a chat model may spend (0: no cap). Past a cap the
-# extractive provider answers instead, quoting the knowledge base at no cost.
+# extractive provider answers instead, quoting the knowledge base at no cost; past
+# the per-IP cap, for that address only.
 LLM_TOKENS_PER_CONVERSATION = env_int("LLM_TOKENS_PER_CONVERSATION", 60_000, minimum=0)
+LLM_TOKENS_PER_IP_PER_DAY = env_int("LLM_TOKENS_PER_IP_PER_DAY", 200_000, minimum=0)
 LLM_TOKENS_PER_DAY = env_int("LLM_TOKENS_PER_DAY", 2_000_000, minimum=0)
+
+# --- Web server processes ------------------------------------------------------------------
+
+# Gunicorn's worker count (Gunicorn reads it itself; gunicorn.conf.py sets it to the real
+# count at start). More than one needs REDIS_URL: the start refuses otherwise (chatbot.E002).
+WEB_CONCURRENCY = env_int("WEB_CONCURRENCY", 1, minimum=1)
+# Seconds a connection gets to send its request headers, WebSocket upgrades included: the
+# handshake timeout of the project's Uvicorn worker (core.uvicorn_worker; 0: none).
+REQUEST_HEADERS_TIMEOUT = env_float("REQUEST_HEADERS_TIMEOUT", 10.0, minimum=0.0)
 
 # --- Leads and the Google Sheets mirror ---------------------------------------------
 

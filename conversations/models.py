@@ -3,9 +3,22 @@ import secrets
 from django.db import models
 
 
+def public_token(nbytes: int) -> str:
+    """
+    `secrets.token_urlsafe(nbytes)` that never begins with `-`: one id in 64
+    would, and a command line reads such an id as an option
+    (`manage.py ask --conversation -x...`). Drawing again keeps the other ids
+    equally likely; ids stored before this rule keep working (see `ask`).
+    """
+    while True:
+        token = secrets.token_urlsafe(nbytes)
+        if not token.startswith("-"):
+            return token
+
+
 def new_conversation_id() -> str:
     """An unguessable public id: the only thing a visitor needs to resume a chat."""
-    return secrets.token_urlsafe(24)
+    return public_token(24)
 
 
 def new_message_id() -> str:
@@ -14,7 +27,7 @@ def new_message_id() -> str:
     be sent for other visitors' messages; made before the row exists, so that
     the `start` frame goes out without waiting for a write.
     """
-    return secrets.token_urlsafe(12)
+    return public_token(12)
 
 
 class Conversation(models.Model):

@@ -3,8 +3,10 @@ An OpenAI-compatible chat completions server on loopback, for tests and benchmar
 
 It speaks plain HTTP/1.1 on a raw asyncio socket, so that it can misbehave the
 way real providers do at the byte level: a 429 with a retry hint, a 500, a
-request that never gets an answer (the client times out), and a stream that
-stops half-way without its terminating chunk (the connection is aborted).
+request that never gets an answer (held until the client gives up, so the
+client's timeout fires however fast the machine is), a stream that stalls
+half-way (held the same way) and a stream that stops half-way without its
+terminating chunk (the connection is aborted).
 
     with FakeOpenAI() as llm:                       # a thread with its own event loop
         llm.script(Reply.error(429, retry_after=0.05), Reply.stream("Hello [1]."))
@@ -43,14 +45,15 @@ REF_RE = re.compile(r"\bref-[A-Za-z0-9_-]+")
 class Reply:
     """One scripted behaviour, used for the next request."""
 
-    kind: str  # "stream" | "status" | "hang" | "cut"
+    kind: str  # "stream" | "status" | "hang" | "stall" | "cut"
     text: str = ""
     status: int = 200
     retry_after: float | None = None
     chunk_delay: float | None = None
-    cut_after: int = 0  # "cut": content chunks sent before the connection is aborted
-    hang_seconds: float = 30.0
+    cut_after: int = 0  # "cut", "stall": content chunks sent before the connection is aborted or held
+    hang_seconds: float = 60.0  # "hang", "stall": the longest the fake waits for the client to give up
     usage: tuple[int, int] | None = None  # (prompt_tokens, completion_tokens) overrides
+    resume: threading.Event | None = None  # "stall": setting it sends the rest of the stream
 
     @classmethod
     def stream(cls, text: str, *, chunk_delay: float | None = None) -> Reply:
@@ -62,8 +65,19 @@ class Reply:
         return cls(kind="status", status=status, retry_after=retry_after)
 
     @classmethod
-    def hang(cls, seconds: float = 30.0) -> Reply:
+    def hang(cls, seconds: float = 60.0) -> Reply:
+        """No answer: the request is held until the client closes it (or `seconds` pass)."""
         return cls(kind="hang", hang_seconds=seconds)
+
+    @classmethod
+    def stall(cls, text: str, *, after_chunks: int, resume: threading.Event | None = None,
+              seconds: float = 60.0) -> Reply:
+        """
+        A stream that sends `after_chunks` pieces of `text`, then nothing until
+        the client leaves (the connection is then aborted) or, when given,
+        `resume` is set (the rest of the stream follows).
+        """
+        return cls(kind="stall", text=text, cut_after=after_chunks, hang_seconds=seconds, resume=resume)
 
     @classmethod
     def cut(cls, text: str, *, after_chunks: int) -> Reply:
@@ -77,6 +91,7 @@ class RecordedRequest:
     headers: dict[str, str]
     body: Any
     received_at: float = field(default_factory=time.monotonic)
+    client_gave_up: bool = False  # "hang" or "stall": the client closed the connection while held
 
     @property
     def messages(self) -> list[dict]:
@@ -211,7 +226,7 @@ class FakeOpenAI:
                     return
                 if self.record:
                     self.requests.append(request)
-                keep_open = await self._respond(request, writer)
+                keep_open = await self._respond(request, reader, writer)
                 if not keep_open:
                     return
         except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
@@ -241,7 +256,8 @@ class FakeOpenAI:
             body = raw.decode("utf-8", "replace")
         return RecordedRequest(method=method, path=path, headers=headers, body=body)
 
-    async def _respond(self, request: RecordedRequest, writer: asyncio.StreamWriter) -> bool:
+    async def _respond(self, request: RecordedRequest, reader: asyncio.StreamReader,
+                       writer: asyncio.StreamWriter) -> bool:
         if request.method == "GET" and request.path.rstrip("/").endswith("/models"):
             await self._send_json(writer, 200, {"object": "list", "data": [{"id": self.model, "object": "model"}]})
             return True
@@ -264,13 +280,36 @@ class FakeOpenAI:
             )
             return True
         if reply.kind == "hang":
-            await asyncio.sleep(reply.hang_seconds)
-            writer.transport.abort()
+            await self._hold(request, reader, writer, reply)
             return False
         if request.body.get("stream"):
-            return await self._send_stream(writer, request.body, reply)
+            return await self._send_stream(request, reader, writer, reply)
         await self._send_completion(writer, request.body, reply)
         return True
+
+    @staticmethod
+    async def _hold(request: RecordedRequest, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                    reply: Reply) -> bool:
+        """
+        Sends nothing until the client closes the connection (its timeout) or
+        the reply's `resume` is set. True when resumed; otherwise the
+        connection is aborted.
+        """
+        client_leaves = asyncio.ensure_future(reader.read())
+        waits = {client_leaves}
+        if reply.resume is not None:
+            waits.add(asyncio.ensure_future(_event_set(reply.resume)))
+        try:
+            done, _ = await asyncio.wait(waits, timeout=reply.hang_seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        if client_leaves in done:
+            request.client_gave_up = True
+        elif reply.resume is not None and reply.resume.is_set():
+            return True
+        writer.transport.abort()
+        return False
 
     async def _send_json(
         self, writer: asyncio.StreamWriter, status: int, payload: dict, extra_headers: dict[str, str] | None = None
@@ -307,7 +346,9 @@ class FakeOpenAI:
         }
         await self._send_json(writer, 200, payload)
 
-    async def _send_stream(self, writer: asyncio.StreamWriter, body: dict, reply: Reply) -> bool:
+    async def _send_stream(self, request: RecordedRequest, reader: asyncio.StreamReader,
+                           writer: asyncio.StreamWriter, reply: Reply) -> bool:
+        body = request.body
         writer.write(self._head(200, {"content-type": "text/event-stream", "transfer-encoding": "chunked",
                                       "cache-control": "no-cache"}))
         await writer.drain()
@@ -332,6 +373,9 @@ class FakeOpenAI:
             if reply.kind == "cut" and index >= reply.cut_after:
                 writer.transport.abort()
                 return False
+            if reply.kind == "stall" and index == reply.cut_after:
+                if not await self._hold(request, reader, writer, reply):
+                    return False
             if delay and index:
                 await asyncio.sleep(delay)
             await send_event(json.dumps(chunk({"content": piece})))
@@ -344,6 +388,12 @@ class FakeOpenAI:
         writer.write(b"0\r\n\r\n")
         await writer.drain()
         return True
+
+
+async def _event_set(event: threading.Event) -> None:
+    """Returns once a thread sets `event` (polled: a thread blocked in `wait` could not be cancelled)."""
+    while not event.is_set():
+        await asyncio.sleep(0.02)
 
 
 def main() -> None:

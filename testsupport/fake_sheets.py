@@ -10,9 +10,10 @@ It keeps spreadsheets in memory and implements what a spreadsheet mirror uses:
 spreadsheet metadata, `values.get`, `values.batchGet`, `values.update`, `values.append`,
 `values.batchUpdate` and `spreadsheets.batchUpdate` (`addSheet`,
 `deleteDimension`). Faults are planned per request: HTTP errors (500, 503,
-429 with `Retry-After`), timeouts that hang past the client's timeout (either
+429 with `Retry-After`), timeouts that hang until the client gives up (either
 after applying the write, as a real server may, or before), a whole outage,
-or a seeded random mix.
+or a seeded random mix. Each request is recorded with the fault it got, so a
+test can prove that the faults it planned happened.
 
     with FakeSheets() as sheets:
         sheets.fail_next(3, status=429, retry_after=2)
@@ -28,6 +29,7 @@ import random
 import re
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -38,6 +40,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from testsupport.waiting import client_gone
 
 SCOPE_SPREADSHEETS = "https://www.googleapis.com/auth/spreadsheets"
 # google-auth always addresses the assertion to Google's endpoint, whatever the token_uri.
@@ -83,6 +87,7 @@ class RecordedRequest:
     path: str
     status: int
     fault: str = ""
+    client_gave_up: bool = False  # a hung request: the client closed the connection (its timeout)
 
 
 @dataclass
@@ -126,7 +131,7 @@ class FakeSheets:
     """The fake server; a context manager that starts and stops it."""
 
     def __init__(self, *, spreadsheet_id: str = "test-spreadsheet", title: str = "Tidewater leads",
-                 worksheets: tuple[str, ...] = ("Sheet1",), hang_seconds: float = 30.0) -> None:
+                 worksheets: tuple[str, ...] = ("Sheet1",), hang_seconds: float = 60.0) -> None:
         self.spreadsheet_id = spreadsheet_id
         self.hang_seconds = hang_seconds
         self.client_email = "mirror@tidewater-test.iam.gserviceaccount.com"
@@ -254,10 +259,11 @@ class FakeSheets:
     def time_out_next(self, count: int = 1, *, apply: bool = True, method: str | None = None,
                       path_contains: str | None = None) -> None:
         """
-        The next `count` matching API calls hang for `hang_seconds` before
-        answering. With `apply` the write takes effect first, as when a real
-        server commits and the response is lost: the case that duplicates rows
-        for a client that appends again without looking.
+        The next `count` matching API calls never answer: each hangs until its
+        client gives up (or `hang_seconds` pass), so the client's timeout fires
+        however fast the machine is. With `apply` the write takes effect first,
+        as when a real server commits and the response is lost: the case that
+        duplicates rows for a client that appends again without looking.
         """
         self._add_fault(Fault(kind="timeout", remaining=count, apply=apply,
                               matches=_matcher(method, path_contains)))
@@ -277,6 +283,11 @@ class FakeSheets:
             self._outage_status = None
             self._chaos = None
             self._faults.clear()
+
+    def injected(self, *, since: int = 0) -> Counter[str]:
+        """How many requests, from `requests[since]` on, got each fault ("status 429", "timeout after apply", ...)."""
+        with self._lock:
+            return Counter(request.fault for request in self.requests[since:] if request.fault)
 
     def api_calls(self, method: str | None = None, path_contains: str | None = None) -> list[RecordedRequest]:
         with self._lock:
@@ -590,9 +601,12 @@ class _Handler(BaseHTTPRequestHandler):
         self._respond(status, payload, record=(method, path, ""))
 
     def _hang(self, method: str, path: str, label: str) -> None:
+        record = RecordedRequest(method, path, 0, label)
         with self.fake._lock:
-            self.fake.requests.append(RecordedRequest(method, path, 0, label))
-        self.fake._stopping.wait(self.fake.hang_seconds)
+            self.fake.requests.append(record)
+        gave_up = client_gone(self.connection, timeout=self.fake.hang_seconds, stopping=self.fake._stopping)
+        with self.fake._lock:
+            record.client_gave_up = gave_up
         self.close_connection = True
 
     def _respond(self, status: int, payload: Any, *, headers: dict[str, str] | None = None,

@@ -94,7 +94,7 @@ SERVER_COMMANDS = {
     "uvicorn": lambda port: [sys.executable, "-m", "uvicorn", "chatbot.asgi:application",
                              "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
     "gunicorn": lambda port: [sys.executable, "-m", "gunicorn", "chatbot.asgi:application",
-                              "-k", "uvicorn_worker.UvicornWorker", "-b", f"127.0.0.1:{port}"],
+                              "-k", "core.uvicorn_worker.UvicornWorker", "-b", f"127.0.0.1:{port}"],
 }
 
 

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from testsupport.waiting import client_gone
+
 
 @dataclass
 class Page:
@@ -37,6 +39,7 @@ class Page:
     delay: float = 0.0  # seconds before the headers are sent
     declare_length: bool = True
     headers: dict[str, str] = field(default_factory=dict)
+    hang: bool = False  # no answer at all until the client gives up (its timeout)
 
     @classmethod
     def redirect(cls, location: str, *, status: int = 302) -> Page:
@@ -95,6 +98,10 @@ class _SiteHandler(BaseHTTPRequestHandler):
         page = site.pages.get(self.path)
         if page is None:
             page = Page(b"<html><body><h1>Not found</h1></body></html>", status=404)
+        if page.hang:
+            client_gone(self.connection, timeout=120)
+            self.close_connection = True
+            return
         if page.delay:
             time.sleep(page.delay)
         try:

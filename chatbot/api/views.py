@@ -44,10 +44,12 @@ from chatbot.api.serializers import (
 from chatbot.limits import (
     FEEDBACK_PER_CONVERSATION,
     FEEDBACK_PER_IP,
-    READS_PER_CONVERSATION,
     READS_PER_IP,
     limits_hit,
     rate_request_from_http,
+    resume_miss_record,
+    resume_misses_reached,
+    resume_refusal,
 )
 from chatbot.selectors import bot_settings_get
 from chatbot.services import answer_collect, answer_refusal, answer_stream
@@ -141,23 +143,29 @@ class ChatApi(PublicApi):
         requested = data["conversation_id"]
         conversation_id = requested or new_conversation_id()
         bind_conversation(conversation_id)
+        client = rate_request_from_http(request)
         # Counted before the conversation is looked up, so guessing ids is limited too.
         ui_language = language_supported(data["lang"])
         refusal = async_to_sync(answer_refusal)(
-            conversation_id=conversation_id, text=data["message"], client=rate_request_from_http(request),
+            conversation_id=conversation_id, text=data["message"], client=client,
             language=ui_language,
         )
         if refusal is not None:
             return error_response(refusal)
-        if requested and conversation_get(conversation_id=requested) is None:
-            return _not_found("No conversation with this id.")
+        if requested:
+            retry_after = resume_misses_reached(client=client)
+            if retry_after is not None:
+                return rate_limited_response(retry_after)
+            if conversation_get(conversation_id=requested) is None:
+                resume_miss_record(client=client)
+                return _not_found("No conversation with this id.")
         origin = request.headers.get("origin", "")[:300]
         user_agent = request.headers.get("user-agent", "")[:500]
 
         if isinstance(request.accepted_renderer, EventStreamRenderer):
             frames = answer_stream(
                 conversation_id=conversation_id, text=data["message"], channel=Conversation.Channel.API,
-                origin=origin, user_agent=user_agent, admitted=True, ui_language=ui_language,
+                origin=origin, user_agent=user_agent, client=client, admitted=True, ui_language=ui_language,
             )
             response = StreamingHttpResponse(_sse(conversation_id, frames), content_type="text/event-stream")
             response["Cache-Control"] = "no-cache"
@@ -166,7 +174,7 @@ class ChatApi(PublicApi):
 
         result = async_to_sync(answer_collect)(
             conversation_id=conversation_id, text=data["message"], channel=Conversation.Channel.API,
-            origin=origin, user_agent=user_agent, admitted=True, ui_language=ui_language,
+            origin=origin, user_agent=user_agent, client=client, admitted=True, ui_language=ui_language,
         )
         if result.error is not None:
             error = dict(result.error)
@@ -198,14 +206,13 @@ class ConversationApi(PublicApi):
                    summary="A conversation's history")
     def get(self, request: Request, conversation_id: str) -> Response:
         bind_conversation(conversation_id)
-        retry_after = limits_hit(
-            client=rate_request_from_http(request),
-            checks=[(READS_PER_IP, None), (READS_PER_CONVERSATION, conversation_id)],
-        )
+        client = rate_request_from_http(request)
+        retry_after = resume_refusal(client=client, conversation_id=conversation_id)
         if retry_after is not None:
             return rate_limited_response(retry_after)
         conversation = conversation_get(conversation_id=conversation_id)
         if conversation is None:
+            resume_miss_record(client=client)
             return _not_found("No conversation with this id.")
         history = conversation_history(conversation_id=conversation.pk)
         return Response(self.OutputSerializer({"id": conversation.pk, "history": history}).data)

@@ -16,12 +16,17 @@ def fake_llm():
 
 @pytest.fixture
 def openai_llm(settings, fake_llm):
-    """The `openai` provider, pointed at the fake server, with short timeouts for the tests."""
+    """
+    The `openai` provider, pointed at the fake server. The timeout is generous:
+    a busy machine must not turn a slow answer into a failure. A test about
+    timeouts sets a short one and scripts `Reply.hang()`, which the fake holds
+    until the client gives up.
+    """
     settings.LLM_PROVIDER = "openai"
     settings.OPENAI_BASE_URL = fake_llm.base_url
     settings.OPENAI_API_KEY = "sk-test"
     settings.LLM_MODEL = "fake-gpt"
-    settings.LLM_TIMEOUT = 1.0
+    settings.LLM_TIMEOUT = 30.0
     settings.LLM_MAX_RETRIES = 2
     return fake_llm
 

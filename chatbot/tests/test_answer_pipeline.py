@@ -231,7 +231,7 @@ async def test_asking_for_a_person_adds_the_offer_to_take_contact_details(tidewa
 
 
 async def test_a_visitor_who_leaves_mid_answer_keeps_what_was_said(tidewater_kb, openai_llm):
-    openai_llm.script(Reply.stream("You can return any bike within thirty days of delivery [1].", chunk_delay=0.2))
+    openai_llm.script(Reply.stall("You can return any bike within thirty days of delivery [1].", after_chunks=3))
     conversation_id = new_conversation_id()
     received = []
     stream = answer_stream(conversation_id=conversation_id, text=IN_SCOPE)

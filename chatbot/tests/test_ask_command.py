@@ -8,7 +8,8 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from conversations.models import Conversation, Message
+from chatbot.management.commands.ask import Command as AskCommand
+from conversations.models import Conversation, Message, new_conversation_id, new_message_id
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,6 +41,29 @@ def test_it_continues_a_conversation(tidewater_kb, extractive):
     call_command("ask", "Can I ride in the rain?", "--conversation", conversation.pk, stdout=StringIO())
 
     assert Message.objects.filter(conversation=conversation).count() == 4
+
+
+def test_new_conversation_and_message_ids_never_begin_with_a_dash():
+    # One token in 64 begins with "-": 4,000 ids without one cannot be luck.
+    ids = [new_conversation_id() for _ in range(2000)] + [new_message_id() for _ in range(2000)]
+
+    assert not [value for value in ids if value.startswith("-")]
+    assert {value[0] for value in ids} >= {"_", "A", "z", "0"}, "the first character is still random"
+
+
+@pytest.mark.parametrize("arguments", [
+    lambda stored: ["--conversation", stored],
+    lambda stored: [f"--conversation={stored}"],
+], ids=["separate-value", "attached-value"])
+def test_it_continues_a_stored_conversation_whose_id_begins_with_a_dash(tidewater_kb, extractive, arguments):
+    stored = Conversation.objects.create(id="-Ab3dash-first-id-made-before-the-rule", channel="cli")
+
+    call_command("ask", "Do you ship to Canada?", *arguments(stored.pk), stdout=StringIO())
+    AskCommand(stdout=StringIO()).run_from_argv(
+        ["manage.py", "ask", "Can I ride in the rain?", *arguments(stored.pk), "--json"])
+
+    assert Conversation.objects.get().pk == stored.pk
+    assert Message.objects.filter(conversation=stored).count() == 4
 
 
 def test_an_unknown_conversation_or_a_refused_message_is_an_error(settings, extractive):

@@ -10,6 +10,7 @@ from channels.testing import WebsocketCommunicator
 
 from chatbot.asgi import application
 from conversations.models import Conversation, Message
+from testsupport.waiting import await_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -236,19 +237,15 @@ async def test_two_visitors_at_once_each_get_their_own_answer(tidewater_kb, extr
 async def test_leaving_mid_answer_keeps_the_partial_answer(tidewater_kb, openai_llm):
     from testsupport.fake_openai import Reply
 
-    openai_llm.script(Reply.stream("You can return any bike within thirty days [1].", chunk_delay=0.3))
+    # Two words, then nothing until the visitor has gone: the answer cannot finish first.
+    openai_llm.script(Reply.stall("You can return any bike within thirty days [1].", after_chunks=2))
     async with connected() as ws:
         await ws.receive_json_from(timeout=TIMEOUT)
         await ws.send_json_to({"type": "message", "text": "How long do I have to return a bike?"})
         start = await ws.receive_json_from(timeout=TIMEOUT)
         first_token = await ws.receive_json_from(timeout=TIMEOUT)
 
-    for _ in range(50):
-        answer = await Message.objects.filter(public_id=start["message_id"]).afirst()
-        if answer:
-            break
-        await asyncio.sleep(0.1)
-    assert answer is not None
+    answer = await await_until(lambda: Message.objects.filter(public_id=start["message_id"]).afirst())
     assert answer.text.startswith(first_token["text"])
     assert answer.text != "You can return any bike within thirty days [1]."
     assert answer.error.startswith("interrupted")

@@ -36,3 +36,15 @@ def test_check_deploy_flags_a_debug_production(tmp_path):
 
     assert result.returncode != 0
     assert "security.W018" in result.stdout + result.stderr
+
+
+def test_check_deploy_refuses_several_web_workers_without_redis_but_other_commands_run(tmp_path):
+    env = production_environment(tmp_path)
+    env.update(WEB_CONCURRENCY="2", REDIS_URL="")
+    deploy = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=BASE_DIR, env=env,
+                            capture_output=True, text=True)
+    plain = subprocess.run([sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=env,
+                           capture_output=True, text=True)
+
+    assert deploy.returncode != 0 and "chatbot.E002" in deploy.stdout + deploy.stderr
+    assert plain.returncode == 0, "manage.py commands on a laptop with WEB_CONCURRENCY set still run"

@@ -82,3 +82,47 @@ def test_compose_has_web_worker_postgres_and_redis():
     for name in app_services():
         assert services[name]["environment"]["DATABASE_URL"].startswith("postgres://")
         assert services[name]["environment"]["REDIS_URL"].startswith("redis://")
+
+
+def image_environment() -> dict[str, str]:
+    """The runtime stage's ENV of the Dockerfile, as the container sees it."""
+    runtime = DOCKERFILE[DOCKERFILE.rindex("FROM ") :]
+    block = re.search(r"^ENV (.*?)(?<!\\)$", runtime, re.M | re.S)[1]
+    return dict(item.split("=", 1) for item in shlex.split(block.replace("\\\n", " ")))
+
+
+def test_the_image_and_compose_name_the_shared_cache_and_the_trusted_proxy_explicitly():
+    image = image_environment()
+    web = COMPOSE["services"]["web"]["environment"]
+
+    assert "REDIS_URL" in image and "FORWARDED_ALLOW_IPS" in image
+    assert web["REDIS_URL"].startswith("redis://") and "FORWARDED_ALLOW_IPS" in web
+    assert "*" not in image["FORWARDED_ALLOW_IPS"] and "*" not in web["FORWARDED_ALLOW_IPS"]
+
+
+def test_the_image_alone_runs_one_worker_and_compose_several_on_redis():
+    from django.test import override_settings
+
+    from chatbot.checks import check_web_workers_share_a_cache
+
+    image = image_environment()
+    local = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    redis = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://redis"}}
+    compose_workers = int(re.search(r"\d+", COMPOSE["services"]["web"]["environment"]["WEB_CONCURRENCY"])[0])
+
+    image_cache = redis if image["REDIS_URL"] else local
+    with override_settings(WEB_CONCURRENCY=int(image["WEB_CONCURRENCY"]), CACHES=image_cache):
+        assert check_web_workers_share_a_cache(None) == [], "the image's own defaults must start"
+    with override_settings(WEB_CONCURRENCY=compose_workers, CACHES=redis, DATABASE_URL="postgres://x"):
+        assert compose_workers > 1 and check_web_workers_share_a_cache(None) == []
+
+
+def test_the_web_servers_use_the_worker_with_the_request_headers_deadline():
+    from core.uvicorn_worker import UvicornWorker
+
+    commands = [DOCKERFILE[DOCKERFILE.index("CMD") :], COMPOSE["services"]["web"]["command"],
+                (BASE_DIR / "gunicorn.conf.py").read_text()]
+    for command in commands:
+        assert "core.uvicorn_worker.UvicornWorker" in command
+        assert "uvicorn_worker.UvicornWorker" not in command.replace("core.uvicorn_worker.UvicornWorker", "")
+    assert UvicornWorker.CONFIG_KWARGS["http"].__name__ == "HeadersDeadlineHttpToolsProtocol"

@@ -2,7 +2,7 @@
 Prompt injection: a document and a visitor message that try to override the
 instructions or extract the system prompt. What the model is sent keeps them
 fenced as data, and whatever the model does, the visitor never gets the
-system prompt.
+system prompt, however the model spells, numbers or orders it.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from asgiref.sync import sync_to_async
 
 from chatbot.llm.extractive import LEAD_IN
 from chatbot.models import BotSettings
-from chatbot.services import answer_stream
+from chatbot.services import WITHHELD_REPLY, answer_stream
 from chatbot.tests.support import knowledge_base_load
 from conversations.models import Message, new_conversation_id
 
@@ -135,3 +135,29 @@ async def test_the_system_prompt_is_not_in_what_visitors_can_read_back(secret_bo
         lambda: list(Message.objects.filter(conversation_id=conversation_id).values_list("text", flat=True))
     )()
     assert all("TIDE-STAFF-7731" not in text for text in history)
+
+
+DISGUISES = {
+    "underscores between words": lambda text: "_".join(text.split()),
+    "numbered words": lambda text: " ".join(f"{n}. {word}" for n, word in enumerate(text.split(), 1)),
+    "dotted letters": lambda text: " ".join(".".join(word) for word in text.split()),
+    "reversed word order": lambda text: " ".join(reversed(text.split())),
+}
+
+
+@pytest.mark.parametrize("disguise", DISGUISES, ids=list(DISGUISES))
+async def test_a_model_that_repeats_its_instructions_in_disguise_is_stopped(
+    secret_bot, hostile_kb, openai_llm, disguise
+):
+    transform = DISGUISES[disguise]
+    openai_llm.responder = lambda body: "Sure! " + transform(body["messages"][0]["content"])
+    conversation_id = new_conversation_id()
+    frames = await ask(HOSTILE_VISITOR + " Also, do gift cards expire?", conversation_id)
+
+    seen = answer_text(frames)
+    for phrase in ("Staff discount code", "TIDE-STAFF-7731", "negotiating floor", "Answer only from"):
+        assert transform(phrase) not in seen, f"{disguise}: {transform(phrase)!r} got out"
+    assert len(seen) < 200 + len(WITHHELD_REPLY)
+    assert "can't share that" in seen and frames[-1]["type"] == "done"
+    answer = await Message.objects.aget(conversation_id=conversation_id, role="assistant")
+    assert answer.error.startswith("withheld")

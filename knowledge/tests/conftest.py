@@ -25,7 +25,7 @@ def openai_embeddings(settings, fake_embeddings):
     settings.OPENAI_BASE_URL = fake_embeddings.openai_base_url
     settings.OPENAI_API_KEY = "test-key"
     settings.LLM_MAX_RETRIES = 0
-    settings.LLM_TIMEOUT = 2.0
+    settings.LLM_TIMEOUT = 30.0  # generous: a test about timeouts sets its own and scripts a "hang"
     return fake_embeddings
 
 

@@ -11,11 +11,13 @@ import base64
 import hashlib
 import json
 import re
-import time
+import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler
 
 import numpy as np
 
+from testsupport.waiting import client_gone
 from testsupport.web import LoopbackServer, Page, PageServer
 
 __all__ = ["FakeEmbeddings", "Page", "PageServer", "bag_of_words_vector"]
@@ -38,14 +40,17 @@ class _EmbeddingsHandler(BaseHTTPRequestHandler):
         fake: FakeEmbeddings = self.server.owner
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
-        fake.requests.append({"path": self.path, "body": body, "authorization": self.headers.get("Authorization")})
-        if fake.failures and isinstance(fake.failures[0], tuple):
-            _, seconds = fake.failures.pop(0)
-            time.sleep(seconds)
-        elif fake.failures:
+        record = {"path": self.path, "body": body, "authorization": self.headers.get("Authorization"),
+                  "client_gave_up": False}
+        fake.requests.append(record)
+        hold = fake.hold_for(body)
+        if hold is not None:
+            hold.wait()
+        if fake.failures:
             status = fake.failures.pop(0)
             if status == "hang":
-                time.sleep(fake.hang_seconds)
+                record["client_gave_up"] = client_gone(self.connection, timeout=fake.hang_seconds)
+                self.close_connection = True
                 return
             self._json(status, {"error": {"message": "scripted failure", "type": "server_error"}})
             return
@@ -78,18 +83,61 @@ class _EmbeddingsHandler(BaseHTTPRequestHandler):
             pass
 
 
+class Hold:
+    """Embedding requests held until `release()`; `arrived` is set as soon as one is held."""
+
+    def __init__(self, *, matches: Callable[[list[str]], bool], limit: int | None, seconds: float) -> None:
+        self.matches = matches
+        self.limit = limit
+        self.seconds = seconds
+        self.held = 0
+        self.arrived = threading.Event()
+        self.released = threading.Event()
+
+    def take(self, texts: list[str]) -> bool:
+        if self.released.is_set() or (self.limit is not None and self.held >= self.limit) or not self.matches(texts):
+            return False
+        self.held += 1
+        self.arrived.set()
+        return True
+
+    def wait(self) -> None:
+        self.released.wait(self.seconds)
+
+    def release(self) -> None:
+        self.released.set()
+
+
 class FakeEmbeddings(LoopbackServer):
     """
     An OpenAI-compatible embeddings endpoint. `failures` scripts the next calls:
-    an HTTP status (error), "hang" (no answer), or ("slow", seconds) (a late but good answer).
+    an HTTP status (error) or "hang" (no answer until the client gives up).
+    `hold()` keeps matching requests waiting until the test releases them, so
+    a test can act while an embedding call is provably in flight.
     """
 
-    def __init__(self, *, dimension: int = 64, hang_seconds: float = 5.0):
+    def __init__(self, *, dimension: int = 64, hang_seconds: float = 60.0):
         super().__init__(_EmbeddingsHandler)
         self.dimension = dimension
         self.hang_seconds = hang_seconds
         self.requests: list[dict] = []
         self.failures: list = []
+        self._holds: list[Hold] = []
+        self._lock = threading.Lock()
+
+    def hold(self, *, matches: Callable[[list[str]], bool] = lambda texts: True, limit: int | None = None,
+             seconds: float = 120.0) -> Hold:
+        """Holds the next `limit` (default: every) request whose input `matches`, for at most `seconds`."""
+        hold = Hold(matches=matches, limit=limit, seconds=seconds)
+        with self._lock:
+            self._holds.append(hold)
+        return hold
+
+    def hold_for(self, body: dict) -> Hold | None:
+        value = body.get("input")
+        texts = [value] if isinstance(value, str) else list(value or [])
+        with self._lock:
+            return next((hold for hold in self._holds if hold.take(texts)), None)
 
     @property
     def openai_base_url(self) -> str:

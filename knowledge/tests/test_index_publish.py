@@ -1,5 +1,4 @@
 import threading
-import time
 
 import numpy as np
 import pytest
@@ -62,16 +61,17 @@ def test_an_older_build_never_replaces_a_younger_current_version(openai_embeddin
     faq = FAQ.objects.bulk_create([FAQ(question="Can I rent a bike?", answer="Yes, at every showroom.")])[0]
     services.faq_ingest(faq_id=faq.pk)
     settings.EMBEDDING_PROVIDER = "openai"
-    openai_embeddings.failures.append(("slow", 1.5))
+    in_flight = openai_embeddings.hold(limit=1)  # the older build's embedding call waits for the younger build
     older: dict = {}
     thread = threading.Thread(target=lambda: older.update(outcome=services.index_publish()))
 
     thread.start()
-    time.sleep(0.4)
+    assert in_flight.arrived.wait(60), "the older build never asked for its embeddings"
     younger = services.index_publish()
-    thread.join(timeout=10)
+    in_flight.release()
+    thread.join(timeout=60)
 
-    assert younger.status == "published"
+    assert not thread.is_alive() and younger.status == "published"
     assert older["outcome"].status == "superseded"
     assert IndexVersion.objects.get(is_current=True).pk == younger.version_id
     assert older["outcome"].version_id == younger.version_id

@@ -14,12 +14,17 @@ from testsupport.fake_sheets import FakeSheets
 
 @pytest.fixture
 def fake_sheets(settings) -> Iterator[FakeSheets]:
-    """The Sheets API fake on loopback, with the app's SHEETS_* settings pointing at it."""
-    with FakeSheets(hang_seconds=3) as fake:
+    """
+    The Sheets API fake on loopback, with the app's SHEETS_* settings pointing
+    at it. The timeout is generous: a busy machine must not turn a slow answer
+    into a failure. A test about timeouts sets a short one and plans them with
+    `time_out_next`, which the fake holds until the client gives up.
+    """
+    with FakeSheets() as fake:
         for name, value in fake.settings().items():
             setattr(settings, name, value)
         settings.SHEETS_WORKSHEET = "Leads"
-        settings.SHEETS_TIMEOUT = 1.0
+        settings.SHEETS_TIMEOUT = 10.0
         settings.LEADS_SYNC_RETRY_BASE = 0.2
         settings.LEADS_SYNC_RETRY_MAX = 1.0
         yield fake

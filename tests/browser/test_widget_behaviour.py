@@ -6,13 +6,12 @@ produced on demand. The scenarios against the real server are in test_widget_liv
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.browser.conftest import screenshot
 from tests.browser.fake_bot import FakeBot, FakeBotServer, ScriptedAnswer
 from tests.browser.widget import Widget
+from testsupport.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -297,11 +296,7 @@ def test_feedback_is_sent_and_shown_as_pressed(page, fake):
 
     widget.last_answer().locator("button[aria-label='Not helpful']").click()
 
-    page.wait_for_function("() => true")
-    for _ in range(50):
-        if any(f.get("type") == "feedback" for f in fake.received):
-            break
-        time.sleep(0.05)
+    wait_until(lambda: any(f.get("type") == "feedback" for f in fake.received), describe=lambda: fake.received)
     feedback = [f for f in fake.received if f["type"] == "feedback"]
     assert feedback == [{"type": "feedback", "message_id": widget.frames("done")[0]["message_id"], "rating": -1}]
     assert widget.last_answer().locator("button[aria-label='Not helpful']").get_attribute("aria-pressed") == "true"

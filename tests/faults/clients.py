@@ -57,6 +57,7 @@ class ChatClient:
         self.ws: ClientConnection | None = None
         self.conversation_id: str | None = None
         self.history: list[dict] = []
+        self.refused: list[str] = []  # why each attempt of `open_with_retry` failed
 
     @property
     def url(self) -> str:
@@ -84,7 +85,8 @@ class ChatClient:
         while True:
             try:
                 return await self.open(base_ws_url)
-            except (OSError, InvalidHandshake, InvalidStatus, ConnectionClosed, TimeoutError):
+            except (OSError, InvalidHandshake, InvalidStatus, ConnectionClosed, TimeoutError) as refusal:
+                self.refused.append(repr(refusal))
                 if loop.time() > give_up:
                     raise
                 await asyncio.sleep(delay)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import urllib.error
 import urllib.request
 
@@ -19,10 +18,10 @@ from conversations.models import Message
 from tests.faults.clients import ChatClient, db_call
 from testsupport.fake_openai import FakeOpenAI, Reply
 from testsupport.processes import server_process
+from testsupport.waiting import await_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
-LLM_TIMEOUT = 1.0
 LONG_REPLY = (
     "Yes. We deliver to all 50 US states and to Canada [1]. Alaska, Hawaii and Canada pay a flat fee of "
     "one hundred and forty-nine dollars per bike, and delivery usually takes five to eight working days "
@@ -37,10 +36,16 @@ def llm():
 
 
 @pytest.fixture
-def server(tidewater_kb, llm):
+def llm_timeout() -> float:
+    """Generous, so that a busy machine never turns a slow answer into a timeout; the timeout test sets 1 s."""
+    return 30.0
+
+
+@pytest.fixture
+def server(tidewater_kb, llm, llm_timeout):
     env = {
         "LLM_PROVIDER": "openai", "OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "sk-test",
-        "LLM_TIMEOUT": str(LLM_TIMEOUT), "LLM_CONNECT_TIMEOUT": "1", "LLM_MAX_RETRIES": "1",
+        "LLM_TIMEOUT": str(llm_timeout), "LLM_CONNECT_TIMEOUT": "10", "LLM_MAX_RETRIES": "1",
     }
     with server_process("gunicorn", env=env) as running:
         yield running
@@ -50,19 +55,19 @@ def stored(message_id: str) -> Message:
     return Message.objects.get(public_id=message_id)
 
 
+@pytest.mark.parametrize("llm_timeout", [1.0])
 async def test_a_model_that_never_answers_is_replaced_by_quoting_the_knowledge_base(server, llm):
-    llm.script(Reply.hang(), Reply.hang())
+    llm.script(Reply.hang(), Reply.hang())  # each held for a minute, unless the server gives up first
     visitor = ChatClient(server.ws_url)
     await visitor.open()
 
-    started = time.monotonic()
     answer = await visitor.ask("Do you ship to Canada?")
-    elapsed = time.monotonic() - started
 
     assert answer.kinds() == ["start", "token", "sources", "done"]
     assert answer.last["answered"] is True and "Canada" in answer.text
     assert len(llm.completion_requests()) == 2, "one attempt and one retry"
-    assert elapsed < 2 * LLM_TIMEOUT + 3, f"the visitor waited {elapsed:.1f}s"
+    await await_until(lambda: all(request.client_gave_up for request in llm.completion_requests()),
+                      describe="the server did not cut both hung calls at LLM_TIMEOUT")
     message = await db_call(stored, answer.message_id)
     assert (message.provider, message.text) == ("extractive", answer.text)
     assert "APITimeoutError" in message.error

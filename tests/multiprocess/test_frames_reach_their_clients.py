@@ -34,8 +34,10 @@ QUESTIONS = ["Do you ship to Canada?", "Can I ride my e-bike in the rain?", "Wha
 @pytest.fixture
 def two_servers(tidewater_kb):
     with FakeOpenAI(chunk_delay=0.01) as llm:
+        # Every visitor comes from 127.0.0.1: no per-address caps.
         env = {"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "sk-test",
-               "RATE_LIMIT_MESSAGES_PER_IP": "100000/m"}
+               "RATE_LIMIT_MESSAGES_PER_IP": "100000/m", "WEBSOCKET_CONNECTIONS_PER_IP": "0",
+               "LLM_TOKENS_PER_IP_PER_DAY": "0"}
         with server_process("gunicorn", env=env) as first, server_process("gunicorn", env=env) as second:
             yield first, second
 

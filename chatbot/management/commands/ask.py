@@ -7,11 +7,44 @@ import json
 import sys
 from contextlib import aclosing
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from chatbot.services import answer_stream
 from conversations.models import Conversation, new_conversation_id
 from conversations.selectors import conversation_get
+
+
+ID_OPTIONS = ("--conversation",)
+
+
+class _IdValueParser(CommandParser):
+    """
+    Takes the word after `--conversation` as the id even when it begins with
+    `-`, as one stored id in 64 made before ids stopped beginning with `-`
+    does: argparse alone reads `--conversation -x...` as a missing value
+    followed by an option. `--conversation=-x...` works either way.
+    """
+
+    def parse_known_args(self, args=None, namespace=None):
+        if args is not None:
+            args = _id_values_attached(list(args), known=set(self._option_string_actions))
+        return super().parse_known_args(args, namespace)
+
+
+def _id_values_attached(args: list[str], *, known: set[str]) -> list[str]:
+    """`["--conversation", "-abc"]` -> `["--conversation=-abc"]`, unless `-abc` is one of our options."""
+    attached: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        following = args[index + 1] if index + 1 < len(args) else None
+        if arg in ID_OPTIONS and following is not None and following.startswith("-") and following not in known:
+            attached.append(f"{arg}={following}")
+            index += 2
+        else:
+            attached.append(arg)
+            index += 1
+    return attached
 
 
 class Command(BaseCommand):
@@ -20,9 +53,15 @@ class Command(BaseCommand):
         "would get it (stored as a conversation of channel 'cli', left out of the unanswered list)."
     )
 
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        parser.__class__ = _IdValueParser  # same parser, ids beginning with "-" read as values
+        return parser
+
     def add_arguments(self, parser) -> None:
         parser.add_argument("question", nargs="+", help="The question (quote it, or give it as several words).")
-        parser.add_argument("--conversation", default="", help="Continue this conversation id.")
+        parser.add_argument("--conversation", default="", metavar="ID",
+                            help="Continue this conversation (an id beginning with '-' works too).")
         parser.add_argument("--json", action="store_true", help="Print every protocol frame as one JSON line.")
 
     def handle(self, *args, question: list[str], conversation: str, json: bool, **options) -> None:

@@ -2,7 +2,6 @@
 
 import logging
 import threading
-import time
 
 import pytest
 from django.db import connection, transaction
@@ -10,6 +9,7 @@ from django.db import connection, transaction
 from conversations.models import Conversation
 from leads.models import Lead
 from leads.services import lead_capture_from_message
+from testsupport.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,36 +51,61 @@ def test_two_messages_at_the_same_moment_end_in_one_lead():
 
 
 def test_a_capture_that_loses_the_race_to_the_unique_index_updates_the_winner(caplog):
+    """
+    A competitor inserts the same email and holds its transaction open; the
+    capture starts meanwhile and must wait for it. PostgreSQL lets the capture
+    look (it finds nothing yet), then its INSERT waits on the unique index and
+    fails once the competitor commits: the capture retries and updates the
+    winner's row. SQLite takes the write lock when the capture's transaction
+    begins (BEGIN IMMEDIATE), so the capture waits before looking and finds the
+    row at once. Either way one lead, with both visitors' details.
+    """
     caplog.set_level(logging.INFO, logger="leads.services")
-    inserted, release = threading.Event(), threading.Event()
+    inserted, release, blocking = threading.Event(), threading.Event(), threading.Event()
     results: list = []
-
     conversation = Conversation.objects.create()
+    # The statement that must wait for the competitor's transaction.
+    waits_on = "BEGIN" if connection.vendor == "sqlite" else 'INSERT INTO "leads_lead"'
 
     def competitor():
         with transaction.atomic():
             Lead.objects.create(email="ana@brightside.io", name="Ana").conversations.add(conversation)
             inserted.set()
-            release.wait(timeout=30)
+            release.wait(timeout=60)
         return "committed"
+
+    def signal_the_blocking_statement(execute, sql, params, many, context):
+        if sql.startswith(waits_on):
+            blocking.set()
+        return execute(sql, params, many, context)
+
+    def capture():
+        with connection.execute_wrapper(signal_the_blocking_statement):
+            return lead_capture_from_message(conversation=conversation, text="ana@brightside.io +1 415 555 2671")
 
     first = _in_thread(competitor, results)
     first.start()
-    assert inserted.wait(timeout=30)
-    second = _in_thread(
-        lambda: lead_capture_from_message(conversation=conversation, text="ana@brightside.io +1 415 555 2671"),
-        results)
+    assert inserted.wait(timeout=60)
+    second = _in_thread(capture, results)
     second.start()
-    time.sleep(0.5)  # the capture is now blocked on the competitor's uncommitted row or lock
+    assert blocking.wait(timeout=60), "the capture never reached the statement that waits for the competitor"
+    if connection.vendor == "postgresql":
+        wait_until(lambda: backends_waiting_for_a_lock() == 1, describe="the capture's INSERT is not waiting")
     release.set()
-    first.join(timeout=30)
-    second.join(timeout=30)
+    first.join(timeout=60)
+    second.join(timeout=60)
 
     captured = [r for r in results if r != "committed"]
     assert len(captured) == 1 and not isinstance(captured[0], Exception), results
     assert captured[0].status == "updated"
     lead = Lead.objects.get()
     assert (lead.name, lead.phone) == ("Ana", "+14155552671")
-    if connection.vendor == "postgresql":
-        # PostgreSQL let both transactions look, then the unique index refused the second insert.
-        assert "raced another capture" in caplog.text
+    raced = "raced another capture" in caplog.text
+    assert raced is (connection.vendor == "postgresql"), caplog.text
+
+
+def backends_waiting_for_a_lock() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                       "AND wait_event_type = 'Lock'")
+        return cursor.fetchone()[0]
