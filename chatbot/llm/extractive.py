@@ -63,7 +63,7 @@ LEAD_IN_IN_LANGUAGE = gettext_noop("Our knowledge base is in %(language)s; here 
 MAX_QUOTE_CHARS = 600  # one quote of a document; the leading unit always goes in whole
 MAX_FAQ_CHARS = 1200  # an FAQ's curated answer, cut at a sentence beyond this
 MAX_UNITS = 6
-EMBED_CANDIDATES = 4
+EMBED_CANDIDATES = 3
 EMBED_CHARS = 200  # of a long unit, the start is embedded (the model's cost grows with length)
 CANDIDATE_PASSAGE_WEIGHT = 0.5  # how much the passage's similarity counts in choosing them
 # How the evidence adds up (calibrated on the dev halves of `python -m bench.answer_quality`).
