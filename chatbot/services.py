@@ -62,7 +62,7 @@ from conversations.services import (
 from conversations.types import SourceItem
 from core.language import gettext_in, language_default, language_supported
 from knowledge.types import SearchResult
-from leads.selectors import RequestKind, visitor_request
+from leads.selectors import RequestKind, message_without_contact_details, visitor_request
 from leads.services import lead_capture_from_message
 
 logger = logging.getLogger(__name__)
@@ -358,8 +358,10 @@ async def answer_stream(
     bot_task = asyncio.ensure_future(abot_settings_get())
     smalltalk = smalltalk_kind(text)
     request = visitor_request(text)
+    # What is answered: the message without the visitor's own email or phone ("..., my email is ...").
+    question = message_without_contact_details(text) or text
     # Asking for a person: the knowledge base is searched for the business's contact channels.
-    query = CONTACT_QUERY if request == "person" else text
+    query = CONTACT_QUERY if request == "person" else question
     search_task = None if smalltalk else asyncio.ensure_future(_retrieve(query))
     record_task = asyncio.ensure_future(
         database_sync_to_async(conversation_question_record)(
@@ -427,7 +429,7 @@ async def answer_stream(
             if decision.answer:
                 passages = passages_from_results(results)
                 generated = _answer_from_passages(
-                    answer=answer, bot=bot, question=text, passages=passages, recorded=recorded, outcome=outcome,
+                    answer=answer, bot=bot, question=question, passages=passages, recorded=recorded, outcome=outcome,
                     language=language, client=client,
                 )
                 async with aclosing(generated):

@@ -141,10 +141,15 @@ _DANGLING_RE = re.compile(
 )
 
 
-def _text_without_contact_details(text: str) -> str:
+def message_without_contact_details(text: str) -> str:
+    """A visitor message without its email addresses and phone numbers, nor the words that announced them."""
     remainder = _CONTACT_TOKEN_RE.sub(" ", text or "")
     remainder = re.sub(r"\s+", " ", remainder).strip(" ,.;:-")
-    remainder = _DANGLING_RE.sub("", remainder).strip(" ,.;:-")
+    return _DANGLING_RE.sub("", remainder).strip(" ,.;:-")
+
+
+def _text_without_contact_details(text: str) -> str:
+    remainder = message_without_contact_details(text)
     return remainder[:2000] if _looks_like_a_question(remainder) else ""
 
 

@@ -101,7 +101,7 @@ STOPWORDS = frozenset(
     """
     a an and are as at be but by can could do does did for from had has have how i if in into is it its
     me my of on or our so than that the their them then there these they this to too was we were what
-    when where which who why will with would you your yours please tell about any get much many
+    when where which who why will with would you your yours please tell about any get much many like want need
     der die das und ist ein eine wie was wo wann ich sie es le la les un une et est des du de que qui
     el los las y es en por para con como qué het een en van ik je
     """.split()
@@ -113,7 +113,11 @@ def _terms(text: str) -> set[str]:
     for word in WORD_RE.findall(text.lower()):
         if len(word) < 2 or word in STOPWORDS:
             continue
-        terms.add(word[:-1] if len(word) > 4 and word.endswith("s") else word)
+        if len(word) > 4 and word.endswith("ies"):
+            word = word[:-3] + "y"
+        elif len(word) > 4 and word.endswith("s"):
+            word = word[:-1]
+        terms.add(word)
     return terms
 
 
@@ -211,7 +215,9 @@ def passage_units(passage: Passage) -> list[_Unit]:
 
 @functools.lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    """A crude stem, enough to match "covered" with "coverage" and "weigh" with "weight"."""
+    """A crude stem, enough to match "covered" with "coverage", "weigh" with "weight", "companies" with "company"."""
+    if word.endswith("ies") and len(word) > 5:
+        word = word[:-3] + "y"
     for suffix in STEM_SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             word = word[: -len(suffix)]

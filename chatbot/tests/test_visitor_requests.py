@@ -53,7 +53,7 @@ async def test_asking_for_a_real_person_gets_the_phone_email_and_hours_and_the_o
 async def test_a_quote_request_with_an_email_is_acknowledged_and_recorded_as_the_lead_interest(kb_db):
     conversation_id = new_conversation_id()
     await frames_for("Do you ship to Canada?", conversation_id)
-    email = "fleet-buyer@brightside.example"
+    email = "ops@quickdrop.example"
 
     frames = await frames_for(QUOTE.format(email=email), conversation_id)
 
