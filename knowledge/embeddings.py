@@ -372,6 +372,8 @@ def few_cache_clear() -> None:
 
 
 def _cached_vectors(provider, texts: list[str], embed) -> np.ndarray:
+    if not texts:
+        return np.zeros((0, LOCAL_DIMENSION), dtype=np.float32)
     keys = [(provider.model_id, text) for text in texts]
     with _few_cache_lock:
         found = {key: _few_cache[key] for key in keys if key in _few_cache}
@@ -385,8 +387,6 @@ def _cached_vectors(provider, texts: list[str], embed) -> np.ndarray:
                 found[(provider.model_id, text)] = _few_cache[(provider.model_id, text)] = vector
             while len(_few_cache) > FEW_CACHE_SIZE:
                 _few_cache.popitem(last=False)
-    if not texts:
-        return np.zeros((0, LOCAL_DIMENSION), dtype=np.float32)
     return np.vstack([found[key] for key in keys])
 
 

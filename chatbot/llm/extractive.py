@@ -14,13 +14,15 @@ units: sentences, list items, table rows (a row keeps its column names). Each
 unit is scored against the question by
 
 - keyword evidence: the question's content words found in the unit, weighted
-  so that a word most units share counts little ("weigh" finds "weight"),
-  and at half weight those found only in the unit's section heading;
+  so that a word most units share counts little ("weigh" finds "weight"; a
+  synonym counts in part, through the local model's word vectors: "heavy"
+  finds "weight"), and at half weight those found only in its heading path;
 - meaning: the cosine between the question and the unit read with its
   heading ("Tidewater Commuter 2: Weight: 48 lb (21.8 kg)"). Only the few
   best candidates by keywords are embedded, in one batch, by the model search
   already loaded (vectors cached by text), which keeps the time before the
-  first token small; without a local model, keywords decide alone;
+  first token small; without a local model, keywords decide alone. An FAQ's
+  question counts with the search's own similarity of the FAQ;
 - the passage's own similarity to the question.
 
 The best unit, from whichever passage, leads. Units of its passage nearly as
@@ -109,6 +111,7 @@ STOPWORDS = frozenset(
 
 
 def _terms(text: str) -> set[str]:
+    """Content words, lowercased, plurals made singular ("companies" -> "company", "bikes" -> "bike")."""
     terms = set()
     for word in WORD_RE.findall(text.lower()):
         if len(word) < 2 or word in STOPWORDS:
@@ -215,9 +218,7 @@ def passage_units(passage: Passage) -> list[_Unit]:
 
 @functools.lru_cache(maxsize=65536)
 def _stem(word: str) -> str:
-    """A crude stem, enough to match "covered" with "coverage", "weigh" with "weight", "companies" with "company"."""
-    if word.endswith("ies") and len(word) > 5:
-        word = word[:-3] + "y"
+    """A crude stem of a term (`_terms` made plurals singular), enough to match "covered" with "coverage"."""
     for suffix in STEM_SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             word = word[: -len(suffix)]
