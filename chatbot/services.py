@@ -26,6 +26,7 @@ from django.conf import settings
 from django.utils.translation import gettext_noop
 
 from chatbot.answerability import aanswer_search, answer_decide
+from chatbot.contact_channels import CHANNELS_LEAD_IN, CONTACT_QUERY, contact_channels_find
 from chatbot.frames import ErrorFrame, LeadFrame, ServerFrame, SourcesFrame, error_frame
 from chatbot.leakguard import LeakGuard
 from chatbot.limits import (
@@ -61,7 +62,7 @@ from conversations.services import (
 from conversations.types import SourceItem
 from core.language import gettext_in, language_default, language_supported
 from knowledge.types import SearchResult
-from leads.selectors import visitor_wants_contact
+from leads.selectors import RequestKind, message_without_contact_details, visitor_request
 from leads.services import lead_capture_from_message
 
 logger = logging.getLogger(__name__)
@@ -76,6 +77,8 @@ CANNED_PIECE_RE = re.compile(r"\S+\s*|\s+")
 WITHHELD_REPLY = gettext_noop(
     "I can't share that, but I'm happy to help with any question about our products and services."
 )
+# Said to a visitor who asks for a quote, a demo or a call back, before the bot's contact prompt or thanks.
+REQUEST_ACK = gettext_noop("Our team can help with that.")
 
 
 # --- Small pure helpers ------------------------------------------------------------------
@@ -100,8 +103,9 @@ def source_item(passage: Passage) -> SourceItem:
 
 
 def cited_sources(text: str, passages: Sequence[Passage]) -> list[SourceItem]:
+    """The passages cited as [n], in the order the answer first cites them: the first one is what it leads with."""
     by_number = {p.n: p for p in passages}
-    return [source_item(by_number[n]) for n in sorted(citations_find(text)) if n in by_number]
+    return [source_item(by_number[n]) for n in citations_find(text) if n in by_number]
 
 
 def answer_confidence(results: Sequence[SearchResult]) -> float:
@@ -123,7 +127,7 @@ def passages_from_results(results: Sequence[SearchResult]) -> list[Passage]:
             continue
         passages.append(
             Passage(n=len(passages) + 1, text=result.text, title=result.citation_label or result.title,
-                    url=result.url, confidence=result.confidence)
+                    url=result.url, confidence=result.confidence, source_type=result.source_type)
         )
     return passages
 
@@ -144,17 +148,15 @@ def _ms(seconds: float) -> int:
 @dataclass(frozen=True)
 class LeadStep:
     status: str | None  # "captured", "updated" or None
-    wants_contact: bool
 
 
 def _lead_step(*, conversation: Conversation, text: str) -> LeadStep:
     """
-    Contact details in the message become a lead; also: does the visitor ask for a person?
+    Contact details in the message become a lead.
     An evaluation's questions (channel `eval`) make no lead.
     """
-    wants_contact = visitor_wants_contact(text)
     if conversation.channel == Conversation.Channel.EVAL:
-        return LeadStep(status=None, wants_contact=wants_contact)
+        return LeadStep(status=None)
     try:
         result = lead_capture_from_message(conversation=conversation, text=text)
     except Exception:
@@ -163,7 +165,7 @@ def _lead_step(*, conversation: Conversation, text: str) -> LeadStep:
         result = None
     if result is not None:
         logger.info("contact details in a visitor message: lead %s %s", result.lead.pk, result.status)
-    return LeadStep(status=result.status if result else None, wants_contact=wants_contact)
+    return LeadStep(status=result.status if result else None)
 
 
 async def _retrieve(text: str) -> list[SearchResult]:
@@ -355,7 +357,12 @@ async def answer_stream(
 
     bot_task = asyncio.ensure_future(abot_settings_get())
     smalltalk = smalltalk_kind(text)
-    search_task = None if smalltalk else asyncio.ensure_future(_retrieve(text))
+    request = visitor_request(text)
+    # What is answered: the message without the visitor's own email or phone ("..., my email is ...").
+    question = message_without_contact_details(text) or text
+    # Asking for a person: the knowledge base is searched for the business's contact channels.
+    query = CONTACT_QUERY if request == "person" else question
+    search_task = None if smalltalk else asyncio.ensure_future(_retrieve(query))
     record_task = asyncio.ensure_future(
         database_sync_to_async(conversation_question_record)(
             conversation_id=conversation_id, text=text, channel=channel, origin=origin, user_agent=user_agent,
@@ -395,6 +402,13 @@ async def answer_stream(
                      "goodbye": gettext_in(language, GOODBYE_REPLY)}[smalltalk]
             for piece in _pieces(reply):
                 yield answer.token(piece)
+        elif request == "person":
+            assert search_task is not None
+            lead = await _lead_outcome(lead_task)
+            person = _person_request(bot=bot, results=await search_task, lead=lead, language=language)
+            answered, passages, offer_contact = person.answered, person.passages, person.offer_contact
+            for piece in _pieces(person.text):
+                yield answer.token(piece)
         else:
             assert search_task is not None
             results = await search_task
@@ -403,10 +417,19 @@ async def answer_stream(
             logger.debug("answer decision: %s", decision)
             confidence = answer_confidence(results)
             outcome = _Generation()
+            if request is not None:
+                lead = await _lead_outcome(lead_task)
+                if lead.status:
+                    # Contact details came with the request: it is acknowledged first, then answered.
+                    thanks = f"{gettext_in(language, REQUEST_ACK)} {bot.lead_thanks_message}"
+                    if decision.answer:
+                        thanks += "\n\n"
+                    for piece in _pieces(thanks):
+                        yield answer.token(piece)
             if decision.answer:
                 passages = passages_from_results(results)
                 generated = _answer_from_passages(
-                    answer=answer, bot=bot, question=text, passages=passages, recorded=recorded, outcome=outcome,
+                    answer=answer, bot=bot, question=question, passages=passages, recorded=recorded, outcome=outcome,
                     language=language, client=client,
                 )
                 async with aclosing(generated):
@@ -414,7 +437,7 @@ async def answer_stream(
                         yield frame
             if not decision.answer or outcome.no_answer:
                 lead = await _lead_outcome(lead_task)
-                answered, reply = _unanswered_reply(bot=bot, text=text, lead=lead)
+                answered, reply = _unanswered_reply(bot=bot, text=text, lead=lead, request=request, language=language)
                 offer_contact = lead.status is None
                 passages = []
                 for piece in _pieces(reply):
@@ -428,9 +451,9 @@ async def answer_stream(
                 answered = True
         if lead is None:
             lead = await _lead_outcome(lead_task)
-        if answered and lead.wants_contact and lead.status is None:
+        if answered and request is not None and request != "person" and lead.status is None:
             offer_contact = True
-            yield answer.token("\n\n" + bot.contact_prompt)
+            yield answer.token(f"\n\n{gettext_in(language, REQUEST_ACK)} {bot.contact_prompt}")
     except LLMStreamBroken as exc:
         # answered=None: a broken answer says nothing about the knowledge base, so the
         # question does not go to the unanswered list.
@@ -468,19 +491,51 @@ async def _lead_outcome(lead_task: asyncio.Future) -> LeadStep:
     try:
         return await lead_task
     except Exception:  # noqa: BLE001 - logged by _log_task_failure; the answer goes on without it
-        return LeadStep(status=None, wants_contact=False)
+        return LeadStep(status=None)
 
 
-def _unanswered_reply(*, bot: BotConfig, text: str, lead: LeadStep) -> tuple[bool | None, str]:
+def _unanswered_reply(
+    *, bot: BotConfig, text: str, lead: LeadStep, request: RequestKind | None = None, language: str = ""
+) -> tuple[bool | None, str]:
     """
     The reply when the knowledge base does not cover the message. A message
-    that only leaves contact details is thanked, and is not a question.
+    that only leaves contact details is thanked, and is not a question; nor
+    is a request for a quote, a demo or a call back, which is acknowledged
+    (and was thanked already when it came with contact details).
     """
+    if request is not None:
+        return None, "" if lead.status else f"{gettext_in(language, REQUEST_ACK)} {bot.contact_prompt}"
     if lead.status and "?" not in text:
         return None, bot.lead_thanks_message
     if lead.status:
         return False, bot.lead_thanks_message
     return False, bot.fallback_message
+
+
+@dataclass(frozen=True)
+class PersonReply:
+    text: str
+    passages: list[Passage]
+    answered: bool | None
+    offer_contact: bool
+
+
+def _person_request(
+    *, bot: BotConfig, results: Sequence[SearchResult], lead: LeadStep, language: str
+) -> PersonReply:
+    """
+    A visitor asks to talk to a person: the contact channels the knowledge
+    base lists (phone, email, opening hours; cited), then the offer to be
+    contacted, or the thanks when the message already left contact details.
+    The one place where a live handoff to a staff member would start.
+    """
+    channels = contact_channels_find(results)
+    closing = bot.lead_thanks_message if lead.status else bot.contact_prompt
+    text = closing
+    if channels.text:
+        text = f"{gettext_in(language, CHANNELS_LEAD_IN)}\n\n{channels.text}\n\n{closing}"
+    return PersonReply(text=text, passages=channels.passages, answered=True if channels.text else None,
+                       offer_contact=lead.status is None)
 
 
 async def _answer_from_passages(

@@ -20,8 +20,10 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import struct
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -84,6 +86,41 @@ def count_tokens(text: str) -> int:
     CHUNK_TOKENS. Cached: chunking counts the same pieces several times.
     """
     return len(_counting_tokenizer().encode(text, add_special_tokens=False).ids)
+
+
+@functools.cache
+def _word_piece_matrix() -> np.ndarray:
+    """
+    The local model's input embeddings of its word pieces (30,522 x 384),
+    memory-mapped from its safetensors file: nothing is copied, and the pages
+    read are shared by every process through the page cache.
+    """
+    path = local_model_dir() / "model.safetensors"
+    with path.open("rb") as handle:
+        header_size = struct.unpack("<Q", handle.read(8))[0]
+        header = json.loads(handle.read(header_size))
+    name = next(name for name in header if name.endswith("word_embeddings.weight"))
+    entry = header[name]
+    if entry["dtype"] != "F32":
+        raise EmbeddingError(f"Unexpected dtype {entry['dtype']} for {name} in {path}")
+    begin, _ = entry["data_offsets"]
+    return np.memmap(path, dtype=np.float32, mode="r", offset=8 + header_size + begin, shape=tuple(entry["shape"]))
+
+
+@functools.lru_cache(maxsize=65536)
+def word_vector(word: str) -> np.ndarray:
+    """
+    A context-free vector of one word at unit length: the mean of its word
+    pieces' input embeddings in the local model. Much weaker than a sentence
+    embedding, but free: related words land close ("heavy" and "weight" 0.46,
+    "kids" and "children" 0.77, unrelated pairs mostly below 0.2), which lets
+    keyword matching credit a synonym.
+    """
+    ids = _counting_tokenizer().encode(word, add_special_tokens=False).ids
+    if not ids:
+        return np.zeros(LOCAL_DIMENSION, dtype=np.float32)
+    vector = np.asarray(_word_piece_matrix()[ids], dtype=np.float32).mean(axis=0)
+    return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
 
 def onnx_dir() -> Path:
@@ -222,11 +259,11 @@ class _OnnxRuntimeImpl:
                     self._sessions[kind] = session
         return session
 
-    def encode(self, texts: list[str], *, batch_size: int) -> np.ndarray:
+    def encode(self, texts: list[str], *, batch_size: int, session_kind: str | None = None) -> np.ndarray:
         """Batches sorted by length (less padding), mean pooling, unit length; input order kept."""
         if not texts:
             return np.zeros((0, LOCAL_DIMENSION), dtype=np.float32)
-        session = self._session("query" if len(texts) == 1 else "batch")
+        session = self._session(session_kind or ("query" if len(texts) == 1 else "batch"))
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.empty((len(texts), LOCAL_DIMENSION), dtype=np.float32)
         for start in range(0, len(order), batch_size):
@@ -274,7 +311,17 @@ class LocalOnnxProvider:
         return self._get_runtime().encode(list(texts), batch_size=self.batch_size)
 
     def embed_query(self, text: str) -> np.ndarray:
-        return self._get_runtime().encode([text], batch_size=1)[0]
+        # Cached: the extractive provider scores its sentences against the question search just embedded.
+        return _cached_vectors(self, [text], lambda texts: self._get_runtime().encode(texts, batch_size=1))[0]
+
+    def embed_few(self, texts: list[str]) -> np.ndarray:
+        """
+        A few short texts at answer time (the extractive provider's candidate
+        sentences): on the single-threaded query session, so a web process
+        never builds the multi-threaded one, and cached by text.
+        """
+        return _cached_vectors(self, texts, lambda missing: self._get_runtime().encode(
+            missing, batch_size=4, session_kind="query"))
 
 
 class LocalTorchProvider:
@@ -305,6 +352,42 @@ class LocalTorchProvider:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
+
+    def embed_few(self, texts: list[str]) -> np.ndarray:
+        """A few short texts at answer time, cached by text (see LocalOnnxProvider.embed_few)."""
+        return _cached_vectors(self, texts, self.embed_documents)
+
+
+# Vectors of short texts embedded at answer time, by provider and text: the
+# sentences of a popular section are embedded once per process (~1.5 KB each).
+FEW_CACHE_SIZE = 8192
+_few_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_few_cache_lock = threading.Lock()
+
+
+def few_cache_clear() -> None:
+    """Empties the cache of short-text vectors (benchmarks measure the cold case with it)."""
+    with _few_cache_lock:
+        _few_cache.clear()
+
+
+def _cached_vectors(provider, texts: list[str], embed) -> np.ndarray:
+    if not texts:
+        return np.zeros((0, LOCAL_DIMENSION), dtype=np.float32)
+    keys = [(provider.model_id, text) for text in texts]
+    with _few_cache_lock:
+        found = {key: _few_cache[key] for key in keys if key in _few_cache}
+        for key in found:
+            _few_cache.move_to_end(key)
+    missing = list(dict.fromkeys(text for key, text in zip(keys, texts) if key not in found))
+    if missing:
+        vectors = embed(missing)
+        with _few_cache_lock:
+            for text, vector in zip(missing, vectors):
+                found[(provider.model_id, text)] = _few_cache[(provider.model_id, text)] = vector
+            while len(_few_cache) > FEW_CACHE_SIZE:
+                _few_cache.popitem(last=False)
+    return np.vstack([found[key] for key in keys])
 
 
 class OpenAIProvider:

@@ -181,10 +181,10 @@ def extract_pdf(data: bytes) -> Extracted:
     if page_count == 0:
         raise ExtractionError("The PDF has no pages.")
 
-    lines: list[_PdfLine] = []
+    pages: list[list[_PdfLine]] = []
     try:
         for number, page in enumerate(reader.pages, start=1):
-            lines.extend(_pdf_page_lines(page, number))
+            pages.append(_pdf_page_lines(page, number))
     except FileNotDecryptedError:
         raise ExtractionError("The PDF is password-protected; upload an unprotected copy.") from None
     except ExtractionError:
@@ -198,7 +198,7 @@ def extract_pdf(data: bytes) -> Extracted:
         title = _clean(str(metadata.title)) if metadata and metadata.title else ""
     except Exception:  # noqa: BLE001 - metadata is optional
         title = ""
-    blocks = _pdf_blocks(lines)
+    blocks = _pdf_blocks(pdf_body_lines(pages))
     if not title:
         title = next((block.text for block in blocks if block.kind == "heading"), "")
     return Extracted(title=title, blocks=blocks)
@@ -229,6 +229,47 @@ def _pdf_page_lines(page, number: int) -> list[_PdfLine]:
         lines = [_PdfLine(page=number, y=0.0, size=0.0, bold=False, text=line.strip())
                  for line in fallback.splitlines() if line.strip()]
     return lines
+
+
+# A page number alone on its line: "12", "- 12 -", "Page 3 of 10", "p. 4", "3/10", "iv".
+PAGE_NUMBER_RE = re.compile(
+    r"^[^\w]*(?:(?:page|p\.|pg\.?|seite|s\.|página|pagina|pág\.)\s*)?(?:\d{1,4}|[ivxlc]{1,7})"
+    r"(?:\s*(?:of|/|de|von|sur|van|di)\s*\d{1,4})?[^\w]*$",
+    re.IGNORECASE,
+)
+# How many lines at the top and at the bottom of a page can be running headers or footers.
+FURNITURE_EDGE_LINES = 2
+
+
+def pdf_body_lines(pages: list[list[_PdfLine]]) -> list[_PdfLine]:
+    """
+    The lines of every page without its furniture: running headers and footers
+    (a line among the top or bottom FURNITURE_EDGE_LINES of a page whose text,
+    digits aside, recurs there on at least half of the pages, and on two or more)
+    and page numbers at the top or bottom of a page. Quoted answers would
+    otherwise carry "- 92 -" or the manual's title in the middle of a sentence.
+    """
+    edges: list[list[_PdfLine]] = []
+    for lines in pages:
+        # Visual order from the positions when pypdf gave them; content order otherwise.
+        ordered = sorted(lines, key=lambda line: -line.y) if len({line.y for line in lines}) > 1 else list(lines)
+        edge = ordered[:FURNITURE_EDGE_LINES] + ordered[max(FURNITURE_EDGE_LINES, len(ordered) - FURNITURE_EDGE_LINES):]
+        edges.append(edge)
+    recurring = Counter()
+    for edge in edges:
+        recurring.update({_furniture_key(line.text) for line in edge})
+    needed = max(2, -(-len(pages) // 2))
+    furniture = {key for key, count in recurring.items() if count >= needed}
+    body: list[_PdfLine] = []
+    for lines, edge in zip(pages, edges):
+        dropped = {id(line) for line in edge
+                   if _furniture_key(line.text) in furniture or PAGE_NUMBER_RE.match(line.text.strip())}
+        body.extend(line for line in lines if id(line) not in dropped)
+    return body
+
+
+def _furniture_key(text: str) -> str:
+    return re.sub(r"\d+", "#", _clean(text).lower())
 
 
 def _pdf_blocks(lines: list[_PdfLine]) -> list[Block]:

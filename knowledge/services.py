@@ -48,7 +48,7 @@ from knowledge.selectors import active_chunks
 
 logger = logging.getLogger(__name__)
 
-PIPELINE_VERSION = 1  # bump when extraction or chunking output changes: forces re-chunking
+PIPELINE_VERSION = 2  # bump when extraction or chunking output changes: forces re-chunking
 LEASE = timedelta(minutes=10)
 KEEP_OLD_VERSIONS = 2
 STALE_BUILD_AGE = timedelta(hours=1)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from django.db.models import F, Max, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest, Lower
@@ -16,80 +16,141 @@ from leads.models import Lead, LeadNotification, SheetRowDeletion, SyncState
 if TYPE_CHECKING:
     from conversations.models import Conversation, Message
 
-# Visitors asking for a person, a quote, a demo (or a test ride) or a call back.
-_WANTS_CONTACT_RE = re.compile(
+# Visitors asking to talk to a person.
+_WANTS_PERSON_RE = re.compile(
     r"""
     # English
     \b(?:speak|talk|chat)\s+(?:to|with)\s+(?:a|an|some|the|your)?\s*(?:real\s+|actual\s+)?
         (?:human|person|someone|somebody|agent|rep|representative|sales|salesperson|staff|expert
            |advisor|manager)
     | \b(?:human|real\s+person|live\s+agent|sales\s+team|sales\s+rep)\b
-    | \bcall\s*(?:me\s+)?back\b | \bcallback\b | \bgive\s+me\s+a\s+(?:call|ring)\b
-    | \bcan\s+(?:you|someone)\s+call\s+me\b
-    | \b(?:contact|reach|email|phone)\s+me\b | \bget\s+in\s+touch\b
-    | \bquote\b | \bquotation\b | \bestimate\s+for\b | \bbulk\s+pricing\b | \bfleet\s+pricing\b
-    | \bdemo\b | \bdemonstration\b | \btest\s*ride\b | \bbook\s+an?\s+appointment\b
     # French
     | \bparler\s+(?:à|a|avec)\s+(?:un|une|quelqu|le|la|votre|vos)\w*\s*
         (?:conseill\w*|humain|personne|vendeu\w*|commercia\w*|agent|équipe|expert)?
-    | \b(?:rappelez|rappeler|recontacter|recontactez|contactez)[-\s]?moi\b
-    | \bme\s+(?:rappeler|contacter|recontacter)\b
-    | \bêtre\s+(?:rappelé|contacté)e?\b | \bdevis\b | \bdémo\b | \bdémonstration\b | \bessai\b
     # German
     | \bmit\s+(?:einem|einer|jemandem|ihrem|dem)\s+
         (?:mensch\w*|mitarbeiter\w*|berater\w*|verkäufer\w*|vertrieb\w*|person)
-    | \bmensch(?:en)?\s+sprechen\b | \brückruf\b | \bzurückrufen\b | \brufen\s+sie\s+mich\b
-    | \bruft\s+mich\b | \bkontaktieren\s+sie\s+mich\b | \bmelden\s+sie\s+sich\b
-    | \bangebot\b | \bkostenvoranschlag\b | \bvorführung\b | \bprobefahrt\b | \bberatungstermin\b
+    | \bmensch(?:en)?\s+sprechen\b
     # Spanish
     | \bhablar\s+con\s+(?:un|una|alguien|el|la|su|vuestro|vuestra)\w*\s*
         (?:persona|humano|agente|asesor\w*|comercial|vendedor\w*|equipo)?
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+# Visitors asking to be called or contacted back.
+_WANTS_CALL_BACK_RE = re.compile(
+    r"""
+    \bcall\s*(?:me\s+)?back\b | \bcallback\b | \bgive\s+me\s+a\s+(?:call|ring)\b
+    | \bcan\s+(?:you|someone)\s+call\s+me\b
+    | \b(?:contact|reach|email|phone)\s+me\b | \bget\s+in\s+touch\b
+    | \b(?:rappelez|rappeler|recontacter|recontactez|contactez)[-\s]?moi\b
+    | \bme\s+(?:rappeler|contacter|recontacter)\b | \bêtre\s+(?:rappelé|contacté)e?\b
+    | \brückruf\b | \bzurückrufen\b | \brufen\s+sie\s+mich\b | \bruft\s+mich\b
+    | \bkontaktieren\s+sie\s+mich\b | \bmelden\s+sie\s+sich\b
     | \b(?:llamadme|llámame|llamame|llámeme|contáctame|contactadme|contácteme)\b
-    | \bme\s+(?:llamen|llaméis|contacten|puede[ns]?\s+llamar)\b
-    | \bdevolver\w*\s+la\s+llamada\b | \bpresupuesto\b | \bcotización\b | \bdemostración\b
-    | \bprueba\s+de\s+conducción\b
+    | \bme\s+(?:llamen|llaméis|contacten|puede[ns]?\s+llamar)\b | \bdevolver\w*\s+la\s+llamada\b
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+# Visitors asking for something the team prepares: a quote, a demo or test ride, an appointment,
+# the price of a quantity.
+_WANTS_QUOTE_RE = re.compile(
+    r"""
+    \bquote\b | \bquotation\b | \bestimate\s+for\b | \bbulk\s+pricing\b | \bfleet\s+pricing\b
+    | \bdemo\b | \bdemonstration\b | \btest\s*ride\b | \bbook\s+an?\s+appointment\b
+    | \b(?:price|prices|pricing|cost|costs|offer)\s+(?:of|for|on)\s+(?:\w+\s+){0,2}?\d{1,6}\s+(?:\w+\s+)?
+        (?:units?|pieces?|pcs|items?|bikes?|e-?bikes?|licen[cs]es?|seats?|users?|devices?)\b
+    | \bhow\s+much\s+(?:for|would|will|are|is|do)\s+(?:\w+\s+){0,2}?\d{1,6}\s+
+    | \b\d{1,6}\s+(?:\w+\s+)?(?:units?|pieces?|bikes?|e-?bikes?|licen[cs]es?|seats?|devices?)\s+(?:would\s+)?costs?\b
+    | \bdevis\b | \bdémo\b | \bdémonstration\b | \bessai\b
+    | \bangebot\b | \bkostenvoranschlag\b | \bvorführung\b | \bprobefahrt\b | \bberatungstermin\b
+    | \bpresupuesto\b | \bcotización\b | \bdemostración\b | \bprueba\s+de\s+conducción\b
     """,
     re.IGNORECASE | re.VERBOSE,
 )
 
+RequestKind = Literal["person", "call_back", "quote"]
+
+
+def visitor_request(text: str) -> RequestKind | None:
+    """
+    What a visitor message asks of the team rather than of the knowledge base
+    (en, fr, de, es): to talk to a `person`, a `call_back` (or to be
+    contacted), or a `quote` (also a demo, a test ride, an appointment, the
+    price of a quantity); None for anything else.
+    """
+    text = text or ""
+    if _WANTS_PERSON_RE.search(text):
+        return "person"
+    if _WANTS_QUOTE_RE.search(text):
+        return "quote"
+    if _WANTS_CALL_BACK_RE.search(text):
+        return "call_back"
+    return None
+
 
 def visitor_wants_contact(text: str) -> bool:
     """The visitor asks for a person, a quote, a demo or a call back (en, fr, de, es)."""
-    return bool(_WANTS_CONTACT_RE.search(text or ""))
+    return visitor_request(text) is not None
 
 
 def _looks_like_a_question(text: str) -> bool:
     return "?" in text or len(text.split()) >= 4
 
 
+def _states_an_interest(text: str) -> bool:
+    """A question, or a request for a quote, a demo...: not "call me back", which the details answer."""
+    return "?" in text or visitor_request(text) == "quote"
+
+
 def conversation_interest(*, conversation: Conversation | None, current_text: str = "") -> str:
     """
-    The question that led to the lead: the visitor's latest message in the
-    conversation that asks something rather than only giving contact details;
-    failing that, what is left of the current message once the details are
-    taken out.
+    What the lead is about: the current message, once its contact details
+    are taken out, when it still asks something or requests a quote, a demo
+    ("I'd like a quote for 10 bikes, my email is ..."); else the visitor's
+    latest request of that kind in the conversation; else their latest
+    message that asks something rather than only giving contact details.
     """
-    if conversation is not None:
-        visitor_messages: QuerySet[Message] = conversation.messages.filter(role="visitor").order_by(
-            "-created_at", "-id"
-        )
-        for message in visitor_messages[:20]:
-            text = message.text.strip()
-            if not text or text == current_text.strip():
-                continue
-            if contact_details_extract(text=text) or not _looks_like_a_question(text):
-                continue
+    current = _text_without_contact_details(current_text)
+    if current and _states_an_interest(current):
+        return current
+    if conversation is None:
+        return ""
+    visitor_messages: QuerySet[Message] = conversation.messages.filter(role="visitor").order_by(
+        "-created_at", "-id"
+    )
+    questions: list[str] = []
+    for message in visitor_messages[:20]:
+        text = message.text.strip()
+        if not text or text == current_text.strip():
+            continue
+        if contact_details_extract(text=text) or not _looks_like_a_question(text):
+            continue
+        if visitor_request(text) == "quote":
             return text[:2000]
-    return _text_without_contact_details(current_text)
+        questions.append(text)
+    return questions[0][:2000] if questions else ""
 
 
 _CONTACT_TOKEN_RE = re.compile(r"\S+@\S+|\+?\d[\d\s().-]{6,}\d")
+# What is left of "..., my email is <address>" once the address is gone.
+_DANGLING_RE = re.compile(
+    r"(?:[\s,;:.-]*\b(?:and|or|at|on|is|me|my|our|mail|e-?mail(?:\s+address)?|phone(?:\s+number)?|number|"
+    r"mobile|cell|tel|reach|contact|call|you\s+can)\b)+[\s,;:.-]*$",
+    re.IGNORECASE,
+)
+
+
+def message_without_contact_details(text: str) -> str:
+    """A visitor message without its email addresses and phone numbers, nor the words that announced them."""
+    remainder = _CONTACT_TOKEN_RE.sub(" ", text or "")
+    remainder = re.sub(r"\s+", " ", remainder).strip(" ,.;:-")
+    return _DANGLING_RE.sub("", remainder).strip(" ,.;:-")
 
 
 def _text_without_contact_details(text: str) -> str:
-    remainder = _CONTACT_TOKEN_RE.sub(" ", text or "")
-    remainder = re.sub(r"\s+", " ", remainder).strip(" ,.;:-")
-    return remainder[:2000] if _looks_like_a_question(remainder) and "?" in remainder else ""
+    remainder = message_without_contact_details(text)
+    return remainder[:2000] if _looks_like_a_question(remainder) else ""
 
 
 def lead_find_by_email(*, email: str) -> Lead | None:

@@ -28,6 +28,7 @@ class Passage:
     title: str
     url: str
     confidence: float
+    source_type: str = "document"  # or "faq": then `text` is the question, a line break, the answer
 
 
 @dataclass(frozen=True)

@@ -40,3 +40,37 @@ def extractive(settings):
 def tidewater_kb(transactional_db):
     """A few FAQs of the sample company, indexed through the knowledge base's own save path."""
     return knowledge_base_load(faqs=TIDEWATER_FAQS)
+
+
+@pytest.fixture(scope="module")
+def sample_kb(transactional_db, django_db_blocker):
+    """
+    The sample knowledge base (`sample_kb/`), ingested once for a module by the
+    `ingest` command and committed, so that the answer pipeline's threads see
+    it; the database is flushed after the module. Tests use it through `kb_db`.
+
+    A module using it replaces `transactional_db` with a module-scoped fixture
+    that does nothing (`support.module_transactional_db`): the name is what makes
+    pytest-django create the test database, and the real one would flush the
+    knowledge base after the first test.
+    """
+    from django.core.management import call_command
+
+    from knowledge.selectors import search
+    from knowledge.tests.samples import SAMPLE_KB
+
+    with django_db_blocker.unblock():
+        call_command("ingest", str(SAMPLE_KB), verbosity=0)
+        search(query="warm up", k=1)
+    yield
+    with django_db_blocker.unblock():
+        call_command("flush", interactive=False, verbosity=0)
+
+
+@pytest.fixture
+def kb_db(sample_kb, django_db_blocker, settings):
+    """Database access on the module's sample knowledge base, with the extractive provider answering."""
+    settings.LLM_PROVIDER = "extractive"
+    with django_db_blocker.unblock():
+        yield
+

@@ -41,3 +41,10 @@ def knowledge_base_load(*, faqs: Sequence[tuple[str, str]] = (), documents: Sequ
     # which after the test database was flushed points at chunks that no
     # longer exist.
     search(query="warm up", k=1)
+
+
+def module_transactional_db(django_db_setup) -> None:
+    """
+    A module that shares one committed knowledge base between its tests (the
+    `sample_kb` fixture) sets `transactional_db = pytest.fixture(scope="module")(module_transactional_db)`.
+    """

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from asgiref.sync import sync_to_async
 
+from chatbot.llm.extractive import LEAD_IN
 from chatbot.models import DEFAULT_FALLBACK, DEFAULT_LEAD_THANKS, BotSettings
 from chatbot.services import answer_stream
 from chatbot.smalltalk import THANKS_REPLY
@@ -93,7 +94,7 @@ async def test_a_french_question_gets_a_french_lead_in_with_the_english_quote_an
 async def test_an_english_question_gets_no_language_note(products_kb, extractive):
     frames = await frames_for("What is the price of the Tidewater Trail X?")
 
-    assert text_of(frames).startswith("Here is what our knowledge base says")
+    assert text_of(frames).startswith(LEAD_IN + "\n\nPrice: $3,299")
 
 
 async def test_a_chat_model_is_told_the_visitors_language_by_name(products_kb, openai_llm):

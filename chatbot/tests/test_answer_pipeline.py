@@ -7,7 +7,6 @@ from contextlib import aclosing
 import pytest
 from asgiref.sync import sync_to_async
 
-from chatbot.llm.extractive import INTRO
 from chatbot.models import BotSettings
 from chatbot.services import answer_stream
 from conversations.models import Conversation, Message, new_conversation_id
@@ -142,7 +141,7 @@ async def test_when_the_model_cannot_start_the_knowledge_base_is_quoted_instead(
     conversation_id = new_conversation_id()
     frames = await frames_for(IN_SCOPE, conversation_id)
 
-    assert text_of(frames).startswith(INTRO)
+    assert text_of(frames).startswith("You can return any Tidewater bike within 30 days of delivery")
     assert frames[-1]["answered"] is True
     assert len(openai_llm.completion_requests()) == 3
     _, answer = await sync_to_async(messages_of)(conversation_id)
@@ -247,3 +246,15 @@ async def test_a_visitor_who_leaves_mid_answer_keeps_what_was_said(tidewater_kb,
     assert answer.text == "".join(received)
     assert answer.error.startswith("interrupted")
     assert question.answered is None
+
+
+async def test_asking_for_a_person_where_the_knowledge_base_lists_no_channels_offers_contact(tidewater_kb, extractive):
+    conversation_id = new_conversation_id()
+    frames = await frames_for("Can I speak to a human?", conversation_id)
+
+    bot = await BotSettings.objects.aget()
+    assert text_of(frames) == bot.contact_prompt
+    assert frames[-2] == {"type": "sources", "items": []}
+    assert frames[-1]["answered"] is True and frames[-1]["offer_contact"] is True
+    question, _ = await sync_to_async(messages_of)(conversation_id)
+    assert question.answered is None, "asking for a person is not a gap in the knowledge base"

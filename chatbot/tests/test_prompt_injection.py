@@ -12,6 +12,7 @@ import re
 import pytest
 from asgiref.sync import sync_to_async
 
+from chatbot.llm.extractive import LEAD_IN
 from chatbot.models import BotSettings
 from chatbot.services import WITHHELD_REPLY, answer_stream
 from chatbot.tests.support import knowledge_base_load
@@ -121,7 +122,7 @@ async def test_the_extractive_provider_quotes_a_hostile_document_as_a_quote_and_
     assert "never expire" in seen
     assert "TIDE-STAFF-7731" not in seen
     assert "You are the Tidewater Bikes assistant" not in seen
-    assert seen.startswith("Here is what our knowledge base says (quoted directly)")
+    assert seen.startswith(LEAD_IN)
 
 
 async def test_the_system_prompt_is_not_in_what_visitors_can_read_back(secret_bot, hostile_kb, openai_llm):

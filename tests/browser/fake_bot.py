@@ -43,6 +43,7 @@ class ScriptedAnswer:
     chunk: int = 6
     delay: float = 0.01
     first_token_delay: float = 0.0
+    lead: str | None = None  # a `lead` frame after `done`: the message carried contact details
 
 
 @dataclass
@@ -148,6 +149,8 @@ class FakeBot:
             "type": "done", "message_id": message_id, "answered": answer.answered,
             "offer_contact": answer.offer_contact,
         }))
+        if answer.lead:
+            await ws.send(json.dumps({"type": "lead", "status": answer.lead}))
 
     async def drop_all(self) -> None:
         for ws in list(self._open):

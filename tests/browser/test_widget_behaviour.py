@@ -76,6 +76,57 @@ def test_it_renders_the_markdown_subset_as_elements(page, fake):
     screenshot(page, "markdown")
 
 
+TABLE_AND_LIST = (
+    "Here's what I found:\n\n"
+    "| Destination | Bikes | Parts and accessories |\n|---|---|---|\n"
+    "| Canada | 6-10 business days | 4-8 business days [1] |\n\n"
+    "- Bikes ship free to any address in the contiguous US.\n"
+    "- Alaska, Hawaii and Canada: a flat **$149** per bike. [2]"
+)
+
+
+def test_it_renders_a_pipe_table_with_its_header_and_a_list_after_it(page, fake):
+    fake.answers["table?"] = ScriptedAnswer(
+        text=TABLE_AND_LIST,
+        sources=[{"n": 1, "title": "Delivery times", "url": "/kb/sources/1/#chunk-1", "snippet": ""},
+                 {"n": 2, "title": "Shipping costs", "url": "/kb/sources/1/#chunk-2", "snippet": ""}],
+    )
+    widget = open_widget(page, fake)
+
+    widget.ask("table?")
+
+    bubble = widget.last_answer().locator(".bubble")
+    assert bubble.locator("p").first.inner_text() == "Here's what I found:"
+    table = bubble.locator(".table-wrap > table")
+    assert table.locator("thead th").all_inner_texts() == ["Destination", "Bikes", "Parts and accessories"]
+    assert table.locator("tbody tr").count() == 1
+    assert table.locator("tbody td").all_inner_texts() == ["Canada", "6-10 business days", "4-8 business days [1]"]
+    assert table.locator("tbody td a.cite").get_attribute("href") == f"{fake.url}/kb/sources/1/#chunk-1"
+    assert bubble.locator("ul > li").all_inner_texts() == [
+        "Bikes ship free to any address in the contiguous US.",
+        "Alaska, Hawaii and Canada: a flat $149 per bike. [2]",
+    ]
+    assert bubble.locator("ul strong").inner_text() == "$149"
+    assert "|" not in bubble.inner_text() and "---" not in bubble.inner_text()
+    screenshot(page, "table")
+
+
+def test_table_cells_are_text_and_pipes_without_a_rule_stay_literal(page, fake):
+    fake.answers["cells?"] = ScriptedAnswer(text=(
+        "| Name | Note |\n|---|---|\n| <img src=x onerror=\"window.__xss=1\"> | [x](javascript:window.__xss=2) |\n\n"
+        "| just | pipes |"
+    ))
+    widget = open_widget(page, fake)
+
+    widget.ask("cells?")
+
+    bubble = widget.last_answer().locator(".bubble")
+    assert bubble.locator("td").all_inner_texts() == ['<img src=x onerror="window.__xss=1">', "[x](javascript:window.__xss=2)"]
+    assert bubble.locator("p").last.inner_text() == "| just | pipes |"
+    assert widget.shadow_count(".bubble img, .bubble a") == 0
+    assert page.evaluate("() => window.__xss") is None
+
+
 def test_hostile_text_in_answers_sources_and_settings_stays_inert(page, fake):
     fake.bot = dict(fake.bot, title='<img src=x onerror="window.__xss=9">', greeting="<b>hi</b> [x](javascript:alert(1))",
                     colors={"primary": "red;background:url(javascript:alert(1))", "background": "#fff", "text": "#000"})
@@ -204,6 +255,21 @@ def test_the_contact_form_is_offered_when_the_visitor_asks_for_a_person(page, fa
     widget.contact_form.wait_for(state="visible")
     assert widget.last_answer().get_attribute("data-answered") == "true"
     assert widget.contact_form.locator("input[name=phone]").get_attribute("type") == "tel"
+
+
+def test_details_typed_in_the_chat_are_confirmed_after_the_answer_and_close_an_open_form(page, fake):
+    fake.answers["can you fix my boat?"] = ScriptedAnswer(text="I could not find that.", answered=False)
+    fake.answers["A quote for 10 bikes please, ana@example.com"] = ScriptedAnswer(
+        text="Thanks, we have your request for a quote.", lead="captured")
+    widget = open_widget(page, fake)
+    widget.ask("can you fix my boat?")
+    widget.contact_form.wait_for(state="visible")
+
+    widget.ask("A quote for 10 bikes please, ana@example.com")
+    widget.locator(".thanks").wait_for()
+
+    assert widget.message_kinds() == ["greeting", "visitor", "answer", "visitor", "answer", "thanks"]
+    assert widget.shadow_count("form.contact") == 0
 
 
 def test_a_server_error_on_the_contact_form_is_shown_in_the_form(page, fake):

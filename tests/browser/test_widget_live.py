@@ -171,6 +171,33 @@ def test_contact_details_left_in_the_form_become_a_lead(page, bot, db_reader):
     }
 
 
+def test_a_quote_request_typed_in_the_chat_is_confirmed_after_its_answer(page, bot, db_reader):
+    widget = open_demo(page, bot)
+    widget.ask("Can you recommend a good pizza recipe?")
+    widget.contact_form.wait_for(state="visible")
+
+    widget.ask("I'd like a quote for 10 bikes for my delivery company, my email is ops@quickdrop.example")
+    widget.locator(".thanks").wait_for()
+
+    assert widget.message_kinds() == ["greeting", "visitor", "answer", "visitor", "answer", "thanks"]
+    assert "fleet" in widget.last_answer().locator(".bubble").inner_text().lower()
+    assert [frame["type"] for frame in widget.frames_in[-2:]] == ["done", "lead"]
+    interest = db_reader(lambda: Lead.objects.get(email="ops@quickdrop.example").interest)
+    assert interest == "I'd like a quote for 10 bikes for my delivery company"
+    screenshot(page, "quote-request")
+
+
+def test_asking_for_a_person_shows_the_phone_and_hours_and_the_contact_form(page, bot):
+    widget = open_demo(page, bot)
+
+    widget.ask("Can I talk to a real person?")
+
+    bubble = widget.last_answer().locator(".bubble")
+    items = bubble.locator("ul > li").all_inner_texts()
+    assert any("+1 503-555-0142" in item and "8 am to 5 pm" in item for item in items)
+    widget.contact_form.wait_for(state="visible")
+
+
 def test_a_reload_restores_the_conversation(page, bot):
     widget = open_demo(page, bot)
     widget.ask("Can I return my bike?")

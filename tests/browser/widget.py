@@ -108,6 +108,14 @@ class Widget:
     def saw_typing_indicator(self) -> bool:
         return self.page.evaluate("() => window.__sawTyping === true")
 
+    def message_kinds(self) -> list[str]:
+        """What the conversation shows, top to bottom: greeting, visitor, answer, contact (form) or thanks."""
+        return self.page.evaluate(
+            "() => [...document.querySelector('chat-assistant-widget').shadowRoot.querySelector('.messages')"
+            ".children].map(n => ['thanks', 'contact', 'visitor', 'greeting'].find(c => n.classList.contains(c))"
+            " || 'answer')"
+        )
+
     def frames(self, kind: str) -> list[dict]:
         return [frame for frame in self.frames_in if frame.get("type") == kind]
 

@@ -335,6 +335,10 @@
     ".bubble:empty{display:none}",
     ".bubble p{margin:0 0 8px}.bubble p:last-child{margin-bottom:0}",
     ".bubble ul,.bubble ol{margin:0 0 8px;padding-left:20px}.bubble li{margin:2px 0}",
+    ".table-wrap{overflow-x:auto;margin:0 0 8px;max-width:100%}.table-wrap:last-child{margin-bottom:0}",
+    ".bubble table{border-collapse:collapse;font-size:13px}",
+    ".bubble th,.bubble td{border:1px solid #d1d5db;padding:4px 6px;text-align:left;vertical-align:top}",
+    ".bubble th{background:rgba(0,0,0,.04);font-weight:600}",
     ".bubble blockquote{margin:0 0 8px;padding-left:10px;border-left:3px solid #d1d5db;color:#374151}",
     ".bubble code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:13px;background:rgba(0,0,0,.06);padding:0 3px;border-radius:4px}",
     ".bubble a{color:#0e5a8a;text-decoration:underline}",
@@ -580,10 +584,42 @@
     });
   }
 
+  var TABLE_ROW = /^\s*\|(.*)\|\s*$/;
+  var TABLE_RULE = /^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$/;
+
+  function tableCells(line) {
+    return TABLE_ROW.exec(line)[1].split("|").map(function (cell) {
+      return cell.trim();
+    });
+  }
+
+  /** A pipe table (a header row, a |---| rule, body rows) as table elements; cells hold inline Markdown. */
+  function renderTable(rows, ctx) {
+    var header = tableCells(rows[0]);
+    var headRow = el("tr");
+    header.forEach(function (cell) {
+      var th = el("th", { scope: "col" });
+      renderInline(cell, th, ctx, 0);
+      headRow.appendChild(th);
+    });
+    var body = el("tbody");
+    rows.slice(2).forEach(function (line) {
+      var tr = el("tr");
+      var cells = tableCells(line);
+      header.forEach(function (unused, index) {
+        var td = el("td");
+        renderInline(cells[index] || "", td, ctx, 0);
+        tr.appendChild(td);
+      });
+      body.appendChild(tr);
+    });
+    return el("div", { className: "table-wrap" }, [el("table", null, [el("thead", null, [headRow]), body])]);
+  }
+
   /**
-   * Paragraphs, line breaks, bullet and numbered lists, quotes, headings
-   * (shown bold), bold, italic, code, http(s)/relative links and [n] citations.
-   * Everything else stays literal text.
+   * Paragraphs, line breaks, bullet and numbered lists, pipe tables, quotes,
+   * headings (shown bold), bold, italic, code, http(s)/relative links and [n]
+   * citations. Everything else stays literal text.
    */
   function renderMarkdown(text, container, ctx) {
     while (container.firstChild) {
@@ -604,7 +640,20 @@
       return node;
     }
 
-    lines.forEach(function (line) {
+    for (var index = 0; index < lines.length; index++) {
+      var line = lines[index];
+      if (TABLE_ROW.test(line) && index + 1 < lines.length && TABLE_RULE.test(lines[index + 1])) {
+        var rows = [line, lines[index + 1]];
+        index += 2;
+        while (index < lines.length && TABLE_ROW.test(lines[index])) {
+          rows.push(lines[index]);
+          index += 1;
+        }
+        index -= 1;
+        close();
+        container.appendChild(renderTable(rows, ctx));
+        continue;
+      }
       var bullet = /^\s*[-*+\u2022]\s+(.*)$/.exec(line);
       var numbered = /^\s*(\d{1,3})[.)]\s+(.*)$/.exec(line);
       var quote = /^\s*>\s?(.*)$/.exec(line);
@@ -649,7 +698,7 @@
         }
         renderInline(line, block, ctx, 0);
       }
-    });
+    }
   }
 
   // --- The widget -------------------------------------------------------------
@@ -1315,7 +1364,13 @@
     this.announce(this.t.feedbackThanks);
   };
 
+  /**
+   * The confirmation takes the place of the form it answers; details given in
+   * a chat message are confirmed after that message's answer, and a form left
+   * open above is no longer needed.
+   */
   Widget.prototype.onLead = function (frame) {
+    var fromForm = this.leadPending;
     this.leadPending = false;
     var form = this.contactForm;
     var thanks = el("div", {
@@ -1324,9 +1379,12 @@
       "data-status": String(frame.status || ""),
       text: frame.status === "updated" ? this.t.leadUpdated : this.t.leadCaptured
     });
-    if (form && form.parentNode) {
+    if (fromForm && form && form.parentNode) {
       form.parentNode.replaceChild(thanks, form);
     } else {
+      if (form && form.parentNode) {
+        form.parentNode.removeChild(form);
+      }
       this.messages.appendChild(thanks);
     }
     this.contactForm = null;
