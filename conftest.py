@@ -17,8 +17,12 @@ def _unreachable_services() -> list[str]:
         try:
             params = settings.DATABASES["default"]
             psycopg.connect(
-                host=params["HOST"], port=params["PORT"] or 5432, user=params["USER"],
-                password=params["PASSWORD"] or None, dbname=params["NAME"], connect_timeout=5,
+                host=params["HOST"],
+                port=params["PORT"] or 5432,
+                user=params["USER"],
+                password=params["PASSWORD"] or None,
+                dbname=params["NAME"],
+                connect_timeout=5,
             ).close()
         except Exception as exc:  # noqa: BLE001
             problems.append(f"PostgreSQL at DATABASE_URL: {exc}")

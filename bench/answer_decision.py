@@ -73,12 +73,18 @@ def _features_main(argv: list[str]) -> None:
             expected = _source_keys(question.expected_sources)
             results = answer_search(query=question.question, k=SEARCH_K)
             passages = [
-                {**passage_features(result), "faq_match": result.question_similarity,
-                 "right": SourceKey(result.source_type, result.source_id) in expected}
+                {
+                    **passage_features(result),
+                    "faq_match": result.question_similarity,
+                    "right": SourceKey(result.source_type, result.source_id) in expected,
+                }
                 for result in results[:DECISION_PASSAGES]
             ]
-            print(json.dumps({"split": split, "group": question.group, "answerable": question.answerable,
-                              "passages": passages}))
+            print(
+                json.dumps(
+                    {"split": split, "group": question.group, "answerable": question.answerable, "passages": passages}
+                )
+            )
 
 
 def _features(name: str) -> list[dict]:
@@ -86,12 +92,22 @@ def _features(name: str) -> list[dict]:
         knowledge = [SAMPLE_KB]
         files = {split: EVAL_DIR / f"tidewater-{split}.jsonl" for split in ("dev", "test")}
     else:
-        built = stackfaq_build(out_dir=Path(tempfile.mkdtemp(prefix=f"bench-{name}-")),
-                               as_document=name == "stackfaq-docs")
+        built = stackfaq_build(
+            out_dir=Path(tempfile.mkdtemp(prefix=f"bench-{name}-")), as_document=name == "stackfaq-docs"
+        )
         knowledge = [built["documents" if name == "stackfaq-docs" else "faqs"]]
         files = {split: built[split] for split in ("dev", "test")}
-    command = [sys.executable, "-m", "bench.answer_decision", "--features", name, "--knowledge",
-               *map(str, knowledge), "--files", *[f"{split}={path}" for split, path in files.items()]]
+    command = [
+        sys.executable,
+        "-m",
+        "bench.answer_decision",
+        "--features",
+        name,
+        "--knowledge",
+        *map(str, knowledge),
+        "--files",
+        *[f"{split}={path}" for split, path in files.items()],
+    ]
     output = subprocess.run(command, cwd=BASE_DIR, check=True, capture_output=True, text=True).stdout
     return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
 
@@ -135,16 +151,31 @@ def _logits(row: dict, names: list[str], weights: np.ndarray, bias: float) -> np
 def _calibrated_bias(rows: list[dict], names: list[str], weights: np.ndarray, bias: float, sets: tuple) -> float:
     """Moves the bias so that TARGET_ANSWERED of each set's answerable dev questions reach logit 0."""
     cut = min(
-        float(np.quantile([_logits(row, names, weights, bias).max() for row in rows
-                           if row["set"] == name and row["split"] == "dev" and row["answerable"]],
-                          1 - TARGET_ANSWERED))
+        float(
+            np.quantile(
+                [
+                    _logits(row, names, weights, bias).max()
+                    for row in rows
+                    if row["set"] == name and row["split"] == "dev" and row["answerable"]
+                ],
+                1 - TARGET_ANSWERED,
+            )
+        )
         for name in sets
     )
     return bias - cut
 
 
-def _scores(rows: list[dict], names: list[str], weights: np.ndarray, bias: float, *, threshold: float = 0.5,
-            floor: float = 0.0, faq_match: float = 2.0) -> dict:
+def _scores(
+    rows: list[dict],
+    names: list[str],
+    weights: np.ndarray,
+    bias: float,
+    *,
+    threshold: float = 0.5,
+    floor: float = 0.0,
+    faq_match: float = 2.0,
+) -> dict:
     """Per set and half: answered, refused, and whether the deciding passage is from a right source."""
     cut = float(np.log(threshold / (1 - threshold)))
     figures: dict = {}
@@ -161,13 +192,16 @@ def _scores(rows: list[dict], names: list[str], weights: np.ndarray, bias: float
                 if matches:
                     best = matches[0]
                 passage = row["passages"][best] if row["passages"] else None
-                yes = passage is not None and passage["similarity"] >= floor and (
-                    bool(matches) or (logits[best] >= cut and passage["coverage"] >= COVERAGE_FLOOR))
+                yes = (
+                    passage is not None
+                    and passage["similarity"] >= floor
+                    and (bool(matches) or (logits[best] >= cut and passage["coverage"] >= COVERAGE_FLOOR))
+                )
                 answered.append(yes)
                 if row["answerable"] and yes:
                     right.append(passage["right"])
-            answerable = [a for a, row in zip(answered, chosen) if row["answerable"]]
-            unanswerable = [a for a, row in zip(answered, chosen) if not row["answerable"]]
+            answerable = [a for a, row in zip(answered, chosen, strict=False) if row["answerable"]]
+            unanswerable = [a for a, row in zip(answered, chosen, strict=False) if not row["answerable"]]
             figures[f"{name} {split}"] = {
                 "answerable_answered": round(float(np.mean(answerable)), 3) if answerable else None,
                 "unanswerable_refused": round(1 - float(np.mean(unanswerable)), 3) if unanswerable else None,
@@ -203,19 +237,31 @@ def main() -> None:
         "machine": machine(),
         "features": names,
         "configured": {
-            "weights": WEIGHTS, "bias": BIAS,
-            **_scores(rows, names, shipped, BIAS, threshold=DEFAULT_ANSWER_THRESHOLD, floor=DEFAULT_SIMILARITY_FLOOR,
-                      faq_match=FAQ_MATCH_SIMILARITY),
+            "weights": WEIGHTS,
+            "bias": BIAS,
+            **_scores(
+                rows,
+                names,
+                shipped,
+                BIAS,
+                threshold=DEFAULT_ANSWER_THRESHOLD,
+                floor=DEFAULT_SIMILARITY_FLOOR,
+                faq_match=FAQ_MATCH_SIMILARITY,
+            ),
         },
     }
     weights, bias = _fitted(rows, names, SETS)
-    figures["fitted"] = {"weights": dict(zip(names, np.round(weights, 2).tolist())), "bias": round(bias, 2),
-                         **_scores(rows, names, weights, bias)}
+    figures["fitted"] = {
+        "weights": dict(zip(names, np.round(weights, 2).tolist(), strict=False)),
+        "bias": round(bias, 2),
+        **_scores(rows, names, weights, bias),
+    }
     figures["cross_checks"] = {}
     for sets in (("tidewater",), ("stackfaq", "stackfaq-docs"), ("stackfaq",)):
         weights, bias = _fitted(rows, names, sets)
         figures["cross_checks"][f"fitted on {'+'.join(sets)} dev"] = {
-            "weights": dict(zip(names, np.round(weights, 2).tolist())), "bias": round(bias, 2),
+            "weights": dict(zip(names, np.round(weights, 2).tolist(), strict=False)),
+            "bias": round(bias, 2),
             **_scores(rows, names, weights, bias),
         }
     run_save(run=run, figures=figures, headline=headline(figures))
@@ -227,11 +273,14 @@ def headline(figures: dict) -> list[Figure]:
         return "n/a" if value is None else f"{value:.0%}"
 
     return [
-        Figure(f"Answer decision as shipped, {set_and_half} half",
-               f"answerable answered {share(scores['answerable_answered'])}, unanswerable refused "
-               f"{share(scores['unanswerable_refused'])}, deciding passage from a right source "
-               f"{share(scores['deciding_passage_right'])}")
-        for set_and_half, scores in figures["configured"].items() if set_and_half not in ("weights", "bias")
+        Figure(
+            f"Answer decision as shipped, {set_and_half} half",
+            f"answerable answered {share(scores['answerable_answered'])}, unanswerable refused "
+            f"{share(scores['unanswerable_refused'])}, deciding passage from a right source "
+            f"{share(scores['deciding_passage_right'])}",
+        )
+        for set_and_half, scores in figures["configured"].items()
+        if set_and_half not in ("weights", "bias")
     ]
 
 

@@ -21,7 +21,7 @@ import asyncio
 import tempfile
 from pathlib import Path
 
-from bench.knowledge_common import BASE_DIR, SAMPLE_KB, django_setup, machine, parser, report
+from bench.knowledge_common import BASE_DIR, SAMPLE_KB, machine, parser, report
 from bench.results import Figure, run_save, run_start
 from bench.stackfaq import stackfaq_build
 
@@ -42,8 +42,8 @@ def _evaluate(path: Path) -> dict:
     held_out = {name: group for name, group in summary.pop("groups", {}).items() if not group["answerable"]}
     if held_out:
         summary["refused_per_held_out_thread"] = {
-            name: f"{group['refused']}/{group['questions']}" for name, group in sorted(
-                held_out.items(), key=lambda item: int(item[0].split()[1]))
+            name: f"{group['refused']}/{group['questions']}"
+            for name, group in sorted(held_out.items(), key=lambda item: int(item[0].split()[1]))
         }
     summary["missed"] = {
         "answerable_refused": [r.question for r in results if r.answerable and not r.answered][:20],
@@ -62,16 +62,21 @@ def main() -> None:
     splits = ["dev", "test"] if args.split == "both" else [args.split]
     figures: dict = {"machine": machine()}
     if args.set in ("tidewater", "all"):
-        figures["tidewater"] = _run_set(knowledge=[SAMPLE_KB], files={s: EVAL_DIR / f"tidewater-{s}.jsonl" for s in splits},
-                                        prefix="quality-tidewater")
+        figures["tidewater"] = _run_set(
+            knowledge=[SAMPLE_KB],
+            files={s: EVAL_DIR / f"tidewater-{s}.jsonl" for s in splits},
+            prefix="quality-tidewater",
+        )
     if args.set in ("stackfaq", "all"):
         built = stackfaq_build(out_dir=Path(tempfile.mkdtemp(prefix="bench-stackfaq-")))
-        figures["stackfaq"] = _run_set(knowledge=[built["faqs"]], files={s: built[s] for s in splits},
-                                       prefix="quality-stackfaq")
+        figures["stackfaq"] = _run_set(
+            knowledge=[built["faqs"]], files={s: built[s] for s in splits}, prefix="quality-stackfaq"
+        )
     if args.set in ("stackfaq-docs", "all"):
         built = stackfaq_build(out_dir=Path(tempfile.mkdtemp(prefix="bench-stackfaq-docs-")), as_document=True)
-        figures["stackfaq-docs"] = _run_set(knowledge=[built["documents"]], files={s: built[s] for s in splits},
-                                            prefix="quality-stackfaq-docs")
+        figures["stackfaq-docs"] = _run_set(
+            knowledge=[built["documents"]], files={s: built[s] for s in splits}, prefix="quality-stackfaq-docs"
+        )
     run_save(run=run, figures=figures, headline=headline(figures))
     report("answer quality", figures, as_json=args.json)
 
@@ -85,13 +90,16 @@ def headline(figures: dict) -> list[Figure]:
         if name == "machine":
             continue
         for split, summary in splits.items():
-            rows.append(Figure(
-                f"Answer quality, {name} {split} split ({summary['questions']} questions: {summary['answerable']} "
-                f"answerable, {summary['unanswerable']} not)",
-                f"answerable answered {share(summary['answerable_answered'])}, unanswerable refused "
-                f"{share(summary['unanswerable_refused'])}, first source right {share(summary['first_source_right'])}"
-                + (f", token recall {summary['token_recall']:.2f}" if summary["token_recall"] is not None else ""),
-            ))
+            rows.append(
+                Figure(
+                    f"Answer quality, {name} {split} split ({summary['questions']} questions: {summary['answerable']} "
+                    f"answerable, {summary['unanswerable']} not)",
+                    f"answerable answered {share(summary['answerable_answered'])}, unanswerable refused "
+                    f"{share(summary['unanswerable_refused'])}, "
+                    f"first source right {share(summary['first_source_right'])}"
+                    + (f", token recall {summary['token_recall']:.2f}" if summary["token_recall"] is not None else ""),
+                )
+            )
     return rows
 
 
@@ -101,8 +109,17 @@ def _run_set(*, knowledge: list[Path], files: dict[str, Path], prefix: str) -> d
     import subprocess
     import sys
 
-    command = [sys.executable, "-m", "bench.answer_quality_run", "--files", *[f"{s}={p}" for s, p in files.items()],
-               "--knowledge", *map(str, knowledge), "--prefix", prefix]
+    command = [
+        sys.executable,
+        "-m",
+        "bench.answer_quality_run",
+        "--files",
+        *[f"{s}={p}" for s, p in files.items()],
+        "--knowledge",
+        *map(str, knowledge),
+        "--prefix",
+        prefix,
+    ]
     output = subprocess.run(command, cwd=BASE_DIR, check=True, capture_output=True, text=True).stdout
     return json.loads(output.strip().splitlines()[-1])
 

@@ -25,13 +25,19 @@ FAKE_CHUNK_DELAY = 0.02
 # Every benchmark visitor comes from 127.0.0.1: the per-IP limits would refuse all
 # but the first few; per-conversation limits stay as configured.
 LOOPBACK_SERVER_ENVIRONMENT = {
-    "LLM_PROVIDER": "extractive", "LOG_LEVEL": "warning",
-    "RATE_LIMIT_MESSAGES_PER_IP": "1000000/m", "RATE_LIMIT_READS_PER_IP": "1000000/m",
+    "LLM_PROVIDER": "extractive",
+    "LOG_LEVEL": "warning",
+    "RATE_LIMIT_MESSAGES_PER_IP": "1000000/m",
+    "RATE_LIMIT_READS_PER_IP": "1000000/m",
     "WEBSOCKET_CONNECTIONS_PER_IP": "0",
 }
 FAKE_LLM_SERVER_ENVIRONMENT = {
-    "LLM_PROVIDER": "openai", "OPENAI_API_KEY": "sk-bench", "LLM_TIMEOUT": "120",
-    "LLM_TOKENS_PER_DAY": "0", "LLM_TOKENS_PER_CONVERSATION": "0", "LLM_TOKENS_PER_IP_PER_DAY": "0",
+    "LLM_PROVIDER": "openai",
+    "OPENAI_API_KEY": "sk-bench",
+    "LLM_TIMEOUT": "120",
+    "LLM_TOKENS_PER_DAY": "0",
+    "LLM_TOKENS_PER_CONVERSATION": "0",
+    "LLM_TOKENS_PER_IP_PER_DAY": "0",
 }
 FALLBACK_QUESTIONS = [
     "How long do I have to return a bike?",
@@ -49,8 +55,13 @@ def django_setup(*, provider: str = "extractive", kb: str = "sample") -> Path:
     for name in ("DATABASE_URL", "REDIS_URL", "DATABASE_TEST_NAME"):
         os.environ.pop(name, None)
     os.environ.update(
-        DJANGO_SETTINGS_MODULE="chatbot.settings", DATA_DIR=str(data_dir), DOTENV="0", TASK_BACKEND="immediate",
-        HF_HUB_OFFLINE="1", LLM_PROVIDER=provider, LOG_LEVEL="warning",
+        DJANGO_SETTINGS_MODULE="chatbot.settings",
+        DATA_DIR=str(data_dir),
+        DOTENV="0",
+        TASK_BACKEND="immediate",
+        HF_HUB_OFFLINE="1",
+        LLM_PROVIDER=provider,
+        LOG_LEVEL="warning",
     )
     sys.path.insert(0, str(BASE_DIR))
     import django
@@ -91,7 +102,9 @@ def fake_llm_process() -> tuple[subprocess.Popen, str]:
     """Starts testsupport.fake_openai in its own process; returns it and its base URL."""
     process = subprocess.Popen(
         [sys.executable, "-m", "testsupport.fake_openai", "--port", "0", "--chunk-delay", str(FAKE_CHUNK_DELAY)],
-        cwd=BASE_DIR, stdout=subprocess.PIPE, text=True,
+        cwd=BASE_DIR,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     line = process.stdout.readline()
     base_url = line.strip().rsplit(" ", 1)[-1]

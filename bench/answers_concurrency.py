@@ -127,8 +127,14 @@ async def _ask(ws, conversation: Conversation, go: asyncio.Event, delay: float =
         conversation.problem = "timed out"
 
 
-async def _run_load(url: str, conversations: list[Conversation], server_pid: int, *,
-                    paced: list[Conversation] | None = None, spread: float = 0.0) -> dict:
+async def _run_load(
+    url: str,
+    conversations: list[Conversation],
+    server_pid: int,
+    *,
+    paced: list[Conversation] | None = None,
+    spread: float = 0.0,
+) -> dict:
     """
     Opens every conversation, then all ask at once (a burst); then, on the
     same connections, each asks again at a random moment within `spread`
@@ -149,8 +155,10 @@ async def _run_load(url: str, conversations: list[Conversation], server_pid: int
             for first, second in zip(conversations, paced, strict=True):
                 second.conversation_id = first.conversation_id
             go = asyncio.Event()
-            tasks = [asyncio.create_task(_ask(ws, c, go, random.uniform(0, spread)))
-                     for ws, c in zip(sockets, paced, strict=True)]
+            tasks = [
+                asyncio.create_task(_ask(ws, c, go, random.uniform(0, spread)))
+                for ws, c in zip(sockets, paced, strict=True)
+            ]
             go.set()
             await asyncio.gather(*tasks)
     await asyncio.gather(*[ws.close() for ws in sockets])
@@ -181,12 +189,12 @@ def _verify(conversations: list[Conversation], *, expect_markers: bool) -> None:
             c.problem = "answer stored for another conversation"
         elif message.text != c.text:
             c.problem = "tokens lost or foreign tokens received"
-        elif expect_markers and c.frames[-1]["answered"] and (
-            c.marker not in c.text or len(set(re.findall(r"ref-\w+", c.text)) & markers) != 1
+        elif (
+            expect_markers
+            and c.frames[-1]["answered"]
+            and (c.marker not in c.text or len(set(re.findall(r"ref-\w+", c.text)) & markers) != 1)
         ):
             c.problem = "another conversation's answer"
-
-
 
 
 def _new_conversations(count: int, question_list: list[str], offset: int = 0) -> list[Conversation]:
@@ -255,19 +263,27 @@ def run_mode(*, mode: str, count: int, server_kind: str, question_list: list[str
 def headline(results: list[dict]) -> list[Figure]:
     rows = []
     for row in results:
-        paced = (f"paced {row['paced_questions_per_second']} questions/s: first token p50 {row['paced_ttft_p50_ms']} "
-                 f"ms, p99 {row['paced_ttft_p99_ms']} ms; " if row["paced_questions_per_second"] else "")
-        rows.append(Figure(
-            f"{row['conversations']} conversations on one {row['server']} process, {row['mode'].replace('_', ' ')}, "
-            f"{row['kb_chunks']:,}-chunk knowledge base",
-            f"{row['held']}/{row['conversations']} held, {row['answered_ok']}/{row['answers']} answers correct; "
-            f"{paced}burst (all at once): {row['burst_answers_per_second']} answers/s, first token p50 "
-            f"{row['burst_ttft_p50_ms']} ms, p99 {row['burst_ttft_p99_ms']} ms; "
-            f"{row['memory_per_connection_kib']} KiB per idle connection; server RSS {row['server_rss_idle_mib']} MiB "
-            f"idle, {row['server_rss_peak_mib']} MiB peak",
-            target="every conversation held, no answer lost",
-            met=row["held"] == row["conversations"] and not row["problems"],
-        ))
+        paced = (
+            f"paced {row['paced_questions_per_second']} questions/s: first token p50 {row['paced_ttft_p50_ms']} "
+            f"ms, p99 {row['paced_ttft_p99_ms']} ms; "
+            if row["paced_questions_per_second"]
+            else ""
+        )
+        rows.append(
+            Figure(
+                f"{row['conversations']} conversations on one {row['server']} process, "
+                f"{row['mode'].replace('_', ' ')}, "
+                f"{row['kb_chunks']:,}-chunk knowledge base",
+                f"{row['held']}/{row['conversations']} held, {row['answered_ok']}/{row['answers']} answers correct; "
+                f"{paced}burst (all at once): {row['burst_answers_per_second']} answers/s, first token p50 "
+                f"{row['burst_ttft_p50_ms']} ms, p99 {row['burst_ttft_p99_ms']} ms; "
+                f"{row['memory_per_connection_kib']} KiB per idle connection; "
+                f"server RSS {row['server_rss_idle_mib']} MiB "
+                f"idle, {row['server_rss_peak_mib']} MiB peak",
+                target="every conversation held, no answer lost",
+                met=row["held"] == row["conversations"] and not row["problems"],
+            )
+        )
     return rows
 
 
@@ -276,10 +292,18 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=TARGET_CONVERSATIONS)
     parser.add_argument("--server", choices=["uvicorn", "daphne"], default="uvicorn")
     parser.add_argument("--modes", default="extractive,fake_llm", help="comma-separated: extractive, fake_llm")
-    parser.add_argument("--spread", type=float, default=25.0,
-                        help="seconds over which the second question of every conversation is spread (0: no second round)")
-    parser.add_argument("--kb", choices=sorted(KNOWLEDGE_BASES), default="sample",
-                        help="the sample knowledge base alone, or on top of 10,000 generated chunks")
+    parser.add_argument(
+        "--spread",
+        type=float,
+        default=25.0,
+        help="seconds over which the second question of every conversation is spread (0: no second round)",
+    )
+    parser.add_argument(
+        "--kb",
+        choices=sorted(KNOWLEDGE_BASES),
+        default="sample",
+        help="the sample knowledge base alone, or on top of 10,000 generated chunks",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     run = run_start(benchmark="answers_concurrency", area="Answers", variant=args.kb)
@@ -290,29 +314,49 @@ def main() -> None:
     chunks = Chunk.objects.count()
     question_list = questions()
     results = [
-        {**run_mode(mode=mode.strip(), count=args.conversations, server_kind=args.server,
-                    question_list=question_list, spread=args.spread), "kb": args.kb, "kb_chunks": chunks}
-        for mode in args.modes.split(",") if mode.strip()
+        {
+            **run_mode(
+                mode=mode.strip(),
+                count=args.conversations,
+                server_kind=args.server,
+                question_list=question_list,
+                spread=args.spread,
+            ),
+            "kb": args.kb,
+            "kb_chunks": chunks,
+        }
+        for mode in args.modes.split(",")
+        if mode.strip()
     ]
     run_save(run=run, figures={"results": results}, headline=headline(results))
     if args.json:
         print(json.dumps(results))
         return
-    print(f"One {args.server} process, embedded SQLite, {chunks:,}-chunk knowledge base; client on the same 2 shared "
-          "cores")
+    print(
+        f"One {args.server} process, embedded SQLite, {chunks:,}-chunk knowledge base; client on the same 2 shared "
+        "cores"
+    )
     print("(figures are noisy: other engineers share this machine)")
     for row in results:
         verdict = "no frame lost or misrouted" if not row["problems"] else f"PROBLEMS {row['problems']}"
-        print(f"\n  {row['mode']}: {row['held']}/{row['conversations']} conversations held open, "
-              f"{row['answered_ok']}/{row['answers']} answers correct ({verdict})")
-        print(f"    burst (all ask at once): {row['burst_answers_per_second']} answers/s, all in "
-              f"{row['burst_wall_seconds']} s; first token p50 {row['burst_ttft_p50_ms']} ms, "
-              f"p99 {row['burst_ttft_p99_ms']} ms")
+        print(
+            f"\n  {row['mode']}: {row['held']}/{row['conversations']} conversations held open, "
+            f"{row['answered_ok']}/{row['answers']} answers correct ({verdict})"
+        )
+        print(
+            f"    burst (all ask at once): {row['burst_answers_per_second']} answers/s, all in "
+            f"{row['burst_wall_seconds']} s; first token p50 {row['burst_ttft_p50_ms']} ms, "
+            f"p99 {row['burst_ttft_p99_ms']} ms"
+        )
         if row["paced_questions_per_second"]:
-            print(f"    paced ({row['paced_questions_per_second']} questions/s): first token p50 "
-                  f"{row['paced_ttft_p50_ms']} ms, p99 {row['paced_ttft_p99_ms']} ms")
-        print(f"    memory {row['memory_per_connection_kib']} KiB per idle connection; server RSS "
-              f"{row['server_rss_idle_mib']} MiB idle, {row['server_rss_peak_mib']} MiB peak")
+            print(
+                f"    paced ({row['paced_questions_per_second']} questions/s): first token p50 "
+                f"{row['paced_ttft_p50_ms']} ms, p99 {row['paced_ttft_p99_ms']} ms"
+            )
+        print(
+            f"    memory {row['memory_per_connection_kib']} KiB per idle connection; server RSS "
+            f"{row['server_rss_idle_mib']} MiB idle, {row['server_rss_peak_mib']} MiB peak"
+        )
 
 
 if __name__ == "__main__":

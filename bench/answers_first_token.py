@@ -69,7 +69,10 @@ async def _measure(question_list: list[str], rounds: int, warmup: int) -> dict:
                     first_token.append(elapsed)
 
                 settings.LLM_PROVIDER, settings.OPENAI_BASE_URL, settings.OPENAI_API_KEY = (
-                    "openai", llm.base_url, "sk-bench")
+                    "openai",
+                    llm.base_url,
+                    "sk-bench",
+                )
                 seen = len(llm.requests)
                 started = time.monotonic()
                 async for _frame in answer_stream(conversation_id=new_conversation_id(), text=text):
@@ -80,23 +83,33 @@ async def _measure(question_list: list[str], rounds: int, warmup: int) -> dict:
         for text in question_list:
             few_cache_clear()
             first_token_cold.append(await first_token_of(text))
-    return {"retrieval": summary_ms(retrieval), "added_before_llm": summary_ms(added),
-            "first_token_extractive": summary_ms(first_token),
-            "first_token_extractive_cold": summary_ms(first_token_cold)}
+    return {
+        "retrieval": summary_ms(retrieval),
+        "added_before_llm": summary_ms(added),
+        "first_token_extractive": summary_ms(first_token),
+        "first_token_extractive_cold": summary_ms(first_token_cold),
+    }
 
 
 def headline(results: dict) -> list[Figure]:
     added, retrieval, extractive = results["added_before_llm"], results["retrieval"], results["first_token_extractive"]
     cold = results["first_token_extractive_cold"]
     return [
-        Figure("Time the backend adds before the LLM request (retrieval, storing, history, prompt)",
-               f"p50 {added['p50_ms']} ms, p99 {added['p99_ms']} ms (retrieval alone p50 {retrieval['p50_ms']} ms, "
-               f"p99 {retrieval['p99_ms']} ms)",
-               target=f"p50 ≤ {TARGET_P50_MS:g} ms", met=results["meets_target"]),
-        Figure("First token with the extractive provider, in-process",
-               f"p50 {extractive['p50_ms']} ms, p99 {extractive['p99_ms']} ms"),
-        Figure("First token with the extractive provider, its sentence vectors not cached yet (cold)",
-               f"p50 {cold['p50_ms']} ms, p99 {cold['p99_ms']} ms"),
+        Figure(
+            "Time the backend adds before the LLM request (retrieval, storing, history, prompt)",
+            f"p50 {added['p50_ms']} ms, p99 {added['p99_ms']} ms (retrieval alone p50 {retrieval['p50_ms']} ms, "
+            f"p99 {retrieval['p99_ms']} ms)",
+            target=f"p50 ≤ {TARGET_P50_MS:g} ms",
+            met=results["meets_target"],
+        ),
+        Figure(
+            "First token with the extractive provider, in-process",
+            f"p50 {extractive['p50_ms']} ms, p99 {extractive['p99_ms']} ms",
+        ),
+        Figure(
+            "First token with the extractive provider, its sentence vectors not cached yet (cold)",
+            f"p50 {cold['p50_ms']} ms, p99 {cold['p99_ms']} ms",
+        ),
     ]
 
 

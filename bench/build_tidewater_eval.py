@@ -14,7 +14,7 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatbot.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
@@ -41,12 +41,22 @@ def main() -> None:
                     rows.append({"_id": f"faq-{number}", "title": row["question"], "text": row["answer"]})
             continue
         extracted = extract(data=path.read_bytes(), filename=path.name)
-        drafts = chunk_blocks(blocks=extracted.blocks, title=extracted.title, max_tokens=settings.CHUNK_TOKENS,
-                              overlap_tokens=settings.CHUNK_OVERLAP_TOKENS, count_tokens=count_tokens)
+        drafts = chunk_blocks(
+            blocks=extracted.blocks,
+            title=extracted.title,
+            max_tokens=settings.CHUNK_TOKENS,
+            overlap_tokens=settings.CHUNK_OVERLAP_TOKENS,
+            count_tokens=count_tokens,
+        )
         for draft in drafts:
             section = draft.heading_path.split(" > ")[-1] if draft.heading_path else extracted.title
-            rows.append({"_id": f"{path.stem}#{slug(section)}", "title": draft.heading_path or extracted.title,
-                         "text": draft.text})
+            rows.append(
+                {
+                    "_id": f"{path.stem}#{slug(section)}",
+                    "title": draft.heading_path or extracted.title,
+                    "text": draft.text,
+                }
+            )
     OUT.mkdir(parents=True, exist_ok=True)
     with (OUT / "corpus.jsonl").open("w", encoding="utf-8") as handle:
         for row in rows:

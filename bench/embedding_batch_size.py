@@ -56,11 +56,14 @@ def measure(texts: list[str], *, rounds: int) -> dict:
 
 def headline(figures: dict) -> list[Figure]:
     return [
-        Figure(f"Local model throughput by batch size, {corpus_label(name)} ({corpus['chunks']:,} chunks)",
-               f"fastest: batches of {corpus['fastest_batch_size']}; a batch of 8 gives "
-               f"{corpus['batch_8_vs_32_speedup']}x the throughput of a batch of 32; tokens/s by batch size "
-               + ", ".join(f"{size}: {rate:,}" for size, rate in corpus["tokens_per_s"].items()))
-        for name, corpus in figures.items() if name != "machine"
+        Figure(
+            f"Local model throughput by batch size, {corpus_label(name)} ({corpus['chunks']:,} chunks)",
+            f"fastest: batches of {corpus['fastest_batch_size']}; a batch of 8 gives "
+            f"{corpus['batch_8_vs_32_speedup']}x the throughput of a batch of 32; tokens/s by batch size "
+            + ", ".join(f"{size}: {rate:,}" for size, rate in corpus["tokens_per_s"].items()),
+        )
+        for name, corpus in figures.items()
+        if name != "machine"
     ]
 
 

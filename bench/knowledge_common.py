@@ -35,10 +35,17 @@ def django_setup(*, prefix: str, data_dir: Path | None = None, **environment: st
     data_dir = data_dir or Path(tempfile.mkdtemp(prefix=f"bench-{prefix}-"))
     for name in ("DATABASE_URL", "REDIS_URL", "DATABASE_TEST_NAME"):
         os.environ.pop(name, None)
-    os.environ.update({
-        "DJANGO_SETTINGS_MODULE": "chatbot.settings", "DATA_DIR": str(data_dir), "DOTENV": "0",
-        "TASK_BACKEND": "immediate", "HF_HUB_OFFLINE": "1", "LOG_LEVEL": "warning", **environment,
-    })
+    os.environ.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "chatbot.settings",
+            "DATA_DIR": str(data_dir),
+            "DOTENV": "0",
+            "TASK_BACKEND": "immediate",
+            "HF_HUB_OFFLINE": "1",
+            "LOG_LEVEL": "warning",
+            **environment,
+        }
+    )
     if str(BASE_DIR) not in sys.path:
         sys.path.insert(0, str(BASE_DIR))
     import warnings
@@ -126,8 +133,7 @@ def sentence(rng: random.Random) -> str:
     return (" ".join(words) + number).capitalize() + "."
 
 
-def generated_markdown_corpus(directory: Path, *, sections: int, seed: int = 7,
-                              sections_per_file: int = 50) -> Path:
+def generated_markdown_corpus(directory: Path, *, sections: int, seed: int = 7, sections_per_file: int = 50) -> Path:
     """Markdown files whose sections each hold ~130-190 tokens: one chunk per section."""
     rng = random.Random(seed)
     directory.mkdir(parents=True, exist_ok=True)
@@ -163,11 +169,18 @@ def generated_chunks_create(*, size: int, seed: int = 11) -> None:
     per_document = 100
     batch = 2000
     with transaction.atomic():
-        documents = Document.objects.bulk_create([
-            Document(kind=Document.Kind.TEXT, title=f"Generated handbook {n}", identifier=f"text:generated-{n}",
-                     status=SourceStatus.READY, text="(generated)")
-            for n in range((size + per_document - 1) // per_document)
-        ])
+        documents = Document.objects.bulk_create(
+            [
+                Document(
+                    kind=Document.Kind.TEXT,
+                    title=f"Generated handbook {n}",
+                    identifier=f"text:generated-{n}",
+                    status=SourceStatus.READY,
+                    text="(generated)",
+                )
+                for n in range((size + per_document - 1) // per_document)
+            ]
+        )
     for start in range(0, size, batch):
         chunks, embeddings = [], []
         count = min(batch, size - start)
@@ -180,11 +193,20 @@ def generated_chunks_create(*, size: int, seed: int = 11) -> None:
             text = " ".join(sentence(rng) for _ in range(3))
             search_text = f"{heading}\n{text}"
             digest = content_hash(search_text)
-            chunks.append(Chunk(document=documents[number // per_document], position=number % per_document,
-                                text=text, heading_path=heading, token_count=len(text.split()),
-                                search_text=search_text, content_hash=digest))
-            embeddings.append(Embedding(model_id=model_id, content_hash=digest, dimension=DIMENSION,
-                                        vector=vectors[offset].tobytes()))
+            chunks.append(
+                Chunk(
+                    document=documents[number // per_document],
+                    position=number % per_document,
+                    text=text,
+                    heading_path=heading,
+                    token_count=len(text.split()),
+                    search_text=search_text,
+                    content_hash=digest,
+                )
+            )
+            embeddings.append(
+                Embedding(model_id=model_id, content_hash=digest, dimension=DIMENSION, vector=vectors[offset].tobytes())
+            )
         with transaction.atomic():
             Chunk.objects.bulk_create(chunks, batch_size=500)
             Embedding.objects.bulk_create(embeddings, batch_size=500, ignore_conflicts=True)

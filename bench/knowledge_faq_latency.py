@@ -60,16 +60,25 @@ for line in sys.stdin:
 def main() -> None:
     args_parser = parser("Seconds from an FAQ saved in admin to search finding it in another process.")
     args_parser.add_argument("--repeat", type=int, default=10)
-    args_parser.add_argument("--interval", type=float, default=None,
-                             help="db_worker polling interval (default: db_worker's own, as in `make run`).")
-    args_parser.add_argument("--max-gap", type=float, default=1.1,
-                             help="Saves come after a random gap of 0 to this many seconds (default 1.1).")
+    args_parser.add_argument(
+        "--interval",
+        type=float,
+        default=None,
+        help="db_worker polling interval (default: db_worker's own, as in `make run`).",
+    )
+    args_parser.add_argument(
+        "--max-gap",
+        type=float,
+        default=1.1,
+        help="Saves come after a random gap of 0 to this many seconds (default 1.1).",
+    )
     args_parser.add_argument("--seed", type=int, default=7)
     args = args_parser.parse_args()
     run = run_start(benchmark="knowledge_faq_latency", area="Knowledge base")
     gaps = random.Random(args.seed)
-    data_dir = django_setup(prefix="faq-latency", TASK_BACKEND="database",
-                            DJANGO_ALLOWED_HOSTS="testserver,localhost,127.0.0.1")
+    data_dir = django_setup(
+        prefix="faq-latency", TASK_BACKEND="database", DJANGO_ALLOWED_HOSTS="testserver,localhost,127.0.0.1"
+    )
     import json
 
     from django.contrib.auth import get_user_model
@@ -83,10 +92,17 @@ def main() -> None:
     worker_command = [sys.executable, "manage.py", "db_worker", "--no-reload", "--queue-name", "*"]
     if args.interval is not None:
         worker_command += ["--interval", str(args.interval)]
-    worker = subprocess.Popen(worker_command, cwd=BASE_DIR, env=environment, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    searcher = subprocess.Popen([sys.executable, "-c", SEARCHER], cwd=BASE_DIR, env=environment,
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        worker_command, cwd=BASE_DIR, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    searcher = subprocess.Popen(
+        [sys.executable, "-c", SEARCHER],
+        cwd=BASE_DIR,
+        env=environment,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert searcher.stdout.readline().strip() == "ready"
         user = get_user_model().objects.create_superuser("bench", "bench@example.com", "unused-password")
@@ -95,10 +111,14 @@ def main() -> None:
         time.sleep(3)  # let the worker start polling
         latencies, missed = [], 0
         for number in range(args.repeat):
-            question = f"Do you offer the {['gold', 'silver', 'bronze', 'steel', 'carbon'][number % 5]} care plan {number}?"
+            question = (
+                f"Do you offer the {['gold', 'silver', 'bronze', 'steel', 'carbon'][number % 5]} care plan {number}?"
+            )
             answer = f"Yes, plan {number} includes a yearly tune-up and a loaner bike."
-            response = client.post("/admin/knowledge/faq/add/",
-                                   {"question": question, "answer": answer, "is_active": "on", "_save": "Save"})
+            response = client.post(
+                "/admin/knowledge/faq/add/",
+                {"question": question, "answer": answer, "is_active": "on", "_save": "Save"},
+            )
             saved_at = time.monotonic()
             assert response.status_code == 302, response.status_code
             faq = FAQ.objects.get(question=question)
@@ -122,8 +142,10 @@ def main() -> None:
         "saves": args.repeat,
         "gap_between_saves_s": f"random, 0-{args.max_gap:g}",
         "missed_within_30s": missed,
-        "save_to_found_seconds": {key.replace("_ms", "_s"): (round(value / 1000, 3) if key.endswith("_ms") else value)
-                                  for key, value in stats.items()},
+        "save_to_found_seconds": {
+            key.replace("_ms", "_s"): (round(value / 1000, 3) if key.endswith("_ms") else value)
+            for key, value in stats.items()
+        },
         "data_dir": str(data_dir),
     }
     run_save(run=run, figures=figures, headline=headline(figures))
@@ -133,12 +155,16 @@ def main() -> None:
 def headline(figures: dict) -> list[Figure]:
     seconds = figures["save_to_found_seconds"]
     found = seconds["max_s"] is not None and not figures["missed_within_30s"]
-    return [Figure(
-        "FAQ saved in admin until `search` finds it in another process",
-        f"p50 {seconds['p50_s']} s, p90 {seconds['p90_s']} s, max {seconds['max_s']} s ({figures['saves']} saves at "
-        f"random moments, `db_worker` poll: {figures['worker_interval_s']}; {figures['missed_within_30s']} missed)",
-        target=f"≤ {TARGET_SECONDS:g} s", met=found and seconds["max_s"] <= TARGET_SECONDS,
-    )]
+    return [
+        Figure(
+            "FAQ saved in admin until `search` finds it in another process",
+            f"p50 {seconds['p50_s']} s, p90 {seconds['p90_s']} s, max {seconds['max_s']} s "
+            f"({figures['saves']} saves at "
+            f"random moments, `db_worker` poll: {figures['worker_interval_s']}; {figures['missed_within_30s']} missed)",
+            target=f"≤ {TARGET_SECONDS:g} s",
+            met=found and seconds["max_s"] <= TARGET_SECONDS,
+        )
+    ]
 
 
 if __name__ == "__main__":

@@ -98,7 +98,8 @@ def measure(name: str, path: Path, *, rounds: int, torch_reference: bool) -> dic
         "bare_onnx_tokens_per_s": round(tokens / bare_s),
         "pipeline_vs_bare_model": round(bare_s / pipeline_s, 3),
         "pipeline_vs_bare_model_median_of_pairs": round(
-            statistics.median(b / p for b, p in zip(bare, pipeline)), 3),
+            statistics.median(b / p for b, p in zip(bare, pipeline, strict=False)), 3
+        ),
         "pipeline_vs_bare_model_cpu_time": round(statistics.median(bare_cpu) / statistics.median(pipeline_cpu), 3),
         "all_pipeline_seconds": [round(v, 2) for v in pipeline],
         "all_bare_seconds": [round(v, 2) for v in bare],
@@ -115,21 +116,26 @@ def headline(figures: dict) -> list[Figure]:
         if name == "machine":
             continue
         ratio = corpus["pipeline_vs_bare_model"]
-        rows.append(Figure(
-            f"Ingestion, {corpus_label(name)} ({corpus['files']} files, {corpus['chunks']:,} chunks, "
-            f"{corpus['model_tokens']:,} tokens)",
-            f"pipeline {corpus['pipeline_seconds_median']} s: {corpus['pipeline_chunks_per_s']} chunks/s, "
-            f"{corpus['pipeline_tokens_per_s']:,} tokens/s; bare ONNX model on the same chunks "
-            f"{corpus['bare_onnx_seconds_median']} s: {corpus['bare_onnx_chunks_per_s']} chunks/s; pipeline at "
-            f"{ratio:.0%} of the model ({corpus['pipeline_vs_bare_model_cpu_time']:.0%} in CPU time)",
-            target=f"≥ {TARGET_RATIO:.0%} of the model", met=ratio >= TARGET_RATIO,
-        ))
+        rows.append(
+            Figure(
+                f"Ingestion, {corpus_label(name)} ({corpus['files']} files, {corpus['chunks']:,} chunks, "
+                f"{corpus['model_tokens']:,} tokens)",
+                f"pipeline {corpus['pipeline_seconds_median']} s: {corpus['pipeline_chunks_per_s']} chunks/s, "
+                f"{corpus['pipeline_tokens_per_s']:,} tokens/s; bare ONNX model on the same chunks "
+                f"{corpus['bare_onnx_seconds_median']} s: {corpus['bare_onnx_chunks_per_s']} chunks/s; pipeline at "
+                f"{ratio:.0%} of the model ({corpus['pipeline_vs_bare_model_cpu_time']:.0%} in CPU time)",
+                target=f"≥ {TARGET_RATIO:.0%} of the model",
+                met=ratio >= TARGET_RATIO,
+            )
+        )
     return rows
 
 
 def main() -> None:
     args_parser = parser("Ingestion throughput of the knowledge pipeline vs the bare embedding model.")
-    args_parser.add_argument("--chunks", type=int, default=2000, help="Size of the generated corpus (chunks; 0 skips it).")
+    args_parser.add_argument(
+        "--chunks", type=int, default=2000, help="Size of the generated corpus (chunks; 0 skips it)."
+    )
     args_parser.add_argument("--rounds", type=int, default=3, help="Alternating runs of each (median reported).")
     args_parser.add_argument("--torch", action="store_true", help="Also time sentence-transformers (PyTorch).")
     args = args_parser.parse_args()

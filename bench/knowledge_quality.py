@@ -23,21 +23,27 @@ def headline(figures: dict) -> list[Figure]:
         if name == "machine":
             continue
         modes = ("dense", "keyword", "hybrid")
-        rows.append(Figure(
-            f"Retrieval, {name.rsplit('_', 1)[0]} labelled set, {name.rsplit('_', 1)[1]} split "
-            f"({split['queries']} questions, {split['documents']} documents)",
-            "; ".join(f"{label} " + " / ".join(f"{split[mode][metric]:.3f}" for mode in modes)
-                      for metric, label in (("ndcg@10", "nDCG@10"), ("recall@10", "Recall@10"), ("mrr@10", "MRR@10")))
-            + " (dense / keyword / hybrid)",
-            target="hybrid nDCG@10 ≥ dense and keyword", met=split["hybrid_at_least_dense_and_keyword"],
-        ))
+        rows.append(
+            Figure(
+                f"Retrieval, {name.rsplit('_', 1)[0]} labelled set, {name.rsplit('_', 1)[1]} split "
+                f"({split['queries']} questions, {split['documents']} documents)",
+                "; ".join(
+                    f"{label} " + " / ".join(f"{split[mode][metric]:.3f}" for mode in modes)
+                    for metric, label in (("ndcg@10", "nDCG@10"), ("recall@10", "Recall@10"), ("mrr@10", "MRR@10"))
+                )
+                + " (dense / keyword / hybrid)",
+                target="hybrid nDCG@10 ≥ dense and keyword",
+                met=split["hybrid_at_least_dense_and_keyword"],
+            )
+        )
     return rows
 
 
 def main() -> None:
     args_parser = parser("Retrieval quality (nDCG@10, Recall@10, MRR@10) of dense, keyword and hybrid search.")
-    args_parser.add_argument("--dir", type=Path, action="append",
-                             help="A BEIR-format folder (repeatable); default: bench/data/tidewater.")
+    args_parser.add_argument(
+        "--dir", type=Path, action="append", help="A BEIR-format folder (repeatable); default: bench/data/tidewater."
+    )
     args = args_parser.parse_args()
     run = run_start(benchmark="knowledge_quality", area="Knowledge base")
     django_setup(prefix="quality")
@@ -50,7 +56,9 @@ def main() -> None:
             result = evaluate(directory, split=split)
             ndcg = {mode: values["ndcg@10"] for mode, values in result["metrics"].items()}
             figures[f"{directory.name}_{split}"] = {
-                "queries": result["queries"], "documents": result["documents"], **result["metrics"],
+                "queries": result["queries"],
+                "documents": result["documents"],
+                **result["metrics"],
                 "hybrid_at_least_dense_and_keyword": ndcg["hybrid"] >= max(ndcg["dense"], ndcg["keyword"]),
             }
     run_save(run=run, figures=figures, headline=headline(figures))

@@ -35,6 +35,7 @@ from bench.knowledge_common import (
 )
 from bench.results import Figure, run_save, run_start
 
+
 def questions() -> list[str]:
     path = TIDEWATER_SET / "queries.jsonl"
     return [json.loads(line)["text"] for line in path.read_text().splitlines() if line.strip()]
@@ -86,13 +87,27 @@ def measure(size: int, *, queries: int, data_dir: Path) -> dict:
     publish = index_publish()
     version = IndexVersion.objects.defer("blob").get(pk=publish.version_id)
     result = subprocess.run(
-        [sys.executable, "-m", "bench.knowledge_search", "--probe", "--data-dir", str(data_dir),
-         "--queries", str(queries)],
-        cwd=BASE_DIR, capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            "-m",
+            "bench.knowledge_search",
+            "--probe",
+            "--data-dir",
+            str(data_dir),
+            "--queries",
+            str(queries),
+        ],
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     figures = json.loads(result.stdout.strip().splitlines()[-1])
-    figures.update(populate_seconds=round(populate_seconds, 1), build_and_publish_seconds=round(publish.seconds, 1),
-                   snapshot_mb=round(version.size_bytes / 1_048_576, 1))
+    figures.update(
+        populate_seconds=round(populate_seconds, 1),
+        build_and_publish_seconds=round(publish.seconds, 1),
+        snapshot_mb=round(version.size_bytes / 1_048_576, 1),
+    )
     return figures
 
 
@@ -109,17 +124,24 @@ def headline(figures: dict) -> list[Figure]:
         search, embed = size_figures["search"], size_figures["query_embedding_alone"]
         targeted = size == TARGET_SIZE
         rows += [
-            Figure(f"Hybrid search, {size:,} chunks ({size_figures['index_kind']}), query embedding included",
-                   f"p50 {search['p50_ms']} ms, p99 {search['p99_ms']} ms (query embedding alone p50 "
-                   f"{embed['p50_ms']} ms)",
-                   target=f"p50 ≤ {TARGET_P50_MS} ms, p99 ≤ {TARGET_P99_MS} ms" if targeted else "",
-                   met=(search["p50_ms"] <= TARGET_P50_MS and search["p99_ms"] <= TARGET_P99_MS) if targeted else None),
-            Figure(f"Resident memory of a searching process, {size:,} chunks", f"{size_figures['rss_mb']} MB",
-                   target="≤ 1.5 GB" if targeted else "",
-                   met=size_figures["rss_mb"] <= TARGET_RSS_MB if targeted else None),
-            Figure(f"Build and publish a {size:,}-chunk version",
-                   f"{size_figures['build_and_publish_seconds']} s, {size_figures['snapshot_mb']} MB snapshot; "
-                   f"loaded by another process in {size_figures['first_load_seconds']} s"),
+            Figure(
+                f"Hybrid search, {size:,} chunks ({size_figures['index_kind']}), query embedding included",
+                f"p50 {search['p50_ms']} ms, p99 {search['p99_ms']} ms (query embedding alone p50 "
+                f"{embed['p50_ms']} ms)",
+                target=f"p50 ≤ {TARGET_P50_MS} ms, p99 ≤ {TARGET_P99_MS} ms" if targeted else "",
+                met=(search["p50_ms"] <= TARGET_P50_MS and search["p99_ms"] <= TARGET_P99_MS) if targeted else None,
+            ),
+            Figure(
+                f"Resident memory of a searching process, {size:,} chunks",
+                f"{size_figures['rss_mb']} MB",
+                target="≤ 1.5 GB" if targeted else "",
+                met=size_figures["rss_mb"] <= TARGET_RSS_MB if targeted else None,
+            ),
+            Figure(
+                f"Build and publish a {size:,}-chunk version",
+                f"{size_figures['build_and_publish_seconds']} s, {size_figures['snapshot_mb']} MB snapshot; "
+                f"loaded by another process in {size_figures['first_load_seconds']} s",
+            ),
         ]
     return rows
 

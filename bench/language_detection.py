@@ -30,18 +30,17 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatbot.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
+from bench.results import Figure, run_save, run_start  # noqa: E402
 from core.language import (  # noqa: E402
     SWITCH_MIN_CONFIDENCE,
     language_choose,
     language_detect,
     language_detector_load,
 )
-
-from bench.results import Figure, run_save, run_start  # noqa: E402
 
 MESSAGES = Path(__file__).resolve().parent / "data" / "language" / "messages.jsonl"
 
@@ -112,27 +111,40 @@ def main() -> None:
 
     times = timing(rows, args.rounds)
     result = {"messages": len(rows), **accuracy(rows), **times}
-    run_save(run=run, figures=result, headline=[
-        Figure(f"Language of a first message, {result['labelled']} labelled short messages",
-               f"{result['right']} right, {result['wrong']} wrong, {result['undecided']} undecided; of "
-               f"{result['no_language']} messages in no language, {result['no_language_undecided']} left undecided"),
-        Figure("Language detection cost", f"model load {times['load_s']} s, +{times['model_rss_mb']} MB resident; "
-                                          f"per message p50 {times['per_message_p50_us']} µs, p99 "
-                                          f"{times['per_message_p99_us']} µs"),
-    ])
+    run_save(
+        run=run,
+        figures=result,
+        headline=[
+            Figure(
+                f"Language of a first message, {result['labelled']} labelled short messages",
+                f"{result['right']} right, {result['wrong']} wrong, {result['undecided']} undecided; of "
+                f"{result['no_language']} messages in no language, {result['no_language_undecided']} left undecided",
+            ),
+            Figure(
+                "Language detection cost",
+                f"model load {times['load_s']} s, +{times['model_rss_mb']} MB resident; "
+                f"per message p50 {times['per_message_p50_us']} µs, p99 "
+                f"{times['per_message_p99_us']} µs",
+            ),
+        ],
+    )
     if args.json:
         print(json.dumps(result))
         return
-    print(f"{result['labelled']} labelled messages: {result['right']} right, {result['wrong']} wrong, "
-          f"{result['undecided']} undecided (the conversation's previous language is used)")
+    print(
+        f"{result['labelled']} labelled messages: {result['right']} right, {result['wrong']} wrong, "
+        f"{result['undecided']} undecided (the conversation's previous language is used)"
+    )
     print(f"  could switch a conversation from another language: {result['switch_capable']}")
     for language, tally in result["per_language"].items():
         print(f"  {language}: {tally}")
     print(f"{result['no_language']} messages in no language: {result['no_language_undecided']} left undecided")
     for mistake in result["mistakes"]:
         print(f"  mistaken: {mistake}")
-    print(f"model load {times['load_s']} s, +{times['model_rss_mb']} MB resident; per message "
-          f"p50 {times['per_message_p50_us']} µs, p99 {times['per_message_p99_us']} µs")
+    print(
+        f"model load {times['load_s']} s, +{times['model_rss_mb']} MB resident; per message "
+        f"p50 {times['per_message_p50_us']} µs, p99 {times['per_message_p99_us']} µs"
+    )
 
 
 if __name__ == "__main__":

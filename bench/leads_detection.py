@@ -26,15 +26,14 @@ from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatbot.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
+from bench.results import Figure, run_save, run_start  # noqa: E402
 from leads.detection import contact_details_extract  # noqa: E402
 from leads.selectors import visitor_wants_contact  # noqa: E402
 from leads.tests.test_detection import CASES  # noqa: E402
-
-from bench.results import Figure, run_save, run_start  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -75,33 +74,46 @@ def main() -> None:
     def wants(region: str, text: str) -> None:
         visitor_wants_contact(text)
 
-    sets = {"questions (no contact details)": questions, "test table (details and look-alikes)": tricky,
-            "mixed": mixed}
+    sets = {"questions (no contact details)": questions, "test table (details and look-alikes)": tricky, "mixed": mixed}
     results: dict[str, dict[str, float]] = {}
     for label, messages in sets.items():
         rates = [throughput(messages, extract) for _ in range(args.rounds)]
-        results[label] = {"messages": len(messages), "messages_per_s": statistics.median(rates),
-                          "us_per_message": 1e6 / statistics.median(rates)}
+        results[label] = {
+            "messages": len(messages),
+            "messages_per_s": statistics.median(rates),
+            "us_per_message": 1e6 / statistics.median(rates),
+        }
     wants_rates = [throughput(mixed, wants) for _ in range(args.rounds)]
     results["visitor_wants_contact (mixed)"] = {
-        "messages": len(mixed), "messages_per_s": statistics.median(wants_rates),
-        "us_per_message": 1e6 / statistics.median(wants_rates)}
+        "messages": len(mixed),
+        "messages_per_s": statistics.median(wants_rates),
+        "us_per_message": 1e6 / statistics.median(wants_rates),
+    }
 
-    run_save(run=run, figures={"rounds": args.rounds, "results": results}, headline=[
-        Figure("`visitor_wants_contact` throughput, mixed messages" if label.startswith("visitor_wants_contact")
-               else f"Contact detection throughput, {label}",
-               f"{figures['messages_per_s']:,.0f} messages/s ({figures['us_per_message']:.1f} µs each, "
-               f"{figures['messages']} messages)")
-        for label, figures in results.items()
-    ])
+    run_save(
+        run=run,
+        figures={"rounds": args.rounds, "results": results},
+        headline=[
+            Figure(
+                "`visitor_wants_contact` throughput, mixed messages"
+                if label.startswith("visitor_wants_contact")
+                else f"Contact detection throughput, {label}",
+                f"{figures['messages_per_s']:,.0f} messages/s ({figures['us_per_message']:.1f} µs each, "
+                f"{figures['messages']} messages)",
+            )
+            for label, figures in results.items()
+        ],
+    )
     if args.json:
         json.dump({"benchmark": "leads_detection", "rounds": args.rounds, "results": results}, sys.stdout)
         print()
         return
     print(f"Contact detection, median of {args.rounds} rounds (2 shared cores: noisy)")
     for label, figures in results.items():
-        print(f"  {label:<40} {figures['messages_per_s']:>10,.0f} msg/s  "
-              f"{figures['us_per_message']:>8.1f} µs/msg  ({figures['messages']} messages)")
+        print(
+            f"  {label:<40} {figures['messages_per_s']:>10,.0f} msg/s  "
+            f"{figures['us_per_message']:>8.1f} µs/msg  ({figures['messages']} messages)"
+        )
 
 
 if __name__ == "__main__":

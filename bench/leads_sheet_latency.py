@@ -47,11 +47,10 @@ from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.test import override_settings  # noqa: E402
 
+from bench.results import Figure, run_save, run_start  # noqa: E402
 from leads.models import Lead  # noqa: E402
 from leads.services import lead_capture_from_message  # noqa: E402
 from testsupport.fake_sheets import FakeSheets  # noqa: E402
-
-from bench.results import Figure, run_save, run_start  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKSHEET = "Leads"
@@ -88,13 +87,30 @@ def measure(fake: FakeSheets, *, messages: int, label: str, tasks: dict) -> list
 
 
 def worker(fake: FakeSheets, interval: float) -> subprocess.Popen:
-    env = dict(os.environ, DATABASE_URL=f"sqlite:///{settings.DATABASES['default']['NAME']}",
-               TASK_BACKEND="database", SHEETS_WORKSHEET=WORKSHEET, LOG_LEVEL="warning",
-               **fake.environment())
+    env = dict(
+        os.environ,
+        DATABASE_URL=f"sqlite:///{settings.DATABASES['default']['NAME']}",
+        TASK_BACKEND="database",
+        SHEETS_WORKSHEET=WORKSHEET,
+        LOG_LEVEL="warning",
+        **fake.environment(),
+    )
     return subprocess.Popen(
-        [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay",
-         "--interval", str(interval), "--queue-name", "*"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "manage.py",
+            "db_worker",
+            "--no-reload",
+            "--no-startup-delay",
+            "--interval",
+            str(interval),
+            "--queue-name",
+            "*",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -106,10 +122,15 @@ def main() -> None:
     run = run_start(benchmark="leads_sheet_latency", area="Leads")
 
     call_command("migrate", verbosity=0)
-    database_tasks = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",
-                                  "QUEUES": ["default", "index", "leads"]}}
-    immediate_tasks = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-                                   "QUEUES": ["default", "index", "leads"]}}
+    database_tasks = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "index", "leads"]}
+    }
+    immediate_tasks = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": ["default", "index", "leads"],
+        }
+    }
     results: dict[str, dict[str, float]] = {}
     with FakeSheets() as fake:
         measure(fake, messages=2, label="warmup", tasks=immediate_tasks)
@@ -123,25 +144,40 @@ def main() -> None:
                 process.wait(timeout=30)
             results[label] = {"median_ms": statistics.median(timings), "p90_ms": percentile(timings, 0.9)}
         timings = measure(fake, messages=args.messages, label="immediate", tasks=immediate_tasks)
-        results["immediate (no worker)"] = {"median_ms": statistics.median(timings),
-                                            "p90_ms": percentile(timings, 0.9)}
+        results["immediate (no worker)"] = {"median_ms": statistics.median(timings), "p90_ms": percentile(timings, 0.9)}
         calls = len(fake.api_calls()) / max(1, Lead.objects.count())
 
-    run_save(run=run, figures={"messages": args.messages, "sheets_calls_per_lead": calls, "results": results},
-             headline=[
-                 *(Figure(f"Message with an email until its row is in the sheet (fake Sheets API), {label}",
-                          f"median {figures['median_ms']:.1f} ms, p90 {figures['p90_ms']:.1f} ms "
-                          f"({args.messages} messages at random moments)")
-                   for label, figures in results.items()),
-                 Figure("Sheets API calls per lead", f"{calls:.1f} (plus one OAuth token per process and hour)"),
-             ])
+    run_save(
+        run=run,
+        figures={"messages": args.messages, "sheets_calls_per_lead": calls, "results": results},
+        headline=[
+            *(
+                Figure(
+                    f"Message with an email until its row is in the sheet (fake Sheets API), {label}",
+                    f"median {figures['median_ms']:.1f} ms, p90 {figures['p90_ms']:.1f} ms "
+                    f"({args.messages} messages at random moments)",
+                )
+                for label, figures in results.items()
+            ),
+            Figure("Sheets API calls per lead", f"{calls:.1f} (plus one OAuth token per process and hour)"),
+        ],
+    )
     if args.json:
-        json.dump({"benchmark": "leads_sheet_latency", "messages": args.messages,
-                   "sheets_calls_per_lead": calls, "results": results}, sys.stdout)
+        json.dump(
+            {
+                "benchmark": "leads_sheet_latency",
+                "messages": args.messages,
+                "sheets_calls_per_lead": calls,
+                "results": results,
+            },
+            sys.stdout,
+        )
         print()
         return
-    print(f"Message with an email -> row in the sheet (fake Sheets API on loopback, {args.messages} messages each;"
-          " 2 shared cores: noisy)")
+    print(
+        f"Message with an email -> row in the sheet (fake Sheets API on loopback, {args.messages} messages each;"
+        " 2 shared cores: noisy)"
+    )
     for label, figures in results.items():
         print(f"  {label:<24} median {figures['median_ms']:>7.1f} ms   p90 {figures['p90_ms']:>7.1f} ms")
     print(f"  Sheets API calls per lead: {calls:.1f} (plus one OAuth token per process and hour)")

@@ -42,8 +42,12 @@ def django_setup() -> None:
     for name in ("DATABASE_URL", "REDIS_URL", "DATABASE_TEST_NAME"):
         os.environ.pop(name, None)
     os.environ.update(
-        DJANGO_SETTINGS_MODULE="chatbot.settings", DATA_DIR=tempfile.mkdtemp(prefix="bench-limits-"), DOTENV="0",
-        LOG_LEVEL="error", RATE_LIMIT_MESSAGES_PER_IP=UNLIMITED, RATE_LIMIT_MESSAGES_PER_CONVERSATION=UNLIMITED,
+        DJANGO_SETTINGS_MODULE="chatbot.settings",
+        DATA_DIR=tempfile.mkdtemp(prefix="bench-limits-"),
+        DOTENV="0",
+        LOG_LEVEL="error",
+        RATE_LIMIT_MESSAGES_PER_IP=UNLIMITED,
+        RATE_LIMIT_MESSAGES_PER_CONVERSATION=UNLIMITED,
     )
     sys.path.insert(0, str(BASE_DIR))
     import django
@@ -54,8 +58,13 @@ def django_setup() -> None:
 def cache_config(redis_url: str | None) -> dict:
     if redis_url is None:
         return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url,
-                        "KEY_PREFIX": f"bench-limits-{secrets.token_hex(4)}"}}
+    return {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": f"bench-limits-{secrets.token_hex(4)}",
+        }
+    }
 
 
 def redis_reachable(url: str) -> bool:
@@ -81,8 +90,10 @@ def measure(n: int, concurrency: int) -> dict:
     )
     from chatbot.services import answer_refusal
 
-    clients = [RateRequest(META={"REMOTE_ADDR": f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}"})
-               for i in range(concurrency)]
+    clients = [
+        RateRequest(META={"REMOTE_ADDR": f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}"})
+        for i in range(concurrency)
+    ]
     conversations = [secrets.token_urlsafe(24) for _ in range(concurrency)]
 
     direct = []
@@ -95,8 +106,9 @@ def measure(n: int, concurrency: int) -> dict:
     caps = []
     for i in range(n):
         started = time.perf_counter()
-        reservation = llm_tokens_reserve(conversation_id=conversations[i % concurrency],
-                                         client=clients[i % concurrency], tokens=1800)
+        reservation = llm_tokens_reserve(
+            conversation_id=conversations[i % concurrency], client=clients[i % concurrency], tokens=1800
+        )
         llm_tokens_settle(reservation=reservation, tokens=500)
         caps.append(time.perf_counter() - started)
 
@@ -107,8 +119,9 @@ def measure(n: int, concurrency: int) -> dict:
         slots.append(time.perf_counter() - started)
 
     async def one(i: int, wave_started: float) -> float:
-        refusal = await answer_refusal(conversation_id=conversations[i], text="Do you ship to Canada?",
-                                       client=clients[i])
+        refusal = await answer_refusal(
+            conversation_id=conversations[i], text="Do you ship to Canada?", client=clients[i]
+        )
         assert refusal is None, refusal
         return time.perf_counter() - wave_started
 
@@ -126,8 +139,11 @@ def measure(n: int, concurrency: int) -> dict:
         "limits_hit": summary_ms(direct),
         "token_caps": summary_ms(caps),
         "websocket_slot": summary_ms(slots),
-        "refusal_concurrent": {**summary_ms(latencies), "concurrency": concurrency,
-                               "messages_per_s": round(len(latencies) / elapsed)},
+        "refusal_concurrent": {
+            **summary_ms(latencies),
+            "concurrency": concurrency,
+            "messages_per_s": round(len(latencies) / elapsed),
+        },
     }
 
 
@@ -137,13 +153,19 @@ def headline(results: dict, *, n: int) -> list[Figure]:
         backend = {"locmem": "local-memory cache", "redis": "Redis"}.get(name, name)
         hits, caps, refusal = figures["limits_hit"], figures["token_caps"], figures["refusal_concurrent"]
         rows += [
-            Figure(f"Two rate-limit checks of one message, {backend}",
-                   f"p50 {hits['p50_ms']:.3f} ms, p99 {hits['p99_ms']:.3f} ms ({n} messages)"),
-            Figure(f"LLM token-cap check and record, {backend}",
-                   f"p50 {caps['p50_ms']:.3f} ms, p99 {caps['p99_ms']:.3f} ms"),
-            Figure(f"{refusal['concurrency']} messages' limit checks at once, {backend}",
-                   f"p50 {refusal['p50_ms']:.1f} ms, p99 {refusal['p99_ms']:.1f} ms "
-                   f"({refusal['messages_per_s']:,} messages/s)"),
+            Figure(
+                f"Two rate-limit checks of one message, {backend}",
+                f"p50 {hits['p50_ms']:.3f} ms, p99 {hits['p99_ms']:.3f} ms ({n} messages)",
+            ),
+            Figure(
+                f"LLM token-cap check and record, {backend}",
+                f"p50 {caps['p50_ms']:.3f} ms, p99 {caps['p99_ms']:.3f} ms",
+            ),
+            Figure(
+                f"{refusal['concurrency']} messages' limit checks at once, {backend}",
+                f"p50 {refusal['p50_ms']:.1f} ms, p99 {refusal['p99_ms']:.1f} ms "
+                f"({refusal['messages_per_s']:,} messages/s)",
+            ),
         ]
     return rows
 
@@ -174,11 +196,13 @@ def main() -> None:
     print(f"Rate-limit and token-cap cost per message (n={args.n}; 2 shared cores, noisy)")
     for name, figures in results.items():
         refusal = figures["refusal_concurrent"]
-        print(f"  {name:7} limits_hit p50 {figures['limits_hit']['p50_ms']:.3f} ms p99 "
-              f"{figures['limits_hit']['p99_ms']:.3f} ms | token caps p50 {figures['token_caps']['p50_ms']:.3f} ms "
-              f"p99 {figures['token_caps']['p99_ms']:.3f} ms | WebSocket place p50 "
-              f"{figures['websocket_slot']['p50_ms']:.3f} ms | {refusal['concurrency']} at once: p50 "
-              f"{refusal['p50_ms']:.1f} ms p99 {refusal['p99_ms']:.1f} ms, {refusal['messages_per_s']} messages/s")
+        print(
+            f"  {name:7} limits_hit p50 {figures['limits_hit']['p50_ms']:.3f} ms p99 "
+            f"{figures['limits_hit']['p99_ms']:.3f} ms | token caps p50 {figures['token_caps']['p50_ms']:.3f} ms "
+            f"p99 {figures['token_caps']['p99_ms']:.3f} ms | WebSocket place p50 "
+            f"{figures['websocket_slot']['p50_ms']:.3f} ms | {refusal['concurrency']} at once: p50 "
+            f"{refusal['p50_ms']:.1f} ms p99 {refusal['p99_ms']:.1f} ms, {refusal['messages_per_s']} messages/s"
+        )
     if "redis" not in results:
         print(f"  redis   not reachable at {args.redis}: skipped")
 

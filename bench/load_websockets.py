@@ -128,8 +128,6 @@ def questions() -> list[str]:
     return sample_questions()
 
 
-
-
 # --- Measuring ------------------------------------------------------------------------------------
 
 
@@ -162,8 +160,11 @@ class ServerMemory:
         counts = []
         for process in self.processes():
             try:
-                held = [c for c in process.net_connections(kind="tcp")
-                        if c.status == psutil.CONN_ESTABLISHED and c.laddr and c.laddr.port == port]
+                held = [
+                    c
+                    for c in process.net_connections(kind="tcp")
+                    if c.status == psutil.CONN_ESTABLISHED and c.laddr and c.laddr.port == port
+                ]
             except psutil.Error:
                 continue
             if held:
@@ -262,8 +263,14 @@ def verify(asked: list[Question], *, expect_markers: bool) -> None:
     ids = [q.frames[0].get("message_id") for q in asked if q.frames and q.frames[0].get("message_id")]
     stored = {}
     for start in range(0, len(ids), 500):
-        stored.update({m.public_id: m for m in Message.objects.filter(public_id__in=ids[start:start + 500])
-                       .only("public_id", "conversation_id", "text", "time_to_first_token_ms")})
+        stored.update(
+            {
+                m.public_id: m
+                for m in Message.objects.filter(public_id__in=ids[start : start + 500]).only(
+                    "public_id", "conversation_id", "text", "time_to_first_token_ms"
+                )
+            }
+        )
     markers = {q.marker for q in asked}
     for q in asked:
         if q.problem:
@@ -282,8 +289,10 @@ def verify(asked: list[Question], *, expect_markers: bool) -> None:
             q.problem = "misrouted: answer stored in another conversation"
         elif message.text != q.answer:
             q.problem = "lost or foreign tokens"
-        elif expect_markers and q.frames[-1]["answered"] and (
-            set(re.findall(r"ref-\w+", q.answer)) & markers != {q.marker}
+        elif (
+            expect_markers
+            and q.frames[-1]["answered"]
+            and (set(re.findall(r"ref-\w+", q.answer)) & markers != {q.marker})
         ):
             q.problem = "misrouted: another visitor's answer"
 
@@ -297,15 +306,25 @@ def summarise(asked: list[Question], wall: float) -> dict:
             problems[q.problem] = problems.get(q.problem, 0) + 1
     answered = sum(1 for q in asked if q.done_at is not None and not q.problem)
     return {
-        "questions": len(asked), "answers_ok": answered, "errors": problems,
+        "questions": len(asked),
+        "answers_ok": answered,
+        "errors": problems,
         "answers_per_second": round(answered / wall, 1) if wall > 0 else None,
-        "ttft_p50_ms": ms(percentile(ttfts, 0.5)), "ttft_p99_ms": ms(percentile(ttfts, 0.99)),
-        "ttft_max_ms": ms(max(ttfts) if ttfts else None), "wall_seconds": round(wall, 2),
+        "ttft_p50_ms": ms(percentile(ttfts, 0.5)),
+        "ttft_p99_ms": ms(percentile(ttfts, 0.99)),
+        "ttft_max_ms": ms(max(ttfts) if ttfts else None),
+        "wall_seconds": round(wall, 2),
         "server_ttft_p50_ms": ms(percentile(server_ttfts, 0.5)),
         "server_ttft_p99_ms": ms(percentile(server_ttfts, 0.99)),
-        "slowest": [{"question": q.text, "ttft_ms": ms(q.ttft), "server_ttft_ms": q.server_ttft_ms,
-                     "sent_at": round(q.sent_at, 3)}
-                    for q in sorted(asked, key=lambda q: -(q.ttft or 0))[:3]],
+        "slowest": [
+            {
+                "question": q.text,
+                "ttft_ms": ms(q.ttft),
+                "server_ttft_ms": q.server_ttft_ms,
+                "sent_at": round(q.sent_at, 3),
+            }
+            for q in sorted(asked, key=lambda q: -(q.ttft or 0))[:3]
+        ],
     }
 
 
@@ -350,8 +369,18 @@ class Workload:
         return asked, time.perf_counter() - started
 
 
-async def measure(*, url: str, memory: ServerMemory, visitors_wanted: int, rates: list[float], duration: float,
-                  target_ms: float, expect_markers: bool, question_list: list[str], seed: int) -> dict:
+async def measure(
+    *,
+    url: str,
+    memory: ServerMemory,
+    visitors_wanted: int,
+    rates: list[float],
+    duration: float,
+    target_ms: float,
+    expect_markers: bool,
+    question_list: list[str],
+    seed: int,
+) -> dict:
     from asgiref.sync import sync_to_async
 
     slots = asyncio.Semaphore(CONNECT_CONCURRENCY)
@@ -368,8 +397,7 @@ async def measure(*, url: str, memory: ServerMemory, visitors_wanted: int, rates
     rss_idle = memory.now()
 
     started = time.perf_counter()
-    opened = await asyncio.gather(*[open_visitor(url, slots) for _ in range(visitors_wanted)],
-                                  return_exceptions=True)
+    opened = await asyncio.gather(*[open_visitor(url, slots) for _ in range(visitors_wanted)], return_exceptions=True)
     connect_seconds = time.perf_counter() - started
     visitors = [v for v in opened if isinstance(v, Visitor)]
     await asyncio.sleep(1.0)
@@ -394,14 +422,22 @@ async def measure(*, url: str, memory: ServerMemory, visitors_wanted: int, rates
     held = sum(1 for v in visitors if not v.closed and v.ws.close_code is None)
     await asyncio.gather(*[v.ws.close() for v in visitors], return_exceptions=True)
     return {
-        "visitors": visitors_wanted, "connected": len(visitors), "held_to_the_end": held,
+        "visitors": visitors_wanted,
+        "connected": len(visitors),
+        "held_to_the_end": held,
         "connect_errors": sorted({type(e).__name__ for e in opened if not isinstance(e, Visitor)}),
-        "connect_seconds": round(connect_seconds, 2), "connections_per_process": per_process,
+        "connect_seconds": round(connect_seconds, 2),
+        "connections_per_process": per_process,
         "warmup_questions": len(warm),
-        "paced": steps, "max_sustainable_rate": sustainable, "target_ttft_p99_ms": target_ms, "burst": burst,
-        "rss_idle_mib": round(rss_idle / 2**20, 1), "rss_connected_mib": round(rss_connected / 2**20, 1),
+        "paced": steps,
+        "max_sustainable_rate": sustainable,
+        "target_ttft_p99_ms": target_ms,
+        "burst": burst,
+        "rss_idle_mib": round(rss_idle / 2**20, 1),
+        "rss_connected_mib": round(rss_connected / 2**20, 1),
         "kib_per_connection": round((rss_connected - rss_idle) / max(1, len(visitors)) / 1024, 1),
-        "rss_peak_mib": round(memory.peak / 2**20, 1), "server_processes": len(memory.processes()),
+        "rss_peak_mib": round(memory.peak / 2**20, 1),
+        "server_processes": len(memory.processes()),
     }
 
 
@@ -422,11 +458,19 @@ def run_one(*, server: str, provider: str, args: argparse.Namespace, question_li
         with server_process(server, env=env) as running:
             memory = ServerMemory(running.process.pid)
             try:
-                result = asyncio.run(measure(
-                    url=f"{running.ws_url}/ws/chat/", memory=memory, visitors_wanted=args.visitors,
-                    rates=args.rates, duration=args.duration, target_ms=args.target_ms,
-                    expect_markers=provider == "fake-llm", question_list=question_list, seed=args.seed,
-                ))
+                result = asyncio.run(
+                    measure(
+                        url=f"{running.ws_url}/ws/chat/",
+                        memory=memory,
+                        visitors_wanted=args.visitors,
+                        rates=args.rates,
+                        duration=args.duration,
+                        target_ms=args.target_ms,
+                        expect_markers=provider == "fake-llm",
+                        question_list=question_list,
+                        seed=args.seed,
+                    )
+                )
             finally:
                 memory.close()
     finally:
@@ -456,28 +500,38 @@ def _errors(errors: dict) -> str:
 
 
 def print_report(results: list[dict], args: argparse.Namespace, backends: str) -> None:
-    print(f"Load benchmark: {args.visitors} WebSocket visitors, {backends}; client on the same machine "
-          f"({os.cpu_count()} cores, shared: figures are noisy)")
+    print(
+        f"Load benchmark: {args.visitors} WebSocket visitors, {backends}; client on the same machine "
+        f"({os.cpu_count()} cores, shared: figures are noisy)"
+    )
     for row in results:
         errors = _errors_counted(row)
         verdict = "no lost or misrouted frame" if not errors else f"{errors} ERRORS"
-        print(f"\n  {row['server_label']}, {row['provider']}: {row['held_to_the_end']}/{row['visitors']} "
-              f"connections held to the end ({row['connect_seconds']} s to connect all; per server process: "
-              f"{row['connections_per_process']}); {verdict}")
+        print(
+            f"\n  {row['server_label']}, {row['provider']}: {row['held_to_the_end']}/{row['visitors']} "
+            f"connections held to the end ({row['connect_seconds']} s to connect all; per server process: "
+            f"{row['connections_per_process']}); {verdict}"
+        )
         for step in row["paced"]:
-            print(f"    paced {step['rate']:>6g} questions/s: {step['answers_per_second']} answers/s, first token "
-                  f"p50 {step['ttft_p50_ms']} ms, p99 {step['ttft_p99_ms']} ms (server's own: p50 "
-                  f"{step['server_ttft_p50_ms']}, p99 {step['server_ttft_p99_ms']}){_errors(step['errors'])}")
+            print(
+                f"    paced {step['rate']:>6g} questions/s: {step['answers_per_second']} answers/s, first token "
+                f"p50 {step['ttft_p50_ms']} ms, p99 {step['ttft_p99_ms']} ms (server's own: p50 "
+                f"{step['server_ttft_p50_ms']}, p99 {step['server_ttft_p99_ms']}){_errors(step['errors'])}"
+            )
         rate = row["max_sustainable_rate"]
         sustained = "none of the rates tried" if rate is None else f"{rate:g} questions/s"
         print(f"    max sustainable rate with p99 first token <= {row['target_ttft_p99_ms']:g} ms: {sustained}")
         burst = row["burst"]
-        print(f"    burst ({burst['questions']} at once): {burst['answers_per_second']} answers/s, all in "
-              f"{burst['wall_seconds']} s; first token p50 {burst['ttft_p50_ms']} ms, p99 {burst['ttft_p99_ms']} ms"
-              f"{_errors(burst['errors'])}")
-        print(f"    memory: {row['rss_idle_mib']} MiB idle, {row['rss_connected_mib']} MiB with every visitor "
-              f"connected ({row['kib_per_connection']} KiB each), {row['rss_peak_mib']} MiB peak, "
-              f"{row['server_processes']} server processes")
+        print(
+            f"    burst ({burst['questions']} at once): {burst['answers_per_second']} answers/s, all in "
+            f"{burst['wall_seconds']} s; first token p50 {burst['ttft_p50_ms']} ms, p99 {burst['ttft_p99_ms']} ms"
+            f"{_errors(burst['errors'])}"
+        )
+        print(
+            f"    memory: {row['rss_idle_mib']} MiB idle, {row['rss_connected_mib']} MiB with every visitor "
+            f"connected ({row['kib_per_connection']} KiB each), {row['rss_peak_mib']} MiB peak, "
+            f"{row['server_processes']} server processes"
+        )
 
 
 def headline(results: list[dict], *, visitors: int, backends: str) -> list[Figure]:
@@ -486,20 +540,25 @@ def headline(results: list[dict], *, visitors: int, backends: str) -> list[Figur
         errors = _errors_counted(row)
         rate = row["max_sustainable_rate"]
         at_rate = next((step for step in row["paced"] if step["rate"] == rate), None)
-        sustained = ("none of the rates tried" if at_rate is None else
-                     f"{rate:g} questions/s (first token p50 {at_rate['ttft_p50_ms']} ms, p99 "
-                     f"{at_rate['ttft_p99_ms']} ms)")
+        sustained = (
+            "none of the rates tried"
+            if at_rate is None
+            else f"{rate:g} questions/s (first token p50 {at_rate['ttft_p50_ms']} ms, p99 {at_rate['ttft_p99_ms']} ms)"
+        )
         burst = row["burst"]
-        rows.append(Figure(
-            f"{visitors:,} WebSocket visitors, {row['server_label']}, {row['provider']}, {backends}",
-            f"{row['held_to_the_end']}/{row['visitors']} held to the end, {errors} lost or misrouted; highest paced "
-            f"rate with p99 first token ≤ {row['target_ttft_p99_ms']:g} ms: {sustained}; burst (all at once): "
-            f"{burst['answers_per_second']} answers/s, first token p50 {burst['ttft_p50_ms']} ms, p99 "
-            f"{burst['ttft_p99_ms']} ms; memory {row['rss_idle_mib']} MiB idle → {row['rss_connected_mib']} MiB "
-            f"connected ({row['kib_per_connection']} KiB each), {row['rss_peak_mib']} MiB peak",
-            target="every visitor held, none lost or misrouted",
-            met=row["held_to_the_end"] == row["visitors"] and not errors,
-        ))
+        rows.append(
+            Figure(
+                f"{visitors:,} WebSocket visitors, {row['server_label']}, {row['provider']}, {backends}",
+                f"{row['held_to_the_end']}/{row['visitors']} held to the end, {errors} lost or misrouted; "
+                f"highest paced "
+                f"rate with p99 first token ≤ {row['target_ttft_p99_ms']:g} ms: {sustained}; burst (all at once): "
+                f"{burst['answers_per_second']} answers/s, first token p50 {burst['ttft_p50_ms']} ms, p99 "
+                f"{burst['ttft_p99_ms']} ms; memory {row['rss_idle_mib']} MiB idle → {row['rss_connected_mib']} MiB "
+                f"connected ({row['kib_per_connection']} KiB each), {row['rss_peak_mib']} MiB peak",
+                target="every visitor held, none lost or misrouted",
+                met=row["held_to_the_end"] == row["visitors"] and not errors,
+            )
+        )
     return rows
 
 
@@ -508,24 +567,38 @@ def main() -> None:
     parser.add_argument("--visitors", type=int, default=1000)
     parser.add_argument("--servers", default="gunicorn,daphne", help="comma-separated: gunicorn, daphne, uvicorn")
     parser.add_argument("--providers", default="extractive,fake-llm", help="comma-separated: extractive, fake-llm")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="Gunicorn's Uvicorn workers (WEB_CONCURRENCY); default 2 with --redis-url, else 1")
-    parser.add_argument("--rates", default="5,10,20,40,60,80,120",
-                        help="aggregate questions/s of the paced steps, ascending; stops at the first over target")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="Gunicorn's Uvicorn workers (WEB_CONCURRENCY); default 2 with --redis-url, else 1",
+    )
+    parser.add_argument(
+        "--rates",
+        default="5,10,20,40,60,80,120",
+        help="aggregate questions/s of the paced steps, ascending; stops at the first over target",
+    )
     parser.add_argument("--duration", type=float, default=15.0, help="seconds of each paced step")
     parser.add_argument("--target-ms", type=float, default=300.0, help="p99 time-to-first-token target")
     parser.add_argument("--database-url", default="", help="a PostgreSQL server URL: a throwaway database on it")
     parser.add_argument("--redis-url", default="", help="Redis for the cache and channel layer (keys prefixed)")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--kb", choices=sorted(KNOWLEDGE_BASES), default="sample",
-                        help="the sample knowledge base alone, or on top of 10,000 generated chunks")
+    parser.add_argument(
+        "--kb",
+        choices=sorted(KNOWLEDGE_BASES),
+        default="sample",
+        help="the sample knowledge base alone, or on top of 10,000 generated chunks",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     args.rates = [float(rate) for rate in args.rates.split(",") if rate.strip()]
     if args.workers is None:
         args.workers = 2 if args.redis_url else 1
-    run = run_start(benchmark="load_websockets", area="Load",
-                    variant=f"{'postgres-redis' if args.database_url else 'sqlite'}-{args.kb}")
+    run = run_start(
+        benchmark="load_websockets",
+        area="Load",
+        variant=f"{'postgres-redis' if args.database_url else 'sqlite'}-{args.kb}",
+    )
 
     raise_open_files_limit(args.visitors * 2 + 256)
     use_uvloop()
@@ -533,14 +606,23 @@ def main() -> None:
     question_list = questions()
     results = [
         run_one(server=server.strip(), provider=provider.strip(), args=args, question_list=question_list)
-        for server in args.servers.split(",") if server.strip()
-        for provider in args.providers.split(",") if provider.strip()
+        for server in args.servers.split(",")
+        if server.strip()
+        for provider in args.providers.split(",")
+        if provider.strip()
     ]
-    backends = (("PostgreSQL + Redis" if args.database_url else "embedded SQLite")
-                + f", {chunks:,}-chunk knowledge base")
-    run_save(run=run, figures={"visitors": args.visitors, "backends": backends, "kb": args.kb, "kb_chunks": chunks,
-                               "results": results}, headline=headline(results, visitors=args.visitors,
-                                                                       backends=backends))
+    backends = ("PostgreSQL + Redis" if args.database_url else "embedded SQLite") + f", {chunks:,}-chunk knowledge base"
+    run_save(
+        run=run,
+        figures={
+            "visitors": args.visitors,
+            "backends": backends,
+            "kb": args.kb,
+            "kb_chunks": chunks,
+            "results": results,
+        },
+        headline=headline(results, visitors=args.visitors, backends=backends),
+    )
     if args.json:
         print(json.dumps({"visitors": args.visitors, "backends": backends, "results": results}))
     else:

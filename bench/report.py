@@ -61,16 +61,25 @@ def report_render(*, results_dir: Path, output: Path = OUTPUT) -> str:
             for row in result["headline"]:
                 lines.append(f"| {_cell(row['figure'])} | {_cell(row['measured'])} | {_target(row)} | {run} |")
     if results:
-        lines += ["", "## Runs", "", "| Result file | Started (UTC) | Commit | Machine | Load average at start | Command |",
-                  "|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Runs",
+            "",
+            "| Result file | Started (UTC) | Commit | Machine | Load average at start | Command |",
+            "|---|---|---|---|---|---|",
+        ]
         for result in results:
             machine = result["machine"]
             load = " / ".join(f"{value:g}" for value in machine.get("load_average_at_start") or []) or "?"
-            described = (f"{machine.get('hostname', '?')}: {machine.get('cpu_model', '?')}, "
-                         f"{machine.get('cores', '?')} cores, {machine.get('memory_gib', '?')} GiB")
-            lines.append(f"| [{result['_file']}]({link_base}/{result['_file']}) | "
-                         f"{_cell(result['started_at'].replace('T', ' ').removesuffix('+00:00'))} | "
-                         f"{_commit(result)} | {_cell(described)} | {load} | `{_cell(result['command'])}` |")
+            described = (
+                f"{machine.get('hostname', '?')}: {machine.get('cpu_model', '?')}, "
+                f"{machine.get('cores', '?')} cores, {machine.get('memory_gib', '?')} GiB"
+            )
+            lines.append(
+                f"| [{result['_file']}]({link_base}/{result['_file']}) | "
+                f"{_cell(result['started_at'].replace('T', ' ').removesuffix('+00:00'))} | "
+                f"{_commit(result)} | {_cell(described)} | {load} | `{_cell(result['command'])}` |"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -65,24 +65,36 @@ def run_start(*, benchmark: str, area: str, variant: str = "", argv: list[str] |
     """Records when, where and on which commit a benchmark starts (the load average is the one at start)."""
     arguments = sys.argv[1:] if argv is None else argv
     return BenchRun(
-        benchmark=benchmark, area=area, variant=_slug(variant),
+        benchmark=benchmark,
+        area=area,
+        variant=_slug(variant),
         command=" ".join(["python", "-m", f"bench.{benchmark}", *map(shlex.quote, arguments)]),
-        started_at=_now(), machine=machine_describe(), git=git_describe(),
+        started_at=_now(),
+        machine=machine_describe(),
+        git=git_describe(),
     )
 
 
-def run_save(*, run: BenchRun, figures: dict[str, Any], headline: list[Figure],
-             results_dir: Path | None = None) -> Path:
+def run_save(
+    *, run: BenchRun, figures: dict[str, Any], headline: list[Figure], results_dir: Path | None = None
+) -> Path:
     """Writes the run's result file and says where on stderr; returns its path."""
     directory = results_dir or Path(os.environ.get("BENCH_RESULTS_DIR") or RESULTS_DIR)
     directory.mkdir(parents=True, exist_ok=True)
     name = run.benchmark + (f".{run.variant}" if run.variant else "") + ".json"
     path = directory / name
     document = {
-        "format": FORMAT, "benchmark": run.benchmark, "area": run.area, "variant": run.variant,
-        "command": run.command, "started_at": run.started_at, "finished_at": _now(),
-        "machine": run.machine, "git": run.git,
-        "headline": [asdict(row) for row in headline], "figures": figures,
+        "format": FORMAT,
+        "benchmark": run.benchmark,
+        "area": run.area,
+        "variant": run.variant,
+        "command": run.command,
+        "started_at": run.started_at,
+        "finished_at": _now(),
+        "machine": run.machine,
+        "git": run.git,
+        "headline": [asdict(row) for row in headline],
+        "figures": figures,
     }
     path.write_text(json.dumps(document, indent=1, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
     print(f"result saved to {_shown(path)}", file=sys.stderr)
@@ -113,8 +125,11 @@ def git_describe() -> dict[str, Any]:
         return done.stdout.strip() if done.returncode == 0 else ""
 
     commit = git("rev-parse", "HEAD")
-    changed = [line for line in git("status", "--porcelain").splitlines()
-               if line[3:] and not line[3:].startswith("bench/results/")]
+    changed = [
+        line
+        for line in git("status", "--porcelain").splitlines()
+        if line[3:] and not line[3:].startswith("bench/results/")
+    ]
     return {"commit": commit or None, "dirty": bool(changed) if commit else None}
 
 

@@ -43,20 +43,56 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("limits_overhead", []),
     ("widget_render", []),
     ("load_websockets", ["--visitors", "1000", "--servers", "gunicorn,daphne", "--providers", "extractive,fake-llm"]),
-    ("load_websockets", ["--visitors", "1000", "--servers", "gunicorn,daphne", "--providers", "extractive,fake-llm",
-                         "--database-url", "postgres://postgres@127.0.0.1:5432/postgres",
-                         "--redis-url", "redis://127.0.0.1:6379/6"]),
+    (
+        "load_websockets",
+        [
+            "--visitors",
+            "1000",
+            "--servers",
+            "gunicorn,daphne",
+            "--providers",
+            "extractive,fake-llm",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:5432/postgres",
+            "--redis-url",
+            "redis://127.0.0.1:6379/6",
+        ],
+    ),
     # The load benchmarks again on 10,000 generated chunks under the sample KB: memory with a real index.
-    ("load_websockets", ["--visitors", "1000", "--servers", "gunicorn,daphne", "--providers", "extractive,fake-llm",
-                         "--kb", "10k"]),
-    ("load_websockets", ["--visitors", "1000", "--servers", "gunicorn,daphne", "--providers", "extractive,fake-llm",
-                         "--database-url", "postgres://postgres@127.0.0.1:5432/postgres",
-                         "--redis-url", "redis://127.0.0.1:6379/6", "--kb", "10k"]),
+    (
+        "load_websockets",
+        ["--visitors", "1000", "--servers", "gunicorn,daphne", "--providers", "extractive,fake-llm", "--kb", "10k"],
+    ),
+    (
+        "load_websockets",
+        [
+            "--visitors",
+            "1000",
+            "--servers",
+            "gunicorn,daphne",
+            "--providers",
+            "extractive,fake-llm",
+            "--database-url",
+            "postgres://postgres@127.0.0.1:5432/postgres",
+            "--redis-url",
+            "redis://127.0.0.1:6379/6",
+            "--kb",
+            "10k",
+        ],
+    ),
 ]
 # Modules of bench/ that are helpers, data builders or the report, not benchmarks.
-NOT_BENCHMARKS = {"run_all", "answers_common", "knowledge_common", "build_tidewater_eval", "results", "report",
-                  "knowledge_threshold",  # an alias of answer_decision
-                  "answer_quality_run", "stackfaq"}
+NOT_BENCHMARKS = {
+    "run_all",
+    "answers_common",
+    "knowledge_common",
+    "build_tidewater_eval",
+    "results",
+    "report",
+    "knowledge_threshold",  # an alias of answer_decision
+    "answer_quality_run",
+    "stackfaq",
+}
 
 
 def unlisted() -> list[str]:
@@ -80,8 +116,12 @@ def run(name: str, arguments: list[str], *, as_json: bool) -> dict:
         print(f"\n=== python -m bench.{name} {' '.join(arguments)}".rstrip(), flush=True)
         finished = subprocess.run(command, cwd=BENCH_DIR.parent)
         figures = None
-    return {"command": " ".join(["python", "-m", f"bench.{name}", *arguments]), "exit_code": finished.returncode,
-            "seconds": round(time.monotonic() - started, 1), "figures": figures}
+    return {
+        "command": " ".join(["python", "-m", f"bench.{name}", *arguments]),
+        "exit_code": finished.returncode,
+        "seconds": round(time.monotonic() - started, 1),
+        "figures": figures,
+    }
 
 
 def main() -> None:

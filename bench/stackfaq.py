@@ -33,6 +33,8 @@ def default_dataset() -> Path:
         if (folder / DATASET_FILE).is_file():
             return folder / DATASET_FILE
     return Path(__file__).resolve().parents[2] / DATASET_FILE
+
+
 MIN_REPHRASING_CHARS = 4
 HELP_CENTRE_DIR = "help-centre"
 
@@ -53,7 +55,8 @@ def stackfaq_build(*, out_dir: Path, dataset: Path | None = None, as_document: b
         for position, thread in enumerate(threads):
             if position % 5 != 4:
                 (paths["documents"] / _article_name(position)).write_text(
-                    f"# {thread['question'].strip()}\n\n{thread['answer'][0].strip()}\n", encoding="utf-8")
+                    f"# {thread['question'].strip()}\n\n{thread['answer'][0].strip()}\n", encoding="utf-8"
+                )
     else:
         paths["faqs"] = out_dir / "faqs.csv"
         with paths["faqs"].open("w", encoding="utf-8", newline="") as handle:
@@ -88,8 +91,7 @@ def main() -> None:
     parser.add_argument("--dataset", type=Path, default=None, help="default: ../shared/datasets/stackfaq/")
     parser.add_argument("--as-document", action="store_true", help="The FAQs as one help-centre document.")
     args = parser.parse_args()
-    for name, path in stackfaq_build(out_dir=args.out_dir, dataset=args.dataset,
-                                     as_document=args.as_document).items():
+    for name, path in stackfaq_build(out_dir=args.out_dir, dataset=args.dataset, as_document=args.as_document).items():
         print(f"{name}: {path}")
 
 

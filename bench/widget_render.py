@@ -28,10 +28,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.results import Figure, run_save, run_start  # noqa: E402
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.browser.fake_bot import FakeBot, FakeBotServer, ScriptedAnswer  # noqa: E402
-
-from bench.results import Figure, run_save, run_start  # noqa: E402
 
 WIDGET_JS = ROOT / "chatbot" / "static" / "chatbot" / "widget.js"
 PARAGRAPH = (
@@ -94,9 +93,7 @@ def run(rounds: int, tokens: int) -> dict:
                 )
                 mount_ms.append(page.evaluate("() => window.__bench.mounted") - script)
                 page.locator("chat-assistant-widget .launcher").click()
-                page.wait_for_function(
-                    "() => Object.keys(localStorage).some(k => k.endsWith(':conversation'))"
-                )
+                page.wait_for_function("() => Object.keys(localStorage).some(k => k.endsWith(':conversation'))")
                 page.evaluate(WATCH_ANSWER)
                 page.locator("chat-assistant-widget textarea").fill("long?")
                 page.locator("chat-assistant-widget textarea").press("Enter")
@@ -127,14 +124,24 @@ def main() -> None:
         sys.exit(f"{CHROMIUM} is missing: install Debian's chromium (make chromium)")
     bench_run = run_start(benchmark="widget_render", area="Widget and limits")
     figures = run(args.rounds, args.tokens)
-    run_save(run=bench_run, figures=figures, headline=[
-        Figure("`widget.js` size", f"{figures['widget_js_bytes']:,} bytes, {figures['widget_js_gzip_bytes']:,} "
-                                   "gzipped"),
-        Figure("Script loaded until the launcher is on the page (headless Chromium)",
-               f"{figures['mount_ms_p50']} ms (median of {figures['rounds']})"),
-        Figure(f"Streamed answer of {figures['answer_tokens']} tokens rendered",
-               f"{figures['stream_tokens_per_s_p50']:,} tokens/s (slowest round {figures['stream_tokens_per_s_min']:,})"),
-    ])
+    run_save(
+        run=bench_run,
+        figures=figures,
+        headline=[
+            Figure(
+                "`widget.js` size", f"{figures['widget_js_bytes']:,} bytes, {figures['widget_js_gzip_bytes']:,} gzipped"
+            ),
+            Figure(
+                "Script loaded until the launcher is on the page (headless Chromium)",
+                f"{figures['mount_ms_p50']} ms (median of {figures['rounds']})",
+            ),
+            Figure(
+                f"Streamed answer of {figures['answer_tokens']} tokens rendered",
+                f"{figures['stream_tokens_per_s_p50']:,} tokens/s "
+                f"(slowest round {figures['stream_tokens_per_s_min']:,})",
+            ),
+        ],
+    )
     if args.json:
         print(json.dumps(figures))
         return

@@ -17,8 +17,20 @@ class BotSettingsAdmin(admin.ModelAdmin):
     )
     fieldsets = [
         ("Identity", {"fields": ["name", "greeting", "widget_title"], "description": LANGUAGE_RULE}),
-        ("Answers", {"fields": ["system_prompt", "answer_threshold", "confidence_threshold", "fallback_message",
-                                "contact_prompt", "lead_thanks_message"], "description": LANGUAGE_RULE}),
+        (
+            "Answers",
+            {
+                "fields": [
+                    "system_prompt",
+                    "answer_threshold",
+                    "confidence_threshold",
+                    "fallback_message",
+                    "contact_prompt",
+                    "lead_thanks_message",
+                ],
+                "description": LANGUAGE_RULE,
+            },
+        ),
         ("Contact form", {"fields": ["consent_text"], "description": LANGUAGE_RULE}),
         ("Widget", {"fields": ["color_primary", "color_background", "color_text", "allowed_origins"]}),
     ]

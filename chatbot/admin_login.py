@@ -44,11 +44,15 @@ class RateLimitedAdminAuthenticationForm(AdminAuthenticationForm):
         username = (self.cleaned_data.get("username") or "").strip().lower()
         attempt = admin_login_attempt(client=rate_request_from_http(self.request), username=username)
         if attempt.refused_by is not None:
-            who = ("from your network address" if attempt.refused_by is ADMIN_LOGIN_PER_IP
-                   else "for this username from your network address")
+            who = (
+                "from your network address"
+                if attempt.refused_by is ADMIN_LOGIN_PER_IP
+                else "for this username from your network address"
+            )
             logger.warning("admin login refused: too many failures %s", who)
             raise ValidationError(
-                self.error_messages["rate_limited"], code="rate_limited",
+                self.error_messages["rate_limited"],
+                code="rate_limited",
                 params={"who": who, "wait": _wait(attempt.retry_after)},
             )
         cleaned = super().clean()  # a ValidationError here leaves the failure counted

@@ -112,12 +112,12 @@ def answer_decide(
     """Whether to answer from these search results (best first), and why."""
     considered = list(results[:DECISION_PASSAGES])
     if not considered:
-        return AnswerDecision(answer=False, reason="nothing_found", score=0.0, threshold=threshold,
-                              similarity_floor=similarity_floor)
+        return AnswerDecision(
+            answer=False, reason="nothing_found", score=0.0, threshold=threshold, similarity_floor=similarity_floor
+        )
     scored = [(passage_score(result), index) for index, result in enumerate(considered)]
     (score, contributions), index = max(scored, key=lambda item: (item[0][0], -item[1]))
-    matches = [i for i, result in enumerate(considered)
-               if (result.question_similarity or 0.0) >= FAQ_MATCH_SIMILARITY]
+    matches = [i for i, result in enumerate(considered) if (result.question_similarity or 0.0) >= FAQ_MATCH_SIMILARITY]
     if matches:
         index = matches[0]
         score, contributions = passage_score(considered[index])
@@ -133,11 +133,15 @@ def answer_decide(
     else:
         reason = "score"
     return AnswerDecision(
-        answer=reason in ("faq_match", "score"), reason=reason, score=round(score, 4), threshold=threshold,
-        similarity_floor=similarity_floor, passage=index, title=best.citation_label,
+        answer=reason in ("faq_match", "score"),
+        reason=reason,
+        score=round(score, 4),
+        threshold=threshold,
+        similarity_floor=similarity_floor,
+        passage=index,
+        title=best.citation_label,
         features={name: round(value, 4) for name, value in passage_features(best).items()}
-        | ({"question_similarity": round(best.question_similarity, 4)}
-           if best.question_similarity is not None else {}),
+        | ({"question_similarity": round(best.question_similarity, 4)} if best.question_similarity is not None else {}),
         contributions={name: round(value, 4) for name, value in contributions.items()} | {"bias": BIAS},
         missing_words=best.missing_words,
     )
@@ -162,6 +166,7 @@ def message_queries(text: str) -> list[str]:
 
 def _best_supported(searches: Sequence[Sequence[SearchResult]]) -> list[SearchResult]:
     """The search whose decision is strongest (an FAQ match first, then the score); the whole message on ties."""
+
     def strength(results: Sequence[SearchResult]) -> tuple[bool, float]:
         decision = answer_decide(results=results)
         return decision.reason == "faq_match", decision.score

@@ -25,10 +25,12 @@ from chatbot.routing import websocket_urlpatterns  # noqa: E402
 from chatbot.security import RequestBodyLimit  # noqa: E402
 from core.nulguard import NulRefusal  # noqa: E402
 
-application = NulRefusal(ProtocolTypeRouter(
-    {
-        # Oversized bodies are refused before Django spools them to disk.
-        "http": RequestBodyLimit(django_asgi_app),
-        "websocket": WebSocketConnectionCap(WebSocketOriginValidator(URLRouter(websocket_urlpatterns))),
-    }
-))
+application = NulRefusal(
+    ProtocolTypeRouter(
+        {
+            # Oversized bodies are refused before Django spools them to disk.
+            "http": RequestBodyLimit(django_asgi_app),
+            "websocket": WebSocketConnectionCap(WebSocketOriginValidator(URLRouter(websocket_urlpatterns))),
+        }
+    )
+)

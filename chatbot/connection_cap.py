@@ -57,7 +57,8 @@ async def _refuse(receive, send) -> None:
     if message["type"] != "websocket.connect":
         return
     await send({"type": "websocket.accept"})
-    frame = error_frame("rate_limited", "Too many open connections from your network address.",
-                        retry_after=REFUSED_RETRY_AFTER)
+    frame = error_frame(
+        "rate_limited", "Too many open connections from your network address.", retry_after=REFUSED_RETRY_AFTER
+    )
     await send({"type": "websocket.send", "text": json.dumps(frame)})
     await send({"type": "websocket.close", "code": RATE_LIMITED_CLOSE_CODE, "reason": "too many connections"})

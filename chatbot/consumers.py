@@ -91,8 +91,13 @@ def _submit_lead(*, conversation_id: str, frame: LeadIn, consent_text: str, orig
 
     conversation = conversation_ensure(conversation_id=conversation_id, origin=origin, user_agent=user_agent)
     result = lead_submit_form(
-        conversation=conversation, name=frame.name, email=frame.email, phone=frame.phone,
-        consent=frame.consent, consent_text=consent_text, source=Lead.Source.FORM,
+        conversation=conversation,
+        name=frame.name,
+        email=frame.email,
+        phone=frame.phone,
+        consent=frame.consent,
+        consent_text=consent_text,
+        source=Lead.Source.FORM,
     )
     return result.status
 
@@ -104,7 +109,8 @@ def _set_feedback(*, conversation_id: str, frame: FeedbackIn) -> None:
 
 def _rate_limited(retry_after: int, language: str) -> dict:
     return error_frame(
-        "rate_limited", gettext_in(language, "Too many requests in a short time; please slow down."),
+        "rate_limited",
+        gettext_in(language, "Too many requests in a short time; please slow down."),
         retry_after=retry_after,
     )
 
@@ -172,10 +178,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
             return
         if isinstance(frame, MessageIn):
             if self._answers.qsize() >= MAX_QUEUED_MESSAGES:
-                await self.send_frame(error_frame(
-                    "rate_limited", gettext_in(self.language, "Please wait for the answers to your last messages."),
-                    retry_after=1,
-                ))
+                await self.send_frame(
+                    error_frame(
+                        "rate_limited",
+                        gettext_in(self.language, "Please wait for the answers to your last messages."),
+                        retry_after=1,
+                    )
+                )
                 return
             refusal = await answer_refusal(
                 conversation_id=self.conversation_id, text=frame.text, client=self.client, language=self.language
@@ -193,8 +202,13 @@ class ChatConsumer(AsyncWebsocketConsumer):
         while True:
             text = await self._answers.get()
             frames = answer_stream(
-                conversation_id=self.conversation_id, text=text, channel=Conversation.Channel.WIDGET,
-                origin=self.origin, user_agent=self.user_agent, client=self.client, admitted=True,
+                conversation_id=self.conversation_id,
+                text=text,
+                channel=Conversation.Channel.WIDGET,
+                origin=self.origin,
+                user_agent=self.user_agent,
+                client=self.client,
+                admitted=True,
                 ui_language=self.language,
             )
             try:
@@ -221,8 +235,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
         bot = (await abot_settings_get()).in_language(self.language)
         try:
             status = await _submit_lead(
-                conversation_id=self.conversation_id, frame=frame, consent_text=bot.consent_text,
-                origin=self.origin, user_agent=self.user_agent,
+                conversation_id=self.conversation_id,
+                frame=frame,
+                consent_text=bot.consent_text,
+                origin=self.origin,
+                user_agent=self.user_agent,
             )
         except ValidationError as exc:
             fields = {name: " ".join(messages) for name, messages in getattr(exc, "message_dict", {}).items()}
@@ -240,8 +257,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         try:
             await _set_feedback(conversation_id=self.conversation_id, frame=frame)
         except Message.DoesNotExist:
-            await self.send_frame(error_frame(
-                "not_found", gettext_in(self.language, "No answer with this message_id in this conversation.")
-            ))
+            await self.send_frame(
+                error_frame(
+                    "not_found", gettext_in(self.language, "No answer with this message_id in this conversation.")
+                )
+            )
             return
         await self.send_frame({"type": "feedback_ok", "message_id": frame.message_id})

@@ -57,8 +57,11 @@ def _channel_lines(passage: Passage) -> tuple[list, set[str]]:
             continue
         details = contact_details_extract(text=unit.text)
         hours = bool(HOURS_RE.search(unit.text))
-        found = {kind for kind, present in (("phone", details.phones), ("email", details.emails), ("hours", hours))
-                 if present}
+        found = {
+            kind
+            for kind, present in (("phone", details.phones), ("email", details.emails), ("hours", hours))
+            if present
+        }
         if found:
             lines.append(unit)
             kinds |= found
@@ -76,8 +79,14 @@ def contact_channels_find(results: Sequence[SearchResult]) -> ContactChannels:
     for rank, result in enumerate(results):
         if result.confidence < MIN_CONFIDENCE:
             continue
-        passage = Passage(n=1, text=result.text, title=result.citation_label or result.title, url=result.url,
-                          confidence=result.confidence, source_type=result.source_type)
+        passage = Passage(
+            n=1,
+            text=result.text,
+            title=result.citation_label or result.title,
+            url=result.url,
+            confidence=result.confidence,
+            source_type=result.source_type,
+        )
         lines, kinds = _channel_lines(passage)
         if lines:
             candidates.append((rank, passage, lines, kinds))
@@ -92,6 +101,5 @@ def contact_channels_find(results: Sequence[SearchResult]) -> ContactChannels:
             if passage is not first and other_kinds == {"hours"} and room > 0:
                 chosen.append((dataclasses.replace(passage, n=2), other_lines[:room]))
                 break
-    groups = [render_units(lines, f"[{passage.n}]")
-              for passage, lines in chosen]
+    groups = [render_units(lines, f"[{passage.n}]") for passage, lines in chosen]
     return ContactChannels(text="\n\n".join(groups), passages=[passage for passage, _ in chosen])

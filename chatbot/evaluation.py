@@ -138,8 +138,10 @@ def _question(row: dict, where: str) -> EvalQuestion:
     if not isinstance(answer, str) or not isinstance(group, str | int):
         raise EvalFileError(f"{where}: `expected_answer` and `group` must be strings.")
     return EvalQuestion(
-        question=question.strip(), expected_sources=tuple(name.strip() for name in sources if name.strip()),
-        expected_answer=answer.strip(), group=str(group),
+        question=question.strip(),
+        expected_sources=tuple(name.strip() for name in sources if name.strip()),
+        expected_answer=answer.strip(),
+        group=str(group),
     )
 
 
@@ -246,10 +248,16 @@ async def eval_run(*, questions: Sequence[EvalQuestion]) -> AsyncIterator[EvalRe
             if item.expected_answer:
                 recall = token_recall(expected=item.expected_answer, answer=collected.answer if answered else "")
             yield EvalResult(
-                question=item.question, answerable=item.answerable, answered=answered, cited_sources=cited,
-                first_source_right=first_right, token_recall=recall,
+                question=item.question,
+                answerable=item.answerable,
+                answered=answered,
+                cited_sources=cited,
+                first_source_right=first_right,
+                token_recall=recall,
                 time_to_first_token_ms=round(collected.first_token_ms, 1) if collected.first_token_ms else None,
-                answer=collected.answer, group=item.group, error=collected.error,
+                answer=collected.answer,
+                group=item.group,
+                error=collected.error,
             )
     finally:
         await database_sync_to_async(eval_conversations_delete)()
@@ -305,8 +313,9 @@ def eval_summary(results: Sequence[EvalResult]) -> dict:
     groups: dict[str, dict] = {}
     for result in results:
         if result.group:
-            group = groups.setdefault(result.group, {"questions": 0, "answerable": result.answerable,
-                                                     "answered": 0, "refused": 0})
+            group = groups.setdefault(
+                result.group, {"questions": 0, "answerable": result.answerable, "answered": 0, "refused": 0}
+            )
             group["questions"] += 1
             group["answered" if result.answered else "refused"] += 1
     if groups:

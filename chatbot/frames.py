@@ -15,7 +15,12 @@ from conversations.types import HistoryItem, SourceItem
 from core.safejson import JsonRefused, json_loads_bounded
 
 ErrorCode = Literal[
-    "bad_request", "too_long", "rate_limited", "llm_unavailable", "not_found", "server_error",
+    "bad_request",
+    "too_long",
+    "rate_limited",
+    "llm_unavailable",
+    "not_found",
+    "server_error",
 ]
 # The largest client frame parsed at all; anything bigger is refused unread.
 MAX_FRAME_CHARS = 64_000
@@ -143,8 +148,10 @@ def client_frame_parse(raw: str | None) -> ClientFrame:
         if not isinstance(consent, bool):
             raise BadFrame("`consent` must be true or false.")
         return LeadIn(
-            name=_string(frame, "name", max_length=200), email=_string(frame, "email", max_length=254),
-            phone=_string(frame, "phone", max_length=64), consent=consent,
+            name=_string(frame, "name", max_length=200),
+            email=_string(frame, "email", max_length=254),
+            phone=_string(frame, "phone", max_length=64),
+            consent=consent,
         )
     if kind == "feedback":
         rating = frame.get("rating")

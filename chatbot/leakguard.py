@@ -85,10 +85,18 @@ def _chunk_words(text: str, start: int, end: int) -> list[_Word]:
         spans = _last_parts(chunk, SPLIT_MAX_CHARS)
         if not spans:
             return []
-        return [_Word(text="".join(chunk[a:b] for a, b in spans).casefold(), start=start + spans[0][0],
-                      end=start + spans[-1][1], spelled=True, letters=tuple(start + a for a, _ in spans))]
-    return [_Word(text=chunk[a:b].casefold(), start=start + a, end=start + b)
-            for a, b in _last_parts(chunk, WINDOW_WORDS)]
+        return [
+            _Word(
+                text="".join(chunk[a:b] for a, b in spans).casefold(),
+                start=start + spans[0][0],
+                end=start + spans[-1][1],
+                spelled=True,
+                letters=tuple(start + a for a, _ in spans),
+            )
+        ]
+    return [
+        _Word(text=chunk[a:b].casefold(), start=start + a, end=start + b) for a, b in _last_parts(chunk, WINDOW_WORDS)
+    ]
 
 
 def _join_single_letters(words: list[_Word]) -> list[_Word]:
@@ -101,8 +109,15 @@ def _join_single_letters(words: list[_Word]) -> list[_Word]:
             j += 1
         if j - i >= 3:
             run = words[i:j]
-            joined.append(_Word(text="".join(w.text for w in run), start=run[0].start, end=run[-1].end,
-                                spelled=True, letters=tuple(w.start for w in run)))
+            joined.append(
+                _Word(
+                    text="".join(w.text for w in run),
+                    start=run[0].start,
+                    end=run[-1].end,
+                    spelled=True,
+                    letters=tuple(w.start for w in run),
+                )
+            )
             i = j
         else:
             joined.append(words[i])
@@ -152,9 +167,7 @@ class LeakGuard:
         cut: list[int] = [0] * (n + 1)
         for i in range(1, n + 1):
             for j in range(max(0, i - self._longest), i):
-                if best[j] is not None and text[j:i] in self._vocabulary and (
-                    best[i] is None or best[j] + 1 < best[i]
-                ):
+                if best[j] is not None and text[j:i] in self._vocabulary and (best[i] is None or best[j] + 1 < best[i]):
                     best[i], cut[i] = best[j] + 1, j
         found = (max(i for i in range(n + 1) if best[i] is not None), cut)
         if len(self._segmentations) > 4096:
@@ -170,8 +183,13 @@ class LeakGuard:
         if len(word.text) > SPLIT_MAX_CHARS:
             cut_at = len(word.text) - SPLIT_MAX_CHARS
             head = _Word(text=word.text[:cut_at], start=word.start, end=offsets[cut_at])
-            tail = _Word(text=word.text[cut_at:], start=offsets[cut_at], end=word.end, spelled=word.spelled,
-                         letters=offsets[cut_at:])
+            tail = _Word(
+                text=word.text[cut_at:],
+                start=offsets[cut_at],
+                end=word.end,
+                spelled=word.spelled,
+                letters=offsets[cut_at:],
+            )
             return [head, *self._split(tail)]
         text, n = word.text, len(word.text)
         covered, cut = self._segmentation(text)
@@ -179,8 +197,15 @@ class LeakGuard:
             return [word]
         pieces: list[_Word] = []
         if covered < n:  # letters still coming (or not the secret's): one word of their own
-            pieces.append(_Word(text=text[covered:], start=offsets[covered], end=word.end, spelled=word.spelled,
-                                letters=offsets[covered:]))
+            pieces.append(
+                _Word(
+                    text=text[covered:],
+                    start=offsets[covered],
+                    end=word.end,
+                    spelled=word.spelled,
+                    letters=offsets[covered:],
+                )
+            )
         i = covered
         while i > 0:
             j = cut[i]
@@ -198,8 +223,10 @@ class LeakGuard:
         for word in _join_single_letters(words):
             if word.text.isdigit():
                 continue
-            if vocabulary is not None and word.text not in vocabulary and (
-                word.spelled or len(word.text) >= SPLIT_MIN_CHARS
+            if (
+                vocabulary is not None
+                and word.text not in vocabulary
+                and (word.spelled or len(word.text) >= SPLIT_MIN_CHARS)
             ):
                 result.extend(self._split(word))
             else:

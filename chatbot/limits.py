@@ -89,8 +89,16 @@ ADMIN_LOGIN_PER_IP = Limit("admin-login:ip", "RATE_LIMIT_ADMIN_LOGIN_PER_IP", "i
 ADMIN_LOGIN_PER_USERNAME = Limit("admin-login:username", "RATE_LIMIT_ADMIN_LOGIN_PER_USERNAME", "username")
 
 ALL_LIMITS = (
-    MESSAGES_PER_IP, MESSAGES_PER_CONVERSATION, READS_PER_IP, READS_PER_CONVERSATION, FEEDBACK_PER_IP,
-    FEEDBACK_PER_CONVERSATION, LEADS_PER_IP, LEADS_PER_CONVERSATION, RESUME_MISSES_PER_IP, ADMIN_LOGIN_PER_IP,
+    MESSAGES_PER_IP,
+    MESSAGES_PER_CONVERSATION,
+    READS_PER_IP,
+    READS_PER_CONVERSATION,
+    FEEDBACK_PER_IP,
+    FEEDBACK_PER_CONVERSATION,
+    LEADS_PER_IP,
+    LEADS_PER_CONVERSATION,
+    RESUME_MISSES_PER_IP,
+    ADMIN_LOGIN_PER_IP,
     ADMIN_LOGIN_PER_USERNAME,
 )
 
@@ -330,7 +338,9 @@ def admin_login_attempt(*, client: RateRequest, username: str) -> AdminLoginAtte
 CONVERSATION_TOKENS_TTL = 30 * 24 * 3600
 DAY_TOKENS_TTL = 2 * 24 * 3600
 CAP_SETTINGS = {
-    "conversation": "LLM_TOKENS_PER_CONVERSATION", "ip": "LLM_TOKENS_PER_IP_PER_DAY", "day": "LLM_TOKENS_PER_DAY",
+    "conversation": "LLM_TOKENS_PER_CONVERSATION",
+    "ip": "LLM_TOKENS_PER_IP_PER_DAY",
+    "day": "LLM_TOKENS_PER_DAY",
 }
 CAP_WHERE = {"conversation": "this conversation", "ip": "today from this address", "day": "today"}
 
@@ -343,8 +353,10 @@ class TokenCapHit:
 
     @property
     def detail(self) -> str:
-        return (f"token cap reached: {self.used} of {self.cap} LLM tokens used {CAP_WHERE[self.scope]} "
-                f"({CAP_SETTINGS[self.scope]})")
+        return (
+            f"token cap reached: {self.used} of {self.cap} LLM tokens used {CAP_WHERE[self.scope]} "
+            f"({CAP_SETTINGS[self.scope]})"
+        )
 
 
 @dataclass

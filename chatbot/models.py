@@ -24,9 +24,7 @@ DEFAULT_CONTACT_PROMPT = gettext_noop(
     "Would you like a colleague to get in touch? Leave your name and your email or phone number "
     "and we will contact you."
 )
-DEFAULT_LEAD_THANKS = gettext_noop(
-    "Thank you! We have your contact details and a colleague will get back to you soon."
-)
+DEFAULT_LEAD_THANKS = gettext_noop("Thank you! We have your contact details and a colleague will get back to you soon.")
 DEFAULT_CONSENT = gettext_noop(
     "I agree that my contact details are stored so that the company can contact me about my request."
 )
@@ -52,9 +50,13 @@ class BotSettings(models.Model):
     SINGLETON_PK = 1
     # Fields shown in the visitor's language while they keep their shipped default.
     TRANSLATED_DEFAULTS = {
-        "name": DEFAULT_NAME, "greeting": DEFAULT_GREETING, "widget_title": DEFAULT_WIDGET_TITLE,
-        "fallback_message": DEFAULT_FALLBACK, "contact_prompt": DEFAULT_CONTACT_PROMPT,
-        "lead_thanks_message": DEFAULT_LEAD_THANKS, "consent_text": DEFAULT_CONSENT,
+        "name": DEFAULT_NAME,
+        "greeting": DEFAULT_GREETING,
+        "widget_title": DEFAULT_WIDGET_TITLE,
+        "fallback_message": DEFAULT_FALLBACK,
+        "contact_prompt": DEFAULT_CONTACT_PROMPT,
+        "lead_thanks_message": DEFAULT_LEAD_THANKS,
+        "consent_text": DEFAULT_CONSENT,
     }
 
     name = models.CharField(max_length=100, default=DEFAULT_NAME)

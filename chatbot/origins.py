@@ -238,9 +238,7 @@ def _host(request: HttpRequest) -> str | None:
 
 
 def _refusal(origin: str) -> JsonResponse:
-    return JsonResponse(
-        {"error": {"code": REFUSED_ERROR_CODE, "message": refusal_message(origin)}}, status=403
-    )
+    return JsonResponse({"error": {"code": REFUSED_ERROR_CODE, "message": refusal_message(origin)}}, status=403)
 
 
 @receiver(check_request_enabled, dispatch_uid="chatbot.origins.cors_grant")

@@ -86,7 +86,7 @@ def _fenced_visitor(text: str, fence: str) -> str:
 def _fenced_passage(passage: Passage, fence: str, text: str | None = None) -> str:
     return (
         f'<passage n="{passage.n}" source="{_attribute(passage.title)}" fence="{fence}">\n'
-        f"{passage.text if text is None else text}\n</passage fence=\"{fence}\">"
+        f'{passage.text if text is None else text}\n</passage fence="{fence}">'
     )
 
 
@@ -121,7 +121,10 @@ def prompt_build(
     """
     fence = secrets.token_hex(6)
     system_text = RULES.format(
-        name=bot_name, no_answer=NO_ANSWER, fence=fence, system_prompt=system_prompt.strip(),
+        name=bot_name,
+        no_answer=NO_ANSWER,
+        fence=fence,
+        system_prompt=system_prompt.strip(),
         language_rule=language_rule(language),
     )
     question_block = "The visitor's latest message:\n" + _fenced_visitor(question, fence)
@@ -143,7 +146,9 @@ def prompt_build(
         if spent + cost > passage_budget:
             if not used_passages and passage_budget > 40:
                 overhead = token_estimate(_fenced_passage(passage, fence, text=""))
-                block = _fenced_passage(passage, fence, _truncate_to_tokens(passage.text, passage_budget - overhead - 2))
+                block = _fenced_passage(
+                    passage, fence, _truncate_to_tokens(passage.text, passage_budget - overhead - 2)
+                )
                 cost = token_estimate(block) + 1
                 passage_blocks.append(block)
                 used_passages.append(passage)

@@ -53,12 +53,20 @@ class BotConfig:
     @classmethod
     def from_model(cls, row: BotSettings) -> BotConfig:
         return cls(
-            name=row.name, greeting=row.greeting, system_prompt=row.system_prompt,
-            fallback_message=row.fallback_message, contact_prompt=row.contact_prompt,
-            lead_thanks_message=row.lead_thanks_message, consent_text=row.consent_text,
-            confidence_threshold=row.confidence_threshold, widget_title=row.widget_title,
-            color_primary=row.color_primary, color_background=row.color_background,
-            color_text=row.color_text, allowed_origins=row.allowed_origins, answer_threshold=row.answer_threshold,
+            name=row.name,
+            greeting=row.greeting,
+            system_prompt=row.system_prompt,
+            fallback_message=row.fallback_message,
+            contact_prompt=row.contact_prompt,
+            lead_thanks_message=row.lead_thanks_message,
+            consent_text=row.consent_text,
+            confidence_threshold=row.confidence_threshold,
+            widget_title=row.widget_title,
+            color_primary=row.color_primary,
+            color_background=row.color_background,
+            color_text=row.color_text,
+            allowed_origins=row.allowed_origins,
+            answer_threshold=row.answer_threshold,
         )
 
     def in_language(self, language: str) -> BotConfig:

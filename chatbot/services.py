@@ -126,8 +126,14 @@ def passages_from_results(results: Sequence[SearchResult]) -> list[Passage]:
         if result.confidence < floor:
             continue
         passages.append(
-            Passage(n=len(passages) + 1, text=result.text, title=result.citation_label or result.title,
-                    url=result.url, confidence=result.confidence, source_type=result.source_type)
+            Passage(
+                n=len(passages) + 1,
+                text=result.text,
+                title=result.citation_label or result.title,
+                url=result.url,
+                confidence=result.confidence,
+                source_type=result.source_type,
+            )
         )
     return passages
 
@@ -233,7 +239,11 @@ class _Generation:
 
 
 async def _generate(
-    *, answer: _Answer, provider: LLMProvider, request: AnswerRequest, system_text: str | None,
+    *,
+    answer: _Answer,
+    provider: LLMProvider,
+    request: AnswerRequest,
+    system_text: str | None,
     outcome: _Generation,
 ) -> AsyncIterator[dict]:
     """
@@ -311,7 +321,8 @@ async def answer_refusal(
     if retry_after is not None:
         logger.info("message refused: over the message rate limit (retry after %ss)", retry_after)
         return error_frame(
-            "rate_limited", gettext_in(language, "Too many messages in a short time; please slow down."),
+            "rate_limited",
+            gettext_in(language, "Too many messages in a short time; please slow down."),
             retry_after=retry_after,
         )
     return None
@@ -344,9 +355,7 @@ async def answer_stream(
     received = time.perf_counter()
     bind_conversation(conversation_id)
     if not admitted:
-        refusal = await answer_refusal(
-            conversation_id=conversation_id, text=text, client=client, language=ui_language
-        )
+        refusal = await answer_refusal(conversation_id=conversation_id, text=text, client=client, language=ui_language)
         if refusal is not None:
             yield refusal
             return
@@ -365,7 +374,11 @@ async def answer_stream(
     search_task = None if smalltalk else asyncio.ensure_future(_retrieve(query))
     record_task = asyncio.ensure_future(
         database_sync_to_async(conversation_question_record)(
-            conversation_id=conversation_id, text=text, channel=channel, origin=origin, user_agent=user_agent,
+            conversation_id=conversation_id,
+            text=text,
+            channel=channel,
+            origin=origin,
+            user_agent=user_agent,
             history_turns=settings.CHAT_HISTORY_TURNS,
         )
     )
@@ -385,9 +398,7 @@ async def answer_stream(
         return
     language = recorded.language or language_supported(ui_language) or language_default()
     bot = bot.in_language(language)
-    lead_task = asyncio.ensure_future(
-        database_sync_to_async(_lead_step)(conversation=recorded.conversation, text=text)
-    )
+    lead_task = asyncio.ensure_future(database_sync_to_async(_lead_step)(conversation=recorded.conversation, text=text))
     lead_task.add_done_callback(_log_task_failure)
 
     passages: list[Passage] = []
@@ -398,8 +409,11 @@ async def answer_stream(
     try:
         if smalltalk:
             answered = None
-            reply = {"greeting": bot.greeting, "thanks": gettext_in(language, THANKS_REPLY),
-                     "goodbye": gettext_in(language, GOODBYE_REPLY)}[smalltalk]
+            reply = {
+                "greeting": bot.greeting,
+                "thanks": gettext_in(language, THANKS_REPLY),
+                "goodbye": gettext_in(language, GOODBYE_REPLY),
+            }[smalltalk]
             for piece in _pieces(reply):
                 yield answer.token(piece)
         elif request == "person":
@@ -412,8 +426,9 @@ async def answer_stream(
         else:
             assert search_task is not None
             results = await search_task
-            decision = answer_decide(results=results, threshold=bot.answer_threshold,
-                                     similarity_floor=bot.confidence_threshold)
+            decision = answer_decide(
+                results=results, threshold=bot.answer_threshold, similarity_floor=bot.confidence_threshold
+            )
             logger.debug("answer decision: %s", decision)
             confidence = answer_confidence(results)
             outcome = _Generation()
@@ -429,8 +444,14 @@ async def answer_stream(
             if decision.answer:
                 passages = passages_from_results(results)
                 generated = _answer_from_passages(
-                    answer=answer, bot=bot, question=question, passages=passages, recorded=recorded, outcome=outcome,
-                    language=language, client=client,
+                    answer=answer,
+                    bot=bot,
+                    question=question,
+                    passages=passages,
+                    recorded=recorded,
+                    outcome=outcome,
+                    language=language,
+                    client=client,
                 )
                 async with aclosing(generated):
                     async for frame in generated:
@@ -460,7 +481,8 @@ async def answer_stream(
         answer.error = f"llm_unavailable: {exc.detail}"
         await _save(answer=answer, recorded=recorded, answered=None, sources=[], confidence=confidence)
         yield error_frame(
-            "llm_unavailable", gettext_in(language, "The answer was interrupted; please ask again in a moment."),
+            "llm_unavailable",
+            gettext_in(language, "The answer was interrupted; please ask again in a moment."),
             message_id=answer.message_id,
         )
         return
@@ -480,8 +502,12 @@ async def answer_stream(
     yield sources_frame
     # In the frame, only a question the knowledge base did not cover is "not answered";
     # a greeting or a thank-you for contact details (None when stored) is not one.
-    yield {"type": "done", "message_id": answer.message_id, "answered": answered is not False,
-           "offer_contact": offer_contact}
+    yield {
+        "type": "done",
+        "message_id": answer.message_id,
+        "answered": answered is not False,
+        "offer_contact": offer_contact,
+    }
     if lead is not None and lead.status:
         lead_frame: LeadFrame = {"type": "lead", "status": lead.status}  # type: ignore[typeddict-item]
         yield lead_frame
@@ -520,9 +546,7 @@ class PersonReply:
     offer_contact: bool
 
 
-def _person_request(
-    *, bot: BotConfig, results: Sequence[SearchResult], lead: LeadStep, language: str
-) -> PersonReply:
+def _person_request(*, bot: BotConfig, results: Sequence[SearchResult], lead: LeadStep, language: str) -> PersonReply:
     """
     A visitor asks to talk to a person: the contact channels the knowledge
     base lists (phone, email, opening hours; cited), then the offer to be
@@ -534,13 +558,24 @@ def _person_request(
     text = closing
     if channels.text:
         text = f"{gettext_in(language, CHANNELS_LEAD_IN)}\n\n{channels.text}\n\n{closing}"
-    return PersonReply(text=text, passages=channels.passages, answered=True if channels.text else None,
-                       offer_contact=lead.status is None)
+    return PersonReply(
+        text=text,
+        passages=channels.passages,
+        answered=True if channels.text else None,
+        offer_contact=lead.status is None,
+    )
 
 
 async def _answer_from_passages(
-    *, answer: _Answer, bot: BotConfig, question: str, passages: list[Passage], recorded: RecordedQuestion,
-    outcome: _Generation, language: str, client: RateRequest | None = None,
+    *,
+    answer: _Answer,
+    bot: BotConfig,
+    question: str,
+    passages: list[Passage],
+    recorded: RecordedQuestion,
+    outcome: _Generation,
+    language: str,
+    client: RateRequest | None = None,
 ) -> AsyncIterator[dict]:
     """
     The configured provider answers; when a model cannot start, or a token cap
@@ -553,11 +588,17 @@ async def _answer_from_passages(
     messages: tuple = ()
     if not isinstance(provider, ExtractiveProvider):
         prompt = prompt_build(
-            bot_name=bot.name, system_prompt=bot.system_prompt, question=question, passages=passages,
-            history=recorded.history, context_tokens=settings.LLM_CONTEXT_TOKENS, language=language,
+            bot_name=bot.name,
+            system_prompt=bot.system_prompt,
+            question=question,
+            passages=passages,
+            history=recorded.history,
+            context_tokens=settings.LLM_CONTEXT_TOKENS,
+            language=language,
         )
         reservation = await allm_tokens_reserve(
-            conversation_id=recorded.conversation.pk, client=client,
+            conversation_id=recorded.conversation.pk,
+            client=client,
             tokens=prompt.estimated_tokens + settings.LLM_MAX_TOKENS,
         )
         if reservation.refused is not None:
@@ -597,7 +638,11 @@ async def _answer_from_passages(
 
 
 async def _save(
-    *, answer: _Answer, recorded: RecordedQuestion, answered: bool | None, sources: list[SourceItem],
+    *,
+    answer: _Answer,
+    recorded: RecordedQuestion,
+    answered: bool | None,
+    sources: list[SourceItem],
     confidence: float | None,
 ) -> Message:
     usage = answer.usage
@@ -605,18 +650,29 @@ async def _save(
         reservation, answer.tokens_reserved = answer.tokens_reserved, None
         await allm_tokens_settle(reservation=reservation, tokens=answer.llm_tokens)
     message = await database_sync_to_async(message_answer_record)(
-        conversation_id=recorded.conversation.pk, question=recorded.message, public_id=answer.message_id,
-        text=answer.text, answered=answered, sources=sources, confidence=confidence,
-        provider=answer.provider, model=answer.model,
+        conversation_id=recorded.conversation.pk,
+        question=recorded.message,
+        public_id=answer.message_id,
+        text=answer.text,
+        answered=answered,
+        sources=sources,
+        confidence=confidence,
+        provider=answer.provider,
+        model=answer.model,
         prompt_tokens=usage.prompt_tokens if usage else None,
         completion_tokens=usage.completion_tokens if usage else None,
-        time_to_first_token_ms=answer.ttft_ms, duration_ms=_ms(time.perf_counter() - answer.received),
+        time_to_first_token_ms=answer.ttft_ms,
+        duration_ms=_ms(time.perf_counter() - answer.received),
         error=answer.error,
     )
     answer.saved = True
     logger.info(
-        "answer %s stored: provider=%s answered=%s first_token_ms=%s llm_tokens=%s%s", answer.message_id,
-        answer.provider or "-", answered, answer.ttft_ms, answer.llm_tokens,
+        "answer %s stored: provider=%s answered=%s first_token_ms=%s llm_tokens=%s%s",
+        answer.message_id,
+        answer.provider or "-",
+        answered,
+        answer.ttft_ms,
+        answer.llm_tokens,
         f" ({answer.error})" if answer.error else "",
     )
     return message
@@ -637,14 +693,28 @@ class CollectedAnswer:
     error: ErrorFrame | None = None
 
 
-async def answer_collect(*, conversation_id: str, text: str, channel: str = Conversation.Channel.API,
-                         origin: str = "", user_agent: str = "", client: RateRequest | None = None,
-                         admitted: bool = False, ui_language: str = "") -> CollectedAnswer:
+async def answer_collect(
+    *,
+    conversation_id: str,
+    text: str,
+    channel: str = Conversation.Channel.API,
+    origin: str = "",
+    user_agent: str = "",
+    client: RateRequest | None = None,
+    admitted: bool = False,
+    ui_language: str = "",
+) -> CollectedAnswer:
     result = CollectedAnswer(conversation_id=conversation_id)
     parts: list[str] = []
     async for frame in answer_stream(
-        conversation_id=conversation_id, text=text, channel=channel, origin=origin, user_agent=user_agent,
-        client=client, admitted=admitted, ui_language=ui_language,
+        conversation_id=conversation_id,
+        text=text,
+        channel=channel,
+        origin=origin,
+        user_agent=user_agent,
+        client=client,
+        admitted=admitted,
+        ui_language=ui_language,
     ):
         kind = frame["type"]
         if kind == "start":

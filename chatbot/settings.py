@@ -248,7 +248,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABAS
     # seconds lets the next request start a fresh attempt, so service resumes about as soon
     # as PostgreSQL is back (tests/faults/test_postgres_restart.py).
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": min(2, DATABASE_POOL_MAX_SIZE), "max_size": DATABASE_POOL_MAX_SIZE, "timeout": 5,
+        "min_size": min(2, DATABASE_POOL_MAX_SIZE),
+        "max_size": DATABASE_POOL_MAX_SIZE,
+        "timeout": 5,
         "reconnect_timeout": 3,
     }
 # Lets parallel test runs on one server use separate test databases.
@@ -345,9 +347,7 @@ ADMIN_URL = env_str("ADMIN_URL", "admin/").strip("/") + "/"
 
 # --- Security (production sets these behind TLS) --------------------------------
 
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_TLS_PROXY", False) else None
-)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_TLS_PROXY", False) else None
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", False)
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", False)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -432,9 +432,7 @@ FETCH_ALLOWED_NETWORKS = env_networks("FETCH_ALLOWED_NETWORKS", env_list("FETCH_
 
 OPENAI_API_KEY = env_str("OPENAI_API_KEY")
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL")
-LLM_PROVIDER = env_choice(
-    "LLM_PROVIDER", "openai" if OPENAI_API_KEY else "extractive", {"openai", "extractive"}
-)
+LLM_PROVIDER = env_choice("LLM_PROVIDER", "openai" if OPENAI_API_KEY else "extractive", {"openai", "extractive"})
 LLM_MODEL = env_str("LLM_MODEL", "gpt-4o-mini")
 LLM_TEMPERATURE = env_float("LLM_TEMPERATURE", 0.2, minimum=0.0)
 LLM_MAX_TOKENS = env_int("LLM_MAX_TOKENS", 600, minimum=1)
@@ -531,14 +529,11 @@ LOGGING = {
     "formatters": {
         "text": {
             "()": "chatbot.structured_logging.TextFormatter",
-            "format": "%(asctime)s %(levelname)s %(name)s "
-            "[req=%(request_id)s conv=%(conversation_id)s] %(message)s",
+            "format": "%(asctime)s %(levelname)s %(name)s [req=%(request_id)s conv=%(conversation_id)s] %(message)s",
         },
         "json": {"()": "chatbot.structured_logging.JsonFormatter"},
     },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}
-    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.db.backends": {"level": "INFO"},

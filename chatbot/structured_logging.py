@@ -61,7 +61,7 @@ def _mask_phones_around_ips(text: str) -> str:
     pieces, start = [], 0
     for match in _IPV4.finditer(text):
         if all(int(part) <= 255 for part in match[0].split(".")):
-            pieces += [_PHONE.sub(_mask_phone, text[start:match.start()]), match[0]]
+            pieces += [_PHONE.sub(_mask_phone, text[start : match.start()]), match[0]]
             start = match.end()
     pieces.append(_PHONE.sub(_mask_phone, text[start:]))
     return "".join(pieces)
@@ -113,7 +113,7 @@ class ContextFilter(logging.Filter):
 class TextFormatter(logging.Formatter):
     """The development format; tracebacks are cleaned as in JSON."""
 
-    def formatException(self, ei) -> str:  # noqa: N802 - logging's name
+    def formatException(self, ei) -> str:
         return log_text_clean(super().formatException(ei))
 
 

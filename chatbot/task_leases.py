@@ -63,6 +63,10 @@ def tasks_abandoned_requeue(*, lease_seconds: float, now: datetime | None = None
     for task_id, task_path, worker_ids in abandoned.values_list("id", "task_path", "worker_ids"):
         if abandoned.filter(pk=task_id).update(status=READY, run_after=get_date_max(), started_at=None):
             requeued.append(str(task_id))
-            logger.warning("task %s (%s) was abandoned by worker %s; it will run again",
-                           task_id, task_path, worker_ids[-1] if worker_ids else "?")
+            logger.warning(
+                "task %s (%s) was abandoned by worker %s; it will run again",
+                task_id,
+                task_path,
+                worker_ids[-1] if worker_ids else "?",
+            )
     return requeued

@@ -14,8 +14,8 @@ os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="chatbot-test-"))
 os.environ.setdefault("TASK_BACKEND", "immediate")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 
-from chatbot.settings import *  # noqa: E402,F403
-from chatbot.settings import DATA_DIR, DATABASES  # noqa: E402
+from chatbot.settings import *  # noqa: F403
+from chatbot.settings import DATA_DIR, DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 

@@ -21,6 +21,6 @@ def favicon(request: HttpRequest) -> FileResponse:
     path = finders.find("chatbot/favicon.ico")
     if path is None:
         raise Http404("no favicon")
-    response = FileResponse(open(path, "rb"), content_type="image/x-icon")
+    response = FileResponse(open(path, "rb"), content_type="image/x-icon")  # noqa: SIM115 - FileResponse closes it
     response["Cache-Control"] = "public, max-age=86400"
     return response

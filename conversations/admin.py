@@ -78,11 +78,14 @@ class MessageInline(admin.TabularInline):
     @admin.display(description="message")
     def message(self, obj: Message) -> str:
         sources = format_html_join(
-            "", '<li>[{}] <a href="{}" target="_blank" rel="noopener">{}</a></li>',
+            "",
+            '<li>[{}] <a href="{}" target="_blank" rel="noopener">{}</a></li>',
             ((s.get("n"), s.get("url") or "#", s.get("title")) for s in obj.sources or []),
         )
         if sources:
-            return format_html('<div style="white-space:pre-wrap;max-width:60em">{}</div><ul>{}</ul>', obj.text, sources)
+            return format_html(
+                '<div style="white-space:pre-wrap;max-width:60em">{}</div><ul>{}</ul>', obj.text, sources
+            )
         return format_html('<div style="white-space:pre-wrap;max-width:60em">{}</div>', obj.text)
 
     @admin.display(description="details")
@@ -110,8 +113,17 @@ class MessageInline(admin.TabularInline):
 
 @admin.register(Conversation)
 class ConversationAdmin(admin.ModelAdmin):
-    list_display = ["short_id", "first_question", "message_count", "has_lead", "has_unanswered",
-                    "has_negative_feedback", "channel", "created_at", "last_message_at"]
+    list_display = [
+        "short_id",
+        "first_question",
+        "message_count",
+        "has_lead",
+        "has_unanswered",
+        "has_negative_feedback",
+        "channel",
+        "created_at",
+        "last_message_at",
+    ]
     list_filter = [HasLeadFilter, UnansweredFilter, NegativeFeedbackFilter, "channel", "created_at"]
     date_hierarchy = "created_at"
     search_fields = ["=id", "messages__text"]
@@ -123,11 +135,15 @@ class ConversationAdmin(admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
         first_question = (
             Message.objects.filter(conversation_id=OuterRef("pk"), role=Message.Role.VISITOR)
-            .order_by("created_at", "id").values("text")[:1]
+            .order_by("created_at", "id")
+            .values("text")[:1]
         )
         message_count = (
-            Message.objects.filter(conversation_id=OuterRef("pk")).order_by()
-            .values("conversation_id").annotate(n=Count("id")).values("n")
+            Message.objects.filter(conversation_id=OuterRef("pk"))
+            .order_by()
+            .values("conversation_id")
+            .annotate(n=Count("id"))
+            .values("n")
         )
         return conversations_with_flags().annotate(
             first_question_text=Subquery(first_question),
@@ -167,7 +183,8 @@ class ConversationAdmin(admin.ModelAdmin):
         if not leads:
             return "—"
         return format_html_join(
-            ", ", '<a href="{}">{}</a>',
+            ", ",
+            '<a href="{}">{}</a>',
             ((reverse("admin:leads_lead_change", args=[lead.pk]), str(lead)) for lead in leads),
         )
 

@@ -109,21 +109,28 @@ def _group_by_vectors(questions: Sequence[Question], vectors: np.ndarray) -> lis
     return groups
 
 
-def _cached_vectors(questions: Sequence[Question], embed: Callable[[list[str]], np.ndarray], model_id: str) -> np.ndarray:
+def _cached_vectors(
+    questions: Sequence[Question], embed: Callable[[list[str]], np.ndarray], model_id: str
+) -> np.ndarray:
     keys = [f"unanswered:vec:{model_id}:{q.message_id}" for q in questions]
     found = cache.get_many(keys)
     missing = [i for i, key in enumerate(keys) if key not in found]
     if missing:
         fresh = embed([questions[i].text for i in missing])
-        cache.set_many({keys[i]: fresh[row].astype(np.float32).tobytes() for row, i in enumerate(missing)},
-                       timeout=VECTOR_CACHE_SECONDS)
+        cache.set_many(
+            {keys[i]: fresh[row].astype(np.float32).tobytes() for row, i in enumerate(missing)},
+            timeout=VECTOR_CACHE_SECONDS,
+        )
         for row, i in enumerate(missing):
             found[keys[i]] = fresh[row].astype(np.float32).tobytes()
     return np.stack([np.frombuffer(found[key], dtype=np.float32) for key in keys])
 
 
 def questions_group(
-    questions: Sequence[Question], *, embed: Callable[[list[str]], np.ndarray] | None = None, model_id: str = "",
+    questions: Sequence[Question],
+    *,
+    embed: Callable[[list[str]], np.ndarray] | None = None,
+    model_id: str = "",
 ) -> list[QuestionGroup]:
     """Groups, most frequent first (then most recent). `embed` returns unit vectors, one row per text."""
     if not questions:
@@ -134,7 +141,7 @@ def questions_group(
     else:
         try:
             groups = _group_by_vectors(questions, _cached_vectors(questions, embed, model_id))
-        except Exception:  # noqa: BLE001 - the page must still show the questions
+        except Exception:
             logger.exception("embedding unanswered questions failed; grouping by text")
             groups = _group_by_text(questions)
     groups.sort(key=lambda g: (g.count, g.last_asked), reverse=True)
@@ -147,7 +154,7 @@ def knowledge_embedder() -> tuple[Callable[[list[str]], np.ndarray], str] | None
         from knowledge.embeddings import get_provider
 
         provider = get_provider()
-    except Exception:  # noqa: BLE001
+    except Exception:
         logger.exception("no embedder for grouping unanswered questions")
         return None
     return provider.embed_documents, provider.model_id

@@ -74,12 +74,17 @@ class Message(models.Model):
     role = models.CharField(max_length=10, choices=Role.choices)
     text = models.TextField()
     reply_to = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="replies",
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="replies",
         help_text="For an answer: the visitor message it answers.",
     )
     answered = models.BooleanField(null=True, db_index=True)
     language = models.CharField(
-        max_length=8, blank=True,
+        max_length=8,
+        blank=True,
         help_text="For a visitor message: the language it is written in (ISO 639-1), detected; "
         "empty when the message is too short to tell.",
     )
@@ -92,7 +97,8 @@ class Message(models.Model):
     time_to_first_token_ms = models.PositiveIntegerField(null=True, blank=True)
     duration_ms = models.PositiveIntegerField(null=True, blank=True)
     error = models.CharField(
-        max_length=300, blank=True,
+        max_length=300,
+        blank=True,
         help_text="Why the answer is partial, or why the fallback provider answered.",
     )
     feedback = models.SmallIntegerField(null=True, blank=True, choices=Feedback.choices, db_index=True)

@@ -83,7 +83,10 @@ def conversations_with_flags() -> QuerySet[Conversation]:
 
 
 def unanswered_questions(*, limit: int = 2000) -> QuerySet[Message]:
-    """Open unanswered visitor questions, newest first; questions asked from `manage.py ask` or an evaluation are left out."""
+    """
+    Open unanswered visitor questions, newest first; questions asked from
+    `manage.py ask` or an evaluation are left out.
+    """
     return (
         Message.objects.filter(role=Message.Role.VISITOR, answered=False, handled_at__isnull=True)
         .exclude(conversation__channel__in=[Conversation.Channel.CLI, Conversation.Channel.EVAL])
@@ -121,11 +124,12 @@ def question_groups_coverage(groups: list[QuestionGroup]) -> dict[int, dict]:
         covered = {}
         for index, group in enumerate(groups):
             results = answer_search(query=group.representative, k=COVERAGE_SEARCH_K)
-            decision = answer_decide(results=results, threshold=bot.answer_threshold,
-                                     similarity_floor=bot.confidence_threshold)
+            decision = answer_decide(
+                results=results, threshold=bot.answer_threshold, similarity_floor=bot.confidence_threshold
+            )
             if decision.answer:
                 covered[index] = {"title": decision.title, "confidence": decision.score}
         return covered
-    except Exception:  # noqa: BLE001 - the list matters more than the hint
+    except Exception:
         logger.exception("could not check which unanswered questions are covered now")
         return {}

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from conversations.models import Conversation, Message
 from conversations.selectors import conversation_language, conversation_recent_turns
-from core.language import SWITCH_MIN_CONFIDENCE, language_choose, language_detect
 from conversations.types import SourceItem, Turn
+from core.language import SWITCH_MIN_CONFIDENCE, language_choose, language_detect
 
 logger = logging.getLogger(__name__)
 
@@ -29,8 +29,9 @@ class RecordedQuestion:
     language: str = ""
 
 
-def conversation_ensure(*, conversation_id: str, channel: str = Conversation.Channel.WIDGET,
-                        origin: str = "", user_agent: str = "") -> Conversation:
+def conversation_ensure(
+    *, conversation_id: str, channel: str = Conversation.Channel.WIDGET, origin: str = "", user_agent: str = ""
+) -> Conversation:
     """
     The conversation with this id, created on first use. Ids are made by the
     server (`new_conversation_id`); a connection holds one before its first
@@ -46,8 +47,13 @@ def conversation_ensure(*, conversation_id: str, channel: str = Conversation.Cha
 
 
 def conversation_question_record(
-    *, conversation_id: str, text: str, channel: str = Conversation.Channel.WIDGET,
-    origin: str = "", user_agent: str = "", history_turns: int = 0,
+    *,
+    conversation_id: str,
+    text: str,
+    channel: str = Conversation.Channel.WIDGET,
+    origin: str = "",
+    user_agent: str = "",
+    history_turns: int = 0,
 ) -> RecordedQuestion:
     """
     Stores a visitor message, with its detected language (core.language), and
@@ -60,17 +66,15 @@ def conversation_question_record(
         )
         history = conversation_recent_turns(conversation_id=conversation.pk, turns=history_turns)
         # A confident guess needs no look back; a weaker one is weighed against the conversation's language.
-        previous = "" if guess.confidence >= SWITCH_MIN_CONFIDENCE else conversation_language(
-            conversation_id=conversation.pk
+        previous = (
+            "" if guess.confidence >= SWITCH_MIN_CONFIDENCE else conversation_language(conversation_id=conversation.pk)
         )
         language = language_choose(guess=guess, previous=previous)
         message = Message.objects.create(
             conversation=conversation, role=Message.Role.VISITOR, text=text, language=language
         )
         Conversation.objects.filter(pk=conversation.pk).update(last_message_at=message.created_at)
-    return RecordedQuestion(
-        conversation=conversation, message=message, history=history, language=language or previous
-    )
+    return RecordedQuestion(conversation=conversation, message=message, history=history, language=language or previous)
 
 
 def message_answer_record(
@@ -93,10 +97,21 @@ def message_answer_record(
     """Stores an answer (also a partial one) and marks its question answered or not."""
     with transaction.atomic():
         answer = Message.objects.create(
-            public_id=public_id, conversation_id=conversation_id, role=Message.Role.ASSISTANT, text=text,
-            reply_to=question, answered=answered, sources=list(sources), confidence=confidence,
-            provider=provider, model=model[:100], prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
-            time_to_first_token_ms=time_to_first_token_ms, duration_ms=duration_ms, error=error[:300],
+            public_id=public_id,
+            conversation_id=conversation_id,
+            role=Message.Role.ASSISTANT,
+            text=text,
+            reply_to=question,
+            answered=answered,
+            sources=list(sources),
+            confidence=confidence,
+            provider=provider,
+            model=model[:100],
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            time_to_first_token_ms=time_to_first_token_ms,
+            duration_ms=duration_ms,
+            error=error[:300],
         )
         if question is not None:
             Message.objects.filter(pk=question.pk).update(answered=answered)
@@ -124,9 +139,9 @@ def message_feedback_set(*, message_id: str, rating: int, conversation_id: str |
 
 def unanswered_questions_mark_handled(*, message_ids: Sequence[int]) -> int:
     """Takes questions off the unanswered list (dismissed, or answered by a new FAQ)."""
-    return Message.objects.filter(
-        pk__in=list(message_ids), role=Message.Role.VISITOR, handled_at__isnull=True
-    ).update(handled_at=timezone.now())
+    return Message.objects.filter(pk__in=list(message_ids), role=Message.Role.VISITOR, handled_at__isnull=True).update(
+        handled_at=timezone.now()
+    )
 
 
 # --- retention ---------------------------------------------------------------------------------------
@@ -154,8 +169,11 @@ def conversations_purge(*, retention_days: int, now: datetime | None = None, dry
     older_than = (now or timezone.now()) - timedelta(days=retention_days)
     expired = Conversation.objects.filter(last_message_at__lt=older_than)
     if dry_run:
-        return PurgeReport(conversations=expired.count(),
-                           messages=Message.objects.filter(conversation__in=expired).count(), older_than=older_than)
+        return PurgeReport(
+            conversations=expired.count(),
+            messages=Message.objects.filter(conversation__in=expired).count(),
+            older_than=older_than,
+        )
     conversations = messages = 0
     while True:
         with transaction.atomic():
@@ -166,8 +184,12 @@ def conversations_purge(*, retention_days: int, now: datetime | None = None, dry
             conversations += len(ids)
             Conversation.objects.filter(pk__in=ids).delete()
     if conversations:
-        logger.info("retention: purged %d conversation(s) and %d message(s) older than %s",
-                    conversations, messages, older_than.isoformat())
+        logger.info(
+            "retention: purged %d conversation(s) and %d message(s) older than %s",
+            conversations,
+            messages,
+            older_than.isoformat(),
+        )
     return PurgeReport(conversations=conversations, messages=messages, older_than=older_than)
 
 
@@ -189,8 +211,10 @@ def conversations_purge_schedule(*, now: datetime | None = None) -> bool:
     from django_tasks_db.backend import DatabaseBackend
     from django_tasks_db.models import DBTaskResult
 
-    if isinstance(backend, DatabaseBackend) and DBTaskResult.objects.filter(
-            task_path=conversations_purge_task.module_path, status="READY").exists():
+    if (
+        isinstance(backend, DatabaseBackend)
+        and DBTaskResult.objects.filter(task_path=conversations_purge_task.module_path, status="READY").exists()
+    ):
         return False
     conversations_purge_task.using(run_after=(now or timezone.now()) + PURGE_EVERY).enqueue()
     return True

@@ -64,9 +64,12 @@ def _with_policy(response: HttpResponse) -> HttpResponse:
 def content_security_policy_middleware(get_response: Callable) -> Callable:
     """Adds `POLICY` to every response that has no policy of its own."""
     if iscoroutinefunction(get_response):
+
         async def middleware(request: HttpRequest) -> HttpResponse:
             return _with_policy(await get_response(request))
     else:
+
         def middleware(request: HttpRequest) -> HttpResponse:
             return _with_policy(get_response(request))
+
     return middleware

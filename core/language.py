@@ -38,8 +38,31 @@ DETECT_MIN_CONFIDENCE = 0.5
 # 0.8: see the benchmark).
 SWITCH_MIN_CONFIDENCE = 0.8
 OTHER_LANGUAGES = (
-    "it", "pt", "pl", "sv", "da", "no", "fi", "cs", "sk", "hu", "ro", "hr", "sl", "tr",
-    "ru", "uk", "el", "ar", "he", "zh", "ja", "ko", "hi", "id", "vi",
+    "it",
+    "pt",
+    "pl",
+    "sv",
+    "da",
+    "no",
+    "fi",
+    "cs",
+    "sk",
+    "hu",
+    "ro",
+    "hr",
+    "sl",
+    "tr",
+    "ru",
+    "uk",
+    "el",
+    "ar",
+    "he",
+    "zh",
+    "ja",
+    "ko",
+    "hi",
+    "id",
+    "vi",
 )
 # Letters, two or more in a row: without any, a message (a number, an email
 # address's parts aside, a "?") gives nothing to go by.
@@ -83,8 +106,13 @@ class _Detector:
         # A fresh identifier over the restricted columns only, so the full
         # 97-language table does not stay in memory.
         return LanguageIdentifier(
-            np.ascontiguousarray(full.nb_ptc), full.nb_pc, full.nb_classes, full.tk_nextmove, full.tk_output,
-            norm_probs=True, tk_row=full.tk_row,
+            np.ascontiguousarray(full.nb_ptc),
+            full.nb_pc,
+            full.nb_classes,
+            full.tk_nextmove,
+            full.tk_output,
+            norm_probs=True,
+            tk_row=full.tk_row,
         )
 
 

@@ -34,8 +34,13 @@ _IN_QUERY = re.compile(r"([?&;]\w*conversation\w*=)(?!~)([^&#\s\"'<>\]]+)")
 _ADMIN_QUOTED = re.compile(r"_([0-9A-F]{2})")
 
 SERVER_LOGGERS = (
-    "uvicorn.access", "uvicorn.error", "gunicorn.access", "gunicorn.error",
-    "django.channels.server", "django.server", "django.request",
+    "uvicorn.access",
+    "uvicorn.error",
+    "gunicorn.access",
+    "gunicorn.error",
+    "django.channels.server",
+    "django.server",
+    "django.request",
 )
 
 

@@ -52,18 +52,23 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _net = ipaddress.ip_network
 # Reachable only inside an organisation: allowed with FETCH_ALLOW_PRIVATE_ADDRESSES.
 PRIVATE_NETWORKS: tuple[IPNetwork, ...] = (
-    _net("10.0.0.0/8"), _net("172.16.0.0/12"), _net("192.168.0.0/16"),
+    _net("10.0.0.0/8"),
+    _net("172.16.0.0/12"),
+    _net("192.168.0.0/16"),
     _net("100.64.0.0/10"),  # carrier-grade NAT, used for intranets too
     _net("fc00::/7"),  # unique local
     _net("fec0::/10"),  # the deprecated site-local
 )
 # Instance metadata services (credentials!): refused even with the opt-in.
-METADATA_ADDRESSES: frozenset[IPAddress] = frozenset(ipaddress.ip_address(a) for a in (
-    "169.254.169.254",  # AWS, GCP, Azure, OpenStack, DigitalOcean, ...
-    "169.254.170.2",  # AWS ECS task metadata
-    "fd00:ec2::254",  # AWS over IPv6
-    "100.100.100.200",  # Alibaba Cloud
-))
+METADATA_ADDRESSES: frozenset[IPAddress] = frozenset(
+    ipaddress.ip_address(a)
+    for a in (
+        "169.254.169.254",  # AWS, GCP, Azure, OpenStack, DigitalOcean, ...
+        "169.254.170.2",  # AWS ECS task metadata
+        "fd00:ec2::254",  # AWS over IPv6
+        "100.100.100.200",  # Alibaba Cloud
+    )
+)
 _NAT64 = _net("64:ff9b::/96")
 
 
@@ -230,8 +235,14 @@ class GuardedResponse:
 
 
 def guarded_request(
-    *, url: str, timeout: float, method: str = "GET", headers: Mapping[str, str] | None = None,
-    body: bytes | None = None, policy: AddressPolicy | None = None, follow_redirects: bool = True,
+    *,
+    url: str,
+    timeout: float,
+    method: str = "GET",
+    headers: Mapping[str, str] | None = None,
+    body: bytes | None = None,
+    policy: AddressPolicy | None = None,
+    follow_redirects: bool = True,
     tls: ssl.SSLContext | None = None,
 ) -> GuardedResponse:
     """
@@ -311,9 +322,11 @@ def _resolve(*, url: str, host: str, port: int) -> list[IPAddress]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
         raise _blocked(Unreachable, url, f"{host} did not resolve: {exc}") from None
-    addresses = list(dict.fromkeys(
-        ipaddress.ip_address(info[4][0]) for info in infos if info[0] in {socket.AF_INET, socket.AF_INET6}
-    ))
+    addresses = list(
+        dict.fromkeys(
+            ipaddress.ip_address(info[4][0]) for info in infos if info[0] in {socket.AF_INET, socket.AF_INET6}
+        )
+    )
     if not addresses:
         raise _blocked(Unreachable, url, f"{host} resolved to no IP address")
     return addresses

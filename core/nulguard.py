@@ -51,9 +51,16 @@ class NulRefusal:
         error = {"code": "bad_request", "message": MESSAGE}
         if scope["type"] == "http":
             body = json.dumps(error).encode()
-            await send({"type": "http.response.start", "status": 400, "headers": [
-                (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            ]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 400,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
             await send({"type": "http.response.body", "body": body})
             return
         if (await receive())["type"] != "websocket.connect":

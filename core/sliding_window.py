@@ -52,7 +52,13 @@ class WindowHit:
 
 class SlidingWindow:
     def __init__(
-        self, *, cache: BaseCache, name: str, limit: int, period: float, slots: int = DEFAULT_SLOTS,
+        self,
+        *,
+        cache: BaseCache,
+        name: str,
+        limit: int,
+        period: float,
+        slots: int = DEFAULT_SLOTS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if limit < 1 or period <= 0 or slots < 1:

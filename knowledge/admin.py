@@ -66,8 +66,9 @@ class DocumentForm(forms.ModelForm):
     upload = forms.FileField(
         required=False, help_text="Uploaded files: PDF, DOCX, Markdown, HTML or plain text. Replaces the stored file."
     )
-    url = forms.URLField(required=False, max_length=2000, assume_scheme="https", label="URL",
-                         help_text="Web pages: the page to fetch.")
+    url = forms.URLField(
+        required=False, max_length=2000, assume_scheme="https", label="URL", help_text="Web pages: the page to fetch."
+    )
 
     class Meta:
         model = Document
@@ -77,7 +78,9 @@ class DocumentForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["identifier"].required = False
-        self.fields["identifier"].help_text = (
+        self.fields[
+            "identifier"
+        ].help_text = (
             "Left blank: the file name, the URL, or 'text:' and the title. Re-using an identifier replaces that source."
         )
 
@@ -141,8 +144,9 @@ def _search_view(admin_site, request: HttpRequest) -> TemplateResponse:
     if form.is_valid():
         started = time.perf_counter()
         results = selectors.search(query=form.cleaned_data["query"], k=form.cleaned_data["k"])
-        context.update(results=results, elapsed_ms=(time.perf_counter() - started) * 1000,
-                       readiness=selectors.index_readiness()[1])
+        context.update(
+            results=results, elapsed_ms=(time.perf_counter() - started) * 1000, readiness=selectors.index_readiness()[1]
+        )
     return TemplateResponse(request, "admin/knowledge/search.html", context)
 
 
@@ -150,19 +154,40 @@ def _search_view(admin_site, request: HttpRequest) -> TemplateResponse:
 class DocumentAdmin(SourceActionsMixin, admin.ModelAdmin):
     form = DocumentForm
     source_argument = "documents"
-    list_display = ["__str__", "kind", "short_identifier", "is_active", "status_badge", "short_reason",
-                    "chunk_count", "indexed_at"]
+    list_display = [
+        "__str__",
+        "kind",
+        "short_identifier",
+        "is_active",
+        "status_badge",
+        "short_reason",
+        "chunk_count",
+        "indexed_at",
+    ]
     list_filter = ["status", "kind", "is_active"]
     search_fields = ["title", "identifier", "url"]
     list_per_page = 50
-    readonly_fields = ["status_badge", "status_reason", "chunk_count", "chunks_link", "indexed_at", "size_bytes",
-                       "content_type", "fetched_at", "next_fetch_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "status_badge",
+        "status_reason",
+        "chunk_count",
+        "chunks_link",
+        "indexed_at",
+        "size_bytes",
+        "content_type",
+        "fetched_at",
+        "next_fetch_at",
+        "created_at",
+        "updated_at",
+    ]
     actions = ["reindex", "activate", "deactivate"]
     change_list_template = "admin/knowledge/document/change_list.html"
 
     def get_fieldsets(self, request, obj=None):
-        source = ("Source", {"fields": ["kind", "title", "identifier", "upload", "text", "url",
-                                        "refetch_interval_hours", "is_active"]})
+        source = (
+            "Source",
+            {"fields": ["kind", "title", "identifier", "upload", "text", "url", "refetch_interval_hours", "is_active"]},
+        )
         if obj is None:
             return [source]
         return [source, ("Indexing", {"fields": self.readonly_fields})]
@@ -185,14 +210,20 @@ class DocumentAdmin(SourceActionsMixin, admin.ModelAdmin):
     @admin.display(description="Chunks")
     def chunks_link(self, obj: Document) -> str:
         url = reverse("admin:knowledge_chunk_changelist") + f"?document__id__exact={obj.pk}"
-        return format_html('<a href="{}">{} chunks</a> &middot; <a href="{}">public page</a>', url, obj.chunk_count,
-                           reverse("knowledge:source", args=[obj.pk]))
+        return format_html(
+            '<a href="{}">{} chunks</a> &middot; <a href="{}">public page</a>',
+            url,
+            obj.chunk_count,
+            reverse("knowledge:source", args=[obj.pk]),
+        )
 
     def save_model(self, request: HttpRequest, obj: Document, form: DocumentForm, change: bool) -> None:
         upload = form.cleaned_data.get("upload")
         if upload is not None and obj.kind == Document.Kind.FILE:
             services.document_apply_upload(
-                document=obj, name=upload.name, size=upload.size,
+                document=obj,
+                name=upload.name,
+                size=upload.size,
                 data=upload.read() if upload.size <= settings.UPLOAD_MAX_BYTES else None,
             )
         super().save_model(request, obj, form, change)
@@ -219,18 +250,27 @@ class DocumentAdmin(SourceActionsMixin, admin.ModelAdmin):
             for upload in files:
                 oversized = upload.size > settings.UPLOAD_MAX_BYTES
                 services.document_save_file(
-                    name=upload.name, size=upload.size, data=None if oversized else upload.read(),
+                    name=upload.name,
+                    size=upload.size,
+                    data=None if oversized else upload.read(),
                 )
                 if oversized:
                     too_big.append(upload.name)
             self.message_user(request, f"{len(files)} file(s) stored; they are indexed in the background.")
             if too_big:
                 self.message_user(
-                    request, f"Over the {_megabytes(settings.UPLOAD_MAX_BYTES)} limit, marked failed: "
-                             + ", ".join(too_big), level=messages.WARNING)
+                    request,
+                    f"Over the {_megabytes(settings.UPLOAD_MAX_BYTES)} limit, marked failed: " + ", ".join(too_big),
+                    level=messages.WARNING,
+                )
             return HttpResponseRedirect(reverse("admin:knowledge_document_changelist"))
-        context = {**self.admin_site.each_context(request), "title": "Upload files", "form": form,
-                   "opts": self.model._meta, "limit": _megabytes(settings.UPLOAD_MAX_BYTES)}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Upload files",
+            "form": form,
+            "opts": self.model._meta,
+            "limit": _megabytes(settings.UPLOAD_MAX_BYTES),
+        }
         return TemplateResponse(request, "admin/knowledge/document/upload.html", context)
 
     def search_view(self, request: HttpRequest) -> TemplateResponse:
@@ -295,13 +335,19 @@ class FAQAdmin(SourceActionsMixin, admin.ModelAdmin):
                 form.add_error("file", str(exc))
             else:
                 self.message_user(
-                    request, f"Imported {result.created} new and {result.updated} changed FAQ(s); "
-                             f"{result.unchanged} unchanged. They are indexed in the background.")
+                    request,
+                    f"Imported {result.created} new and {result.updated} changed FAQ(s); "
+                    f"{result.unchanged} unchanged. They are indexed in the background.",
+                )
                 if result.skipped:
                     self.message_user(request, "Skipped " + "; ".join(result.skipped[:20]), level=messages.WARNING)
                 return HttpResponseRedirect(reverse("admin:knowledge_faq_changelist"))
-        context = {**self.admin_site.each_context(request), "title": "Import FAQs from CSV", "form": form,
-                   "opts": self.model._meta}
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import FAQs from CSV",
+            "form": form,
+            "opts": self.model._meta,
+        }
         return TemplateResponse(request, "admin/knowledge/faq/import.html", context)
 
 
@@ -328,8 +374,17 @@ class ChunkAdmin(admin.ModelAdmin):
     search_fields = ["text", "heading_path"]
     list_per_page = 50
     show_full_result_count = False
-    readonly_fields = ["document", "faq", "position", "heading_path", "page", "token_count", "text",
-                       "search_text", "content_hash"]
+    readonly_fields = [
+        "document",
+        "faq",
+        "position",
+        "heading_path",
+        "page",
+        "token_count",
+        "text",
+        "search_text",
+        "content_hash",
+    ]
     fields = readonly_fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
@@ -351,13 +406,35 @@ class ChunkAdmin(admin.ModelAdmin):
 
 @admin.register(IndexVersion)
 class IndexVersionAdmin(admin.ModelAdmin):
-    list_display = ["id", "state", "is_current", "chunk_count", "index_kind", "model_id", "size", "build_time",
-                    "embedded_count", "published_at"]
+    list_display = [
+        "id",
+        "state",
+        "is_current",
+        "chunk_count",
+        "index_kind",
+        "model_id",
+        "size",
+        "build_time",
+        "embedded_count",
+        "published_at",
+    ]
     list_filter = ["state", "is_current"]
     list_per_page = 50
     show_full_result_count = False
-    readonly_fields = ["state", "is_current", "model_id", "dimension", "index_kind", "chunk_count", "signature",
-                       "size_bytes", "build_time", "embedded_count", "created_at", "published_at"]
+    readonly_fields = [
+        "state",
+        "is_current",
+        "model_id",
+        "dimension",
+        "index_kind",
+        "chunk_count",
+        "signature",
+        "size_bytes",
+        "build_time",
+        "embedded_count",
+        "created_at",
+        "published_at",
+    ]
     fields = readonly_fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:

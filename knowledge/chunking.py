@@ -69,10 +69,21 @@ def chunk_blocks(
         if not section:
             return
         path = HEADING_SEPARATOR.join(text for _, text in headings)
-        units = _units(section, max_tokens=max_tokens, piece_tokens=max(max_tokens - overlap_tokens - 1, 8),
-                       count_tokens=count_tokens)
-        chunks.extend(_pack(units, heading_path=path, max_tokens=max_tokens,
-                            overlap_tokens=overlap_tokens, count_tokens=count_tokens))
+        units = _units(
+            section,
+            max_tokens=max_tokens,
+            piece_tokens=max(max_tokens - overlap_tokens - 1, 8),
+            count_tokens=count_tokens,
+        )
+        chunks.extend(
+            _pack(
+                units,
+                heading_path=path,
+                max_tokens=max_tokens,
+                overlap_tokens=overlap_tokens,
+                count_tokens=count_tokens,
+            )
+        )
         section.clear()
 
     for block in blocks:
@@ -95,7 +106,9 @@ def _units(section: list[Block], *, max_tokens: int, piece_tokens: int, count_to
     grouped: list[list[Block]] = []
     for block in section:
         if (
-            block.group is not None and grouped and grouped[-1][-1].group == block.group
+            block.group is not None
+            and grouped
+            and grouped[-1][-1].group == block.group
             and grouped[-1][-1].kind == block.kind
         ):
             grouped[-1].append(block)

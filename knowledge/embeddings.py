@@ -195,12 +195,16 @@ def export_onnx(*, force: bool = False) -> ExportResult:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             torch.onnx.export(
-                LastHiddenState(model), (sample, sample, torch.zeros_like(sample)), str(partial),
+                LastHiddenState(model),
+                (sample, sample, torch.zeros_like(sample)),
+                str(partial),
                 input_names=["input_ids", "attention_mask", "token_type_ids"],
                 output_names=["last_hidden_state"],
-                dynamic_axes={name: axes for name in
-                              ["input_ids", "attention_mask", "token_type_ids", "last_hidden_state"]},
-                opset_version=17, dynamo=False,
+                dynamic_axes={
+                    name: axes for name in ["input_ids", "attention_mask", "token_type_ids", "last_hidden_state"]
+                },
+                opset_version=17,
+                dynamo=False,
             )
         difference = _verify_against_sentence_transformers(partial)
         if difference > 1e-4:
@@ -267,7 +271,7 @@ class _OnnxRuntimeImpl:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.empty((len(texts), LOCAL_DIMENSION), dtype=np.float32)
         for start in range(0, len(order), batch_size):
-            batch = order[start:start + batch_size]
+            batch = order[start : start + batch_size]
             encodings = self.tokenizer.encode_batch([texts[i] for i in batch])
             ids = np.array([e.ids for e in encodings], dtype=np.int64)
             mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
@@ -281,7 +285,7 @@ class _OnnxRuntimeImpl:
 
 
 @functools.cache
-def _OnnxRuntime(path: str) -> _OnnxRuntimeImpl:  # noqa: N802 - a cached constructor
+def _OnnxRuntime(path: str) -> _OnnxRuntimeImpl:
     return _OnnxRuntimeImpl(path)
 
 
@@ -320,8 +324,9 @@ class LocalOnnxProvider:
         sentences): on the single-threaded query session, so a web process
         never builds the multi-threaded one, and cached by text.
         """
-        return _cached_vectors(self, texts, lambda missing: self._get_runtime().encode(
-            missing, batch_size=4, session_kind="query"))
+        return _cached_vectors(
+            self, texts, lambda missing: self._get_runtime().encode(missing, batch_size=4, session_kind="query")
+        )
 
 
 class LocalTorchProvider:
@@ -379,11 +384,11 @@ def _cached_vectors(provider, texts: list[str], embed) -> np.ndarray:
         found = {key: _few_cache[key] for key in keys if key in _few_cache}
         for key in found:
             _few_cache.move_to_end(key)
-    missing = list(dict.fromkeys(text for key, text in zip(keys, texts) if key not in found))
+    missing = list(dict.fromkeys(text for key, text in zip(keys, texts, strict=False) if key not in found))
     if missing:
         vectors = embed(missing)
         with _few_cache_lock:
-            for text, vector in zip(missing, vectors):
+            for text, vector in zip(missing, vectors, strict=False):
                 found[(provider.model_id, text)] = _few_cache[(provider.model_id, text)] = vector
             while len(_few_cache) > FEW_CACHE_SIZE:
                 _few_cache.popitem(last=False)
@@ -393,8 +398,17 @@ def _cached_vectors(provider, texts: list[str], embed) -> np.ndarray:
 class OpenAIProvider:
     """Any OpenAI-compatible /v1/embeddings endpoint; errors become `EmbeddingError`."""
 
-    def __init__(self, *, model: str, api_key: str, base_url: str, timeout: float, connect_timeout: float,
-                 max_retries: int, batch_size: int):
+    def __init__(
+        self,
+        *,
+        model: str,
+        api_key: str,
+        base_url: str,
+        timeout: float,
+        connect_timeout: float,
+        max_retries: int,
+        batch_size: int,
+    ):
         import openai
 
         host = urlparse(base_url).netloc if base_url else "api.openai.com"
@@ -402,8 +416,10 @@ class OpenAIProvider:
         self.model_id = f"openai:{model}@{host}"
         self.batch_size = max(batch_size, 1)
         self._client = openai.OpenAI(
-            api_key=api_key or "unused", base_url=base_url or None,
-            timeout=openai.Timeout(timeout, connect=connect_timeout), max_retries=max_retries,
+            api_key=api_key or "unused",
+            base_url=base_url or None,
+            timeout=openai.Timeout(timeout, connect=connect_timeout),
+            max_retries=max_retries,
         )
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
@@ -411,7 +427,7 @@ class OpenAIProvider:
 
         batches = []
         for start in range(0, len(texts), self.batch_size):
-            batch = list(texts[start:start + self.batch_size])
+            batch = list(texts[start : start + self.batch_size])
             try:
                 response = self._client.embeddings.create(model=self.model, input=batch, encoding_format="float")
             except openai.APITimeoutError:
@@ -437,19 +453,41 @@ class OpenAIProvider:
 def get_provider() -> EmbeddingProvider:
     """The configured provider; one instance per configuration and process (models load once)."""
     return _provider_for(
-        settings.EMBEDDING_PROVIDER, settings.EMBEDDING_BACKEND, settings.EMBEDDING_BATCH_SIZE,
-        settings.EMBEDDING_OPENAI_MODEL, settings.OPENAI_API_KEY, settings.OPENAI_BASE_URL,
-        settings.LLM_TIMEOUT, settings.LLM_CONNECT_TIMEOUT, settings.LLM_MAX_RETRIES, str(settings.MODEL_CACHE_DIR),
+        settings.EMBEDDING_PROVIDER,
+        settings.EMBEDDING_BACKEND,
+        settings.EMBEDDING_BATCH_SIZE,
+        settings.EMBEDDING_OPENAI_MODEL,
+        settings.OPENAI_API_KEY,
+        settings.OPENAI_BASE_URL,
+        settings.LLM_TIMEOUT,
+        settings.LLM_CONNECT_TIMEOUT,
+        settings.LLM_MAX_RETRIES,
+        str(settings.MODEL_CACHE_DIR),
     )
 
 
 @functools.lru_cache(maxsize=8)
-def _provider_for(provider, backend, batch_size, openai_model, api_key, base_url, timeout, connect_timeout,
-                  max_retries, model_cache_dir) -> EmbeddingProvider:
+def _provider_for(
+    provider,
+    backend,
+    batch_size,
+    openai_model,
+    api_key,
+    base_url,
+    timeout,
+    connect_timeout,
+    max_retries,
+    model_cache_dir,
+) -> EmbeddingProvider:
     if provider == "openai":
         return OpenAIProvider(
-            model=openai_model, api_key=api_key, base_url=base_url, timeout=timeout,
-            connect_timeout=connect_timeout, max_retries=max_retries, batch_size=batch_size,
+            model=openai_model,
+            api_key=api_key,
+            base_url=base_url,
+            timeout=timeout,
+            connect_timeout=connect_timeout,
+            max_retries=max_retries,
+            batch_size=batch_size,
         )
     if backend == "torch":
         return LocalTorchProvider(batch_size=batch_size)

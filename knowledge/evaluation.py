@@ -105,15 +105,21 @@ def _embed_with_cache(texts: list[str], provider: EmbeddingProvider) -> np.ndarr
     missing = [i for i, h in enumerate(hashes) if h not in cached]
     if missing:
         vectors = provider.embed_documents([texts[i] for i in missing])
-        for i, vector in zip(missing, vectors):
+        for i, vector in zip(missing, vectors, strict=False):
             cached[hashes[i]] = vector
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez(path, **cached)
     return np.vstack([cached[h] for h in hashes]) if hashes else np.zeros((0, 0), dtype=np.float32)
 
 
-def evaluate(directory: Path, *, k: int = 10, split: str = "test", limit: int | None = None,
-             on_progress: Callable[[str, int, int], None] | None = None) -> dict:
+def evaluate(
+    directory: Path,
+    *,
+    k: int = 10,
+    split: str = "test",
+    limit: int | None = None,
+    on_progress: Callable[[str, int, int], None] | None = None,
+) -> dict:
     data = load_beir(directory, split=split)
     provider = get_provider()
     started = time.perf_counter()
@@ -122,8 +128,13 @@ def evaluate(directory: Path, *, k: int = 10, split: str = "test", limit: int | 
     for doc_id, doc in data.corpus.items():
         title = (doc.get("title") or "").strip()
         extracted = extract_text(doc.get("text") or "")
-        drafts = chunking.chunk_blocks(blocks=extracted.blocks, title=title, max_tokens=settings.CHUNK_TOKENS,
-                                       overlap_tokens=settings.CHUNK_OVERLAP_TOKENS, count_tokens=count_tokens)
+        drafts = chunking.chunk_blocks(
+            blocks=extracted.blocks,
+            title=title,
+            max_tokens=settings.CHUNK_TOKENS,
+            overlap_tokens=settings.CHUNK_OVERLAP_TOKENS,
+            count_tokens=count_tokens,
+        )
         for draft in drafts:
             chunk_docs.append(doc_id)
             texts.append(chunking.search_text(heading_path=draft.heading_path, title=title, text=draft.text))
@@ -135,8 +146,13 @@ def evaluate(directory: Path, *, k: int = 10, split: str = "test", limit: int | 
     query_ids = sorted(data.qrels)[:limit] if limit else sorted(data.qrels)
     scores = {mode: {"ndcg": [], "recall": [], "mrr": []} for mode in MODES}
     with tempfile.TemporaryDirectory(prefix="kb-eval-") as folder:
-        index.build_snapshot(directory=Path(folder), chunk_ids=np.arange(len(texts), dtype=np.int64),
-                             vectors=vectors, texts=texts, model_id=provider.model_id)
+        index.build_snapshot(
+            directory=Path(folder),
+            chunk_ids=np.arange(len(texts), dtype=np.int64),
+            vectors=vectors,
+            texts=texts,
+            model_id=provider.model_id,
+        )
         snapshot = index.Snapshot(version_id=0, signature="eval", directory=Path(folder))
         candidates = max(k * 10, 100)
         for number, query_id in enumerate(query_ids, start=1):
@@ -147,8 +163,9 @@ def evaluate(directory: Path, *, k: int = 10, split: str = "test", limit: int | 
             rankings = {
                 "dense": [hit.position for hit in dense],
                 "keyword": [hit.position for hit in keyword],
-                "hybrid": [c.position for c in index.hybrid(snapshot, query=query, query_vector=query_vector,
-                                                            n=candidates)],
+                "hybrid": [
+                    c.position for c in index.hybrid(snapshot, query=query, query_vector=query_vector, n=candidates)
+                ],
             }
             for mode, positions in rankings.items():
                 ranked = list(dict.fromkeys(chunk_docs[p] for p in positions))

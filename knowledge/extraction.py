@@ -27,8 +27,23 @@ MAX_ZIP_RATIO = 200
 SUPPORTED_SUFFIXES = {".pdf", ".docx", ".md", ".markdown", ".html", ".htm", ".txt", ".text"}
 BULLET_RE = re.compile(r"^\s*(?:[-*+\u2022\u2013\u25aa\u25cf]|\d{1,3}[.)])\s+")
 HTML_DROP_TAGS = [
-    "script", "style", "noscript", "template", "nav", "header", "footer", "aside",
-    "form", "svg", "iframe", "object", "embed", "canvas", "button", "select", "head",
+    "script",
+    "style",
+    "noscript",
+    "template",
+    "nav",
+    "header",
+    "footer",
+    "aside",
+    "form",
+    "svg",
+    "iframe",
+    "object",
+    "embed",
+    "canvas",
+    "button",
+    "select",
+    "head",
 ]
 
 
@@ -59,8 +74,14 @@ def detect_format(*, filename: str = "", content_type: str = "", data: bytes = b
     """pdf, docx, markdown, html or text; from the name first, then the content type, then the bytes."""
     suffix = PurePosixPath(filename.lower().split("?")[0]).suffix
     by_suffix = {
-        ".pdf": "pdf", ".docx": "docx", ".md": "markdown", ".markdown": "markdown",
-        ".html": "html", ".htm": "html", ".txt": "text", ".text": "text",
+        ".pdf": "pdf",
+        ".docx": "docx",
+        ".md": "markdown",
+        ".markdown": "markdown",
+        ".html": "html",
+        ".htm": "html",
+        ".txt": "text",
+        ".text": "text",
     }
     if suffix in by_suffix:
         return by_suffix[suffix]
@@ -68,8 +89,11 @@ def detect_format(*, filename: str = "", content_type: str = "", data: bytes = b
     by_mime = {
         "application/pdf": "pdf",
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
-        "text/markdown": "markdown", "text/x-markdown": "markdown",
-        "text/html": "html", "application/xhtml+xml": "html", "text/plain": "text",
+        "text/markdown": "markdown",
+        "text/x-markdown": "markdown",
+        "text/html": "html",
+        "application/xhtml+xml": "html",
+        "text/plain": "text",
     }
     if mime in by_mime:
         return by_mime[mime]
@@ -91,8 +115,11 @@ def extract(*, data: bytes, filename: str = "", content_type: str = "", fallback
         raise ExtractionError("The file is empty.")
     kind = detect_format(filename=filename, content_type=content_type, data=data)
     extractor = {
-        "pdf": extract_pdf, "docx": extract_docx, "markdown": extract_markdown,
-        "html": extract_html, "text": extract_text,
+        "pdf": extract_pdf,
+        "docx": extract_docx,
+        "markdown": extract_markdown,
+        "html": extract_html,
+        "text": extract_text,
     }[kind]
     if kind in {"markdown", "html", "text"}:
         result = extractor(decode_text(data, kind=kind))
@@ -101,7 +128,8 @@ def extract(*, data: bytes, filename: str = "", content_type: str = "", fallback
     if not result.blocks or result.text_length == 0:
         raise ExtractionError(
             "The scanned PDF has no text layer; run it through OCR first."
-            if kind == "pdf" else "The file contains no text."
+            if kind == "pdf"
+            else "The file contains no text."
         )
     if not result.title:
         result.title = fallback_title or _title_from_filename(filename)
@@ -226,8 +254,11 @@ def _pdf_page_lines(page, number: int) -> list[_PdfLine]:
         lines.append(_PdfLine(page=number, y=y, size=size, bold=bold, text=text.strip()))
     if not lines:
         fallback = page.extract_text() or ""
-        lines = [_PdfLine(page=number, y=0.0, size=0.0, bold=False, text=line.strip())
-                 for line in fallback.splitlines() if line.strip()]
+        lines = [
+            _PdfLine(page=number, y=0.0, size=0.0, bold=False, text=line.strip())
+            for line in fallback.splitlines()
+            if line.strip()
+        ]
     return lines
 
 
@@ -253,7 +284,9 @@ def pdf_body_lines(pages: list[list[_PdfLine]]) -> list[_PdfLine]:
     for lines in pages:
         # Visual order from the positions when pypdf gave them; content order otherwise.
         ordered = sorted(lines, key=lambda line: -line.y) if len({line.y for line in lines}) > 1 else list(lines)
-        edge = ordered[:FURNITURE_EDGE_LINES] + ordered[max(FURNITURE_EDGE_LINES, len(ordered) - FURNITURE_EDGE_LINES):]
+        edge = (
+            ordered[:FURNITURE_EDGE_LINES] + ordered[max(FURNITURE_EDGE_LINES, len(ordered) - FURNITURE_EDGE_LINES) :]
+        )
         edges.append(edge)
     recurring = Counter()
     for edge in edges:
@@ -261,9 +294,12 @@ def pdf_body_lines(pages: list[list[_PdfLine]]) -> list[_PdfLine]:
     needed = max(2, -(-len(pages) // 2))
     furniture = {key for key, count in recurring.items() if count >= needed}
     body: list[_PdfLine] = []
-    for lines, edge in zip(pages, edges):
-        dropped = {id(line) for line in edge
-                   if _furniture_key(line.text) in furniture or PAGE_NUMBER_RE.match(line.text.strip())}
+    for lines, edge in zip(pages, edges, strict=False):
+        dropped = {
+            id(line)
+            for line in edge
+            if _furniture_key(line.text) in furniture or PAGE_NUMBER_RE.match(line.text.strip())
+        }
         body.extend(line for line in lines if id(line) not in dropped)
     return body
 
@@ -295,7 +331,7 @@ def _pdf_blocks(lines: list[_PdfLine]) -> list[Block]:
     heading_sizes = sorted({round(line.size, 1) for line in lines if is_heading(line)}, reverse=True)
     gaps = [
         prev.y - line.y
-        for prev, line in zip(lines, lines[1:])
+        for prev, line in zip(lines, lines[1:], strict=False)
         if prev.page == line.page and not is_heading(prev) and not is_heading(line) and prev.y - line.y > 0
     ]
     line_gap = statistics.median(gaps) if gaps else 0.0
@@ -306,8 +342,14 @@ def _pdf_blocks(lines: list[_PdfLine]) -> list[Block]:
     for line in lines:
         if is_heading(line):
             level = heading_sizes.index(round(line.size, 1)) + 1 if round(line.size, 1) in heading_sizes else 1
-            if blocks and blocks[-1].kind == "heading" and previous is not None and previous.page == line.page \
-                    and blocks[-1].level == min(level, 6) and previous.y - line.y < line.size * 1.6:
+            if (
+                blocks
+                and blocks[-1].kind == "heading"
+                and previous is not None
+                and previous.page == line.page
+                and blocks[-1].level == min(level, 6)
+                and previous.y - line.y < line.size * 1.6
+            ):
                 blocks[-1].text += " " + line.text
             else:
                 blocks.append(Block("heading", line.text, level=min(level, 6), page=line.page))
@@ -315,8 +357,11 @@ def _pdf_blocks(lines: list[_PdfLine]) -> list[Block]:
             continue
         bullet = BULLET_RE.match(line.text)
         continues = (
-            previous is not None and blocks and blocks[-1].kind in {"paragraph", "list_item"}
-            and previous.page == line.page and not bullet
+            previous is not None
+            and blocks
+            and blocks[-1].kind in {"paragraph", "list_item"}
+            and previous.page == line.page
+            and not bullet
             and (line_gap == 0.0 or 0 < previous.y - line.y <= line_gap * 1.25)
         )
         if continues:
@@ -324,7 +369,7 @@ def _pdf_blocks(lines: list[_PdfLine]) -> list[Block]:
         elif bullet:
             if not blocks or blocks[-1].kind != "list_item":
                 group += 1
-            blocks.append(Block("list_item", line.text[bullet.end():].strip(), page=line.page, group=group))
+            blocks.append(Block("list_item", line.text[bullet.end() :].strip(), page=line.page, group=group))
         else:
             blocks.append(Block("paragraph", line.text, page=line.page))
         previous = line
@@ -351,7 +396,11 @@ def _check_docx_zip(data: bytes) -> None:
                 f"{MAX_DOCX_EXPANDED_BYTES / 1e6:,.0f} MB allowed: it looks like a zip bomb."
             )
         for info in infos:
-            if info.compress_size and info.file_size > 1_000_000 and info.file_size / info.compress_size > MAX_ZIP_RATIO:
+            if (
+                info.compress_size
+                and info.file_size > 1_000_000
+                and info.file_size / info.compress_size > MAX_ZIP_RATIO
+            ):
                 raise ExtractionError(
                     f"The DOCX part {info.filename} is compressed {info.file_size // info.compress_size}:1: "
                     "it looks like a zip bomb."
@@ -440,7 +489,7 @@ def _table_blocks(rows: list[list[str]], group: int, page: int | None = None) ->
     blocks = []
     for row in body:
         if has_header:
-            parts = [f"{name}: {value}" for name, value in zip(header, row) if value]
+            parts = [f"{name}: {value}" for name, value in zip(header, row, strict=False) if value]
         else:
             parts = [value for value in row if value]
         blocks.append(Block("table_row", " | ".join(parts), page=page, group=group))
@@ -480,8 +529,11 @@ def extract_markdown(text: str) -> Extracted:
                 group += 1
             list_depth += 1
             start = token.attrGet("start")
-            ordered_counters.append(int(start) - 1 if kind == "ordered_list_open" and start else
-                                    (0 if kind == "ordered_list_open" else None))
+            ordered_counters.append(
+                int(start) - 1
+                if kind == "ordered_list_open" and start
+                else (0 if kind == "ordered_list_open" else None)
+            )
         elif kind in {"bullet_list_close", "ordered_list_close"}:
             list_depth -= 1
             ordered_counters.pop()
@@ -593,7 +645,22 @@ def extract_html(markup: str) -> Extracted:
             if not isinstance(child, Tag):
                 continue
             name = child.name
-            if name in {"span", "a", "strong", "em", "b", "i", "u", "small", "code", "abbr", "time", "mark", "sub", "sup"}:
+            if name in {
+                "span",
+                "a",
+                "strong",
+                "em",
+                "b",
+                "i",
+                "u",
+                "small",
+                "code",
+                "abbr",
+                "time",
+                "mark",
+                "sub",
+                "sup",
+            }:
                 state["loose"].append(child.get_text(" "))
                 continue
             if name == "br":
@@ -645,7 +712,7 @@ def extract_text(text: str) -> Extracted:
         if all(BULLET_RE.match(line) for line in lines):
             group += 1
             for line in lines:
-                blocks.append(Block("list_item", _clean(line[BULLET_RE.match(line).end():]), group=group))
+                blocks.append(Block("list_item", _clean(line[BULLET_RE.match(line).end() :]), group=group))
         else:
             blocks.append(Block("paragraph", _clean(" ".join(lines))))
     return Extracted(title="", blocks=blocks)

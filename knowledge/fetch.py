@@ -72,7 +72,8 @@ def _fetch_once(*, url: str, timeout: float, max_bytes: int) -> FetchedPage:
             if declared and declared.isdigit() and int(declared) > max_bytes:
                 raise FetchError(
                     f"The page is {int(declared) / 1_048_576:,.1f} MB, more than the {limit_mb} allowed "
-                    "(URL_FETCH_MAX_BYTES).", transient=False,
+                    "(URL_FETCH_MAX_BYTES).",
+                    transient=False,
                 )
             parts: list[bytes] = []
             received = 0
@@ -89,8 +90,10 @@ def _fetch_once(*, url: str, timeout: float, max_bytes: int) -> FetchedPage:
                     )
                 parts.append(part)
             return FetchedPage(
-                url=url, final_url=response.url,
-                content_type=response.headers.get("Content-Type", ""), body=b"".join(parts),
+                url=url,
+                final_url=response.url,
+                content_type=response.headers.get("Content-Type", ""),
+                body=b"".join(parts),
             )
     except FetchBlocked as exc:
         raise FetchError(PAGE_UNAVAILABLE, transient=exc.transient) from None

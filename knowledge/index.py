@@ -66,13 +66,15 @@ FAQ_QUESTION_MIX = 0.5
 
 # Words that carry the form of a question, not its subject: left out when
 # counting which of the question's words a passage holds (English; stemmed on use).
-QUESTION_STOPWORDS = frozenset("""
+QUESTION_STOPWORDS = frozenset(
+    """
     a an and are as at be been but by can could do does did for from had has have how i if in into is it its
     me my of on or our so than that the their them then there these they this to too was we were what when
     where which who why will with would you your yours not no yes also just only any all more most am should
     shall may might must ve ll re some someone something anything anyone anybody somebody thing things way
     ways want like need know tell please possible get make go use one us he she his her him option options
-""".split())
+""".split()
+)
 
 
 class IndexLoadError(Exception):
@@ -137,15 +139,23 @@ def query_terms(query: str) -> QueryTerms:
     stems = _stem_words(list(words)) if words else []
     stopwords = _question_stopwords()
     surface: dict[str, str] = {}
-    for word, stem in zip(words, stems):
+    for word, stem in zip(words, stems, strict=False):
         if stem not in stopwords and word not in stopwords:
             surface.setdefault(stem, word)
     return QueryTerms(tokens=list(stems), content=list(surface), surface=surface)
 
 
-def build_snapshot(*, directory: Path, chunk_ids: np.ndarray, vectors: np.ndarray, texts: list[str],
-                   model_id: str, kind: str | None = None, question_positions: np.ndarray | None = None,
-                   question_vectors: np.ndarray | None = None) -> dict:
+def build_snapshot(
+    *,
+    directory: Path,
+    chunk_ids: np.ndarray,
+    vectors: np.ndarray,
+    texts: list[str],
+    model_id: str,
+    kind: str | None = None,
+    question_positions: np.ndarray | None = None,
+    question_vectors: np.ndarray | None = None,
+) -> dict:
     """
     Writes a snapshot folder; returns its metadata. `question_positions` (of
     FAQ chunks) and `question_vectors` are the FAQ questions' own vectors.
@@ -226,8 +236,12 @@ class Snapshot:
         if meta.get("format") not in READABLE_FORMATS:
             raise IndexLoadError(f"index format {meta.get('format')} is not one of {READABLE_FORMATS}")
         if meta.get("format") != FORMAT_VERSION:
-            logger.warning("index v%s has format %s: FAQs are matched without their own question vectors "
-                           "until the next publish (`manage.py reindex`)", version_id, meta.get("format"))
+            logger.warning(
+                "index v%s has format %s: FAQs are matched without their own question vectors "
+                "until the next publish (`manage.py reindex`)",
+                version_id,
+                meta.get("format"),
+            )
         self.version_id = version_id
         self.signature = signature
         self.model_id: str = meta["model_id"]
@@ -239,8 +253,7 @@ class Snapshot:
         if self._faiss is not None and self.kind == "hnsw":
             faiss.downcast_index(self._faiss).hnsw.efSearch = HNSW_EF_SEARCH
         self._bm25 = (
-            bm25s.BM25.load(str(directory / BM25_DIR), load_vocab=True, show_progress=False)
-            if self.count else None
+            bm25s.BM25.load(str(directory / BM25_DIR), load_vocab=True, show_progress=False) if self.count else None
         )
         self._questions = None
         # FAQ chunk position -> row of the questions index
@@ -263,7 +276,7 @@ class Snapshot:
             return []
         faiss.omp_set_num_threads(1)
         scores, positions = self._faiss.search(query_vector.reshape(1, -1).astype(np.float32), min(n, self.count))
-        return [Hit(int(p), float(s)) for p, s in zip(positions[0], scores[0]) if p >= 0]
+        return [Hit(int(p), float(s)) for p, s in zip(positions[0], scores[0], strict=False) if p >= 0]
 
     def keyword(self, query: str, n: int) -> list[Hit]:
         if not self.count:
@@ -272,7 +285,7 @@ class Snapshot:
         if not tokens:
             return []
         positions, scores = self._bm25.retrieve([tokens], k=min(n, self.count), show_progress=False, n_threads=1)
-        return [Hit(int(p), float(s)) for p, s in zip(positions[0], scores[0]) if s > 0]
+        return [Hit(int(p), float(s)) for p, s in zip(positions[0], scores[0], strict=False) if s > 0]
 
     def keyword_scores(self, tokens: list[str]) -> np.ndarray | None:
         """BM25 scores of every chunk (what `retrieve` computes before its top k); None if no token is known."""
@@ -297,7 +310,9 @@ class Snapshot:
         faiss.omp_set_num_threads(1)
         count = self._questions.ntotal
         scores, rows = self._questions.search(query_vector.reshape(1, -1).astype(np.float32), min(n, count))
-        return [Hit(int(self._question_positions[r]), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+        return [
+            Hit(int(self._question_positions[r]), float(s)) for r, s in zip(rows[0], scores[0], strict=False) if r >= 0
+        ]
 
     def question_vectors(self, positions: list[int]) -> np.ndarray:
         rows = [self.question_rows[position] for position in positions]
@@ -319,7 +334,7 @@ class Snapshot:
         if token_id is None:
             return np.zeros(len(positions), dtype=bool)
         indptr, indices = self._bm25.scores["indptr"], self._bm25.scores["indices"]
-        return np.isin(positions, indices[indptr[token_id]:indptr[token_id + 1]])
+        return np.isin(positions, indices[indptr[token_id] : indptr[token_id + 1]])
 
 
 @dataclass(frozen=True)
@@ -369,8 +384,9 @@ def hybrid(snapshot: Snapshot, *, query: str, query_vector: np.ndarray | None, n
         best = np.argpartition(-keyword_all, n)[:n] if len(keyword_all) > n else np.arange(len(keyword_all))
         best = best[np.argsort(-keyword_all[best], kind="stable")]
         keyword_top = [int(p) for p in best if keyword_all[p] > 0]
-    positions = list(dict.fromkeys([hit.position for hit in dense] + [hit.position for hit in by_question]
-                                   + keyword_top))
+    positions = list(
+        dict.fromkeys([hit.position for hit in dense] + [hit.position for hit in by_question] + keyword_top)
+    )
     if not positions:
         return []
     order = np.asarray(positions, dtype=np.int64)
@@ -381,16 +397,22 @@ def hybrid(snapshot: Snapshot, *, query: str, query_vector: np.ndarray | None, n
         passage = {hit.position: hit.score for hit in dense}
         missing = [p for p in positions if p not in passage]
         if missing:
-            passage.update(zip(missing, (snapshot.vectors(missing) @ query_vector).tolist()))
+            passage.update(zip(missing, (snapshot.vectors(missing) @ query_vector).tolist(), strict=False))
         question_similarity = {hit.position: hit.score for hit in by_question}
         faqs_missing = [p for p in positions if p in snapshot.question_rows and p not in question_similarity]
         if faqs_missing:
-            question_similarity.update(zip(faqs_missing,
-                                           (snapshot.question_vectors(faqs_missing) @ query_vector).tolist()))
-        similarity = np.asarray([
-            (1 - FAQ_QUESTION_MIX) * passage[p] + FAQ_QUESTION_MIX * question_similarity[p]
-            if p in question_similarity else passage[p] for p in positions
-        ], dtype=np.float32)
+            question_similarity.update(
+                zip(faqs_missing, (snapshot.question_vectors(faqs_missing) @ query_vector).tolist(), strict=False)
+            )
+        similarity = np.asarray(
+            [
+                (1 - FAQ_QUESTION_MIX) * passage[p] + FAQ_QUESTION_MIX * question_similarity[p]
+                if p in question_similarity
+                else passage[p]
+                for p in positions
+            ],
+            dtype=np.float32,
+        )
 
     keyword = keyword_all[order] if keyword_all is not None else np.zeros(len(positions), dtype=np.float32)
     dense_pool = _top(similarity, POOL)
@@ -402,7 +424,9 @@ def hybrid(snapshot: Snapshot, *, query: str, query_vector: np.ndarray | None, n
         fused += _standardised(similarity, dense_pool)
     if keyword_all is not None:
         side = _standardised(keyword, keyword_pool)
-        fused += (keyword_weight if query_vector is not None else 1.0) * np.where(is_faq, FAQ_KEYWORD_FACTOR, 1.0) * side
+        fused += (
+            (keyword_weight if query_vector is not None else 1.0) * np.where(is_faq, FAQ_KEYWORD_FACTOR, 1.0) * side
+        )
     background = float(dense_pool.mean()) if query_vector is not None and len(dense_pool) else 0.0
 
     coverage, missing_words = _coverage(snapshot, terms, order)
@@ -410,9 +434,14 @@ def hybrid(snapshot: Snapshot, *, query: str, query_vector: np.ndarray | None, n
     keyword_ranks = {position: rank for rank, position in enumerate(keyword_top, start=1)}
     candidates = [
         Candidate(
-            position=p, score=float(fused[i]), similarity=float(similarity[i]),
-            question_similarity=question_similarity.get(p), lift=float(similarity[i]) - background,
-            coverage=coverage[i], missing_words=missing_words[i], dense_rank=dense_ranks.get(p),
+            position=p,
+            score=float(fused[i]),
+            similarity=float(similarity[i]),
+            question_similarity=question_similarity.get(p),
+            lift=float(similarity[i]) - background,
+            coverage=coverage[i],
+            missing_words=missing_words[i],
+            dense_rank=dense_ranks.get(p),
             keyword_rank=keyword_ranks.get(p),
         )
         for i, p in enumerate(positions)
@@ -443,15 +472,17 @@ def _coverage(snapshot: Snapshot, terms: QueryTerms, positions: np.ndarray) -> t
     weights, held = [], []
     for term in terms.content:
         frequency = snapshot.document_frequency(term)
-        weights.append(np.log(1 + (count - frequency + 0.5) / (frequency + 0.5)) if frequency
-                       else UNKNOWN_WORD_WEIGHT * rarest)
+        weights.append(
+            np.log(1 + (count - frequency + 0.5) / (frequency + 0.5)) if frequency else UNKNOWN_WORD_WEIGHT * rarest
+        )
         held.append(snapshot.containing(term, positions))
     weight = np.asarray(weights)
     matrix = np.vstack(held)  # terms x positions
     shares = (weight @ matrix) / weight.sum()
     by_rarity = np.argsort(-weight, kind="stable")
-    lacking = [tuple(terms.surface[terms.content[t]] for t in by_rarity if not matrix[t, i])
-               for i in range(len(positions))]
+    lacking = [
+        tuple(terms.surface[terms.content[t]] for t in by_rarity if not matrix[t, i]) for i in range(len(positions))
+    ]
     return [float(x) for x in shares], lacking
 
 
@@ -491,8 +522,9 @@ class SnapshotAccessor:
             except Exception:
                 if snapshot is None:
                     raise
-                logger.exception("index version %s could not be loaded; still serving version %s",
-                                 row[0], snapshot.version_id)
+                logger.exception(
+                    "index version %s could not be loaded; still serving version %s", row[0], snapshot.version_id
+                )
                 return snapshot
             self._snapshot = loaded
             return loaded
@@ -516,7 +548,7 @@ class SnapshotAccessor:
             snapshot = Snapshot(version_id=version_id, signature=signature, directory=directory)
         except IndexLoadError:
             raise
-        except Exception as exc:  # noqa: BLE001 - a damaged local copy is dropped and re-fetched next time
+        except Exception as exc:
             shutil.rmtree(directory, ignore_errors=True)
             raise IndexLoadError(f"index version {version_id} could not be loaded: {exc}") from exc
         self._prune_local(cache_dir, keep=directory.name)
@@ -530,7 +562,7 @@ class SnapshotAccessor:
             match = _DIR_RE.match(path.name)
             if match and path.name != keep:
                 versions.append((int(match.group(1)), path))
-        for _, path in sorted(versions, reverse=True)[KEEP_LOCAL_VERSIONS - 1:]:
+        for _, path in sorted(versions, reverse=True)[KEEP_LOCAL_VERSIONS - 1 :]:
             shutil.rmtree(path, ignore_errors=True)
 
 

@@ -40,16 +40,16 @@ class Document(models.Model):
         URL = "url", "Web page"
 
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.TEXT)
-    title = models.CharField(
-        max_length=300, blank=True, help_text="Left blank, it is taken from the document itself."
-    )
+    title = models.CharField(max_length=300, blank=True, help_text="Left blank, it is taken from the document itself.")
     identifier = models.CharField(
         max_length=500,
         unique=True,
         help_text="File name or URL; re-ingesting the same identifier replaces the source.",
     )
     content = models.BinaryField(
-        blank=True, default=b"", editable=False,
+        blank=True,
+        default=b"",
+        editable=False,
         help_text="The uploaded file's bytes, or the last fetched body of a web page.",
     )
     content_type = models.CharField(max_length=200, blank=True, editable=False)
@@ -60,16 +60,16 @@ class Document(models.Model):
         null=True, blank=True, help_text="Web pages only: re-fetch every N hours."
     )
     is_active = models.BooleanField(default=True, help_text="Inactive sources are never searched.")
-    status = models.CharField(
-        max_length=10, choices=SourceStatus.choices, default=SourceStatus.QUEUED, db_index=True
-    )
+    status = models.CharField(max_length=10, choices=SourceStatus.choices, default=SourceStatus.QUEUED, db_index=True)
     status_reason = models.TextField(blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     lease_until = models.DateTimeField(
         null=True, blank=True, editable=False, help_text="Set while a worker indexes this source."
     )
     source_hash = models.CharField(
-        max_length=64, blank=True, editable=False,
+        max_length=64,
+        blank=True,
+        editable=False,
         help_text="Hash of the input and pipeline settings the current chunks were made from.",
     )
     chunk_count = models.PositiveIntegerField(default=0)
@@ -101,9 +101,7 @@ class FAQ(models.Model):
     question = models.CharField(max_length=500)
     answer = models.TextField()
     is_active = models.BooleanField(default=True)
-    status = models.CharField(
-        max_length=10, choices=SourceStatus.choices, default=SourceStatus.QUEUED, db_index=True
-    )
+    status = models.CharField(max_length=10, choices=SourceStatus.choices, default=SourceStatus.QUEUED, db_index=True)
     status_reason = models.TextField(blank=True)
     status_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     lease_until = models.DateTimeField(null=True, blank=True, editable=False)
@@ -131,12 +129,8 @@ class FAQ(models.Model):
 class Chunk(models.Model):
     """A retrievable passage of one source: a document section or one FAQ pair."""
 
-    document = models.ForeignKey(
-        Document, null=True, blank=True, on_delete=models.CASCADE, related_name="chunks"
-    )
-    faq = models.ForeignKey(
-        FAQ, null=True, blank=True, on_delete=models.CASCADE, related_name="chunks"
-    )
+    document = models.ForeignKey(Document, null=True, blank=True, on_delete=models.CASCADE, related_name="chunks")
+    faq = models.ForeignKey(FAQ, null=True, blank=True, on_delete=models.CASCADE, related_name="chunks")
     position = models.PositiveIntegerField(default=0)
     text = models.TextField()
     heading_path = models.CharField(max_length=1000, blank=True)
@@ -178,9 +172,7 @@ class Embedding(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["model_id", "content_hash"], name="embedding_model_hash_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["model_id", "content_hash"], name="embedding_model_hash_unique")]
 
     def __str__(self) -> str:
         return f"{self.model_id}:{self.content_hash[:12]}"

@@ -58,8 +58,12 @@ def search(*, query: str, k: int = 8) -> list[SearchResult]:
         except EmbeddingError as exc:
             logger.warning("query embedding failed (%s): keyword search only, confidence 0", exc)
     else:
-        logger.warning("index v%s was built with %s, not %s: keyword search only until `reindex`",
-                       snapshot.version_id, snapshot.model_id, provider.model_id)
+        logger.warning(
+            "index v%s was built with %s, not %s: keyword search only until `reindex`",
+            snapshot.version_id,
+            snapshot.model_id,
+            provider.model_id,
+        )
     fused = hybrid(snapshot, query=query, query_vector=query_vector, n=candidates)
     if not fused:
         return []
@@ -68,14 +72,26 @@ def search(*, query: str, k: int = 8) -> list[SearchResult]:
     offset = 0
     window = k + 8
     while len(results) < k and offset < len(fused):
-        batch = fused[offset:offset + window]
+        batch = fused[offset : offset + window]
         offset += window
         chunk_ids = [int(snapshot.chunk_ids[candidate.position]) for candidate in batch]
         rows = {
             chunk.pk: chunk
-            for chunk in active_chunks().filter(pk__in=chunk_ids).select_related("document", "faq").only(
-                "id", "text", "heading_path", "page", "document__id", "document__kind", "document__title",
-                "document__identifier", "document__url", "faq__id", "faq__question",
+            for chunk in active_chunks()
+            .filter(pk__in=chunk_ids)
+            .select_related("document", "faq")
+            .only(
+                "id",
+                "text",
+                "heading_path",
+                "page",
+                "document__id",
+                "document__kind",
+                "document__title",
+                "document__identifier",
+                "document__url",
+                "faq__id",
+                "faq__question",
             )
         }
         for candidate in batch:
@@ -90,17 +106,28 @@ def search(*, query: str, k: int = 8) -> list[SearchResult]:
 
 def _result(chunk: Chunk, candidate: Candidate) -> SearchResult:
     evidence = dict(
-        score=candidate.score, confidence=max(0.0, min(1.0, candidate.similarity)),
-        dense_rank=candidate.dense_rank, keyword_rank=candidate.keyword_rank,
-        question_similarity=candidate.question_similarity, lift=candidate.lift, coverage=candidate.coverage,
+        score=candidate.score,
+        confidence=max(0.0, min(1.0, candidate.similarity)),
+        dense_rank=candidate.dense_rank,
+        keyword_rank=candidate.keyword_rank,
+        question_similarity=candidate.question_similarity,
+        lift=candidate.lift,
+        coverage=candidate.coverage,
         missing_words=candidate.missing_words,
     )
     if chunk.faq_id:
         faq = chunk.faq
         return SearchResult(
-            chunk_id=chunk.pk, text=chunk.text, source_type="faq", source_id=faq.pk,
-            source_identifier=f"faq:{faq.pk}", title=faq.question, heading_path=chunk.heading_path,
-            page=chunk.page, url=faq.get_absolute_url(), **evidence,
+            chunk_id=chunk.pk,
+            text=chunk.text,
+            source_type="faq",
+            source_id=faq.pk,
+            source_identifier=f"faq:{faq.pk}",
+            title=faq.question,
+            heading_path=chunk.heading_path,
+            page=chunk.page,
+            url=faq.get_absolute_url(),
+            **evidence,
         )
     document = chunk.document
     if document.kind == Document.Kind.URL and document.url:
@@ -108,9 +135,16 @@ def _result(chunk: Chunk, candidate: Candidate) -> SearchResult:
     else:
         url = f"{document.get_absolute_url()}#chunk-{chunk.pk}"
     return SearchResult(
-        chunk_id=chunk.pk, text=chunk.text, source_type="document", source_id=document.pk,
-        source_identifier=document.identifier, title=document.title or document.identifier,
-        heading_path=chunk.heading_path, page=chunk.page, url=url, **evidence,
+        chunk_id=chunk.pk,
+        text=chunk.text,
+        source_type="document",
+        source_id=document.pk,
+        source_identifier=document.identifier,
+        title=document.title or document.identifier,
+        heading_path=chunk.heading_path,
+        page=chunk.page,
+        url=url,
+        **evidence,
     )
 
 
@@ -143,8 +177,10 @@ def index_readiness() -> tuple[bool, str]:
         return False, "no index version has been published yet (is the task worker running? `manage.py reindex`)"
     model_id = get_provider().model_id
     if snapshot.count and snapshot.model_id != model_id:
-        return False, (f"index v{snapshot.version_id} was built with {snapshot.model_id} but the configured "
-                       f"embeddings are {model_id}: run `manage.py reindex`")
+        return False, (
+            f"index v{snapshot.version_id} was built with {snapshot.model_id} but the configured "
+            f"embeddings are {model_id}: run `manage.py reindex`"
+        )
     return True, f"index v{snapshot.version_id}: {snapshot.count} chunks ({snapshot.kind})"
 
 

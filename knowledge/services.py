@@ -126,8 +126,9 @@ def embeddings_ensure(*, texts_by_hash: dict[str, str], provider: EmbeddingProvi
     known: set[str] = set()
     for start in range(0, len(hashes), DB_BATCH):
         known.update(
-            Embedding.objects.filter(model_id=provider.model_id, content_hash__in=hashes[start:start + DB_BATCH])
-            .values_list("content_hash", flat=True)
+            Embedding.objects.filter(
+                model_id=provider.model_id, content_hash__in=hashes[start : start + DB_BATCH]
+            ).values_list("content_hash", flat=True)
         )
     missing = [h for h in hashes if h not in known]
     if not missing:
@@ -135,11 +136,16 @@ def embeddings_ensure(*, texts_by_hash: dict[str, str], provider: EmbeddingProvi
     vectors = provider.embed_documents([texts_by_hash[h] for h in missing])
     Embedding.objects.bulk_create(
         [
-            Embedding(model_id=provider.model_id, content_hash=h, dimension=vector.shape[0],
-                      vector=vector.astype(np.float32).tobytes())
-            for h, vector in zip(missing, vectors)
+            Embedding(
+                model_id=provider.model_id,
+                content_hash=h,
+                dimension=vector.shape[0],
+                vector=vector.astype(np.float32).tobytes(),
+            )
+            for h, vector in zip(missing, vectors, strict=False)
         ],
-        ignore_conflicts=True, batch_size=DB_BATCH,
+        ignore_conflicts=True,
+        batch_size=DB_BATCH,
     )
     return len(missing)
 
@@ -148,7 +154,7 @@ def embeddings_load(*, hashes: list[str], model_id: str) -> dict[str, np.ndarray
     vectors: dict[str, np.ndarray] = {}
     unique = list(dict.fromkeys(hashes))
     for start in range(0, len(unique), DB_BATCH):
-        rows = Embedding.objects.filter(model_id=model_id, content_hash__in=unique[start:start + DB_BATCH])
+        rows = Embedding.objects.filter(model_id=model_id, content_hash__in=unique[start : start + DB_BATCH])
         for content_hash, vector in rows.values_list("content_hash", "vector"):
             vectors[content_hash] = np.frombuffer(bytes(vector), dtype=np.float32)
     return vectors
@@ -170,8 +176,16 @@ def _release(model, pk: int, **fields) -> None:
     model.objects.filter(pk=pk).update(lease_until=None, **fields)
 
 
-def _run_claimed(model, pk: int, *, label: str, force: bool, take_over: bool,
-                 prepare: Callable[[object, bool], _Prepared], source=None) -> IngestOutcome:
+def _run_claimed(
+    model,
+    pk: int,
+    *,
+    label: str,
+    force: bool,
+    take_over: bool,
+    prepare: Callable[[object, bool], _Prepared],
+    source=None,
+) -> IngestOutcome:
     """
     `source` may be the row as read before the claim: `_finish` only succeeds
     if it was not saved since (same `updated_at`), otherwise the loop re-reads it.
@@ -197,8 +211,14 @@ def _run_claimed(model, pk: int, *, label: str, force: bool, take_over: bool,
                     continue
                 chunks, tokens = done
                 status = "unchanged" if prepared.chunks is None else "indexed"
-                return IngestOutcome(label, status, chunks=chunks, tokens=tokens, embedded=prepared.embedded,
-                                     seconds=time.perf_counter() - started)
+                return IngestOutcome(
+                    label,
+                    status,
+                    chunks=chunks,
+                    tokens=tokens,
+                    embedded=prepared.embedded,
+                    seconds=time.perf_counter() - started,
+                )
             except SOURCE_PROBLEMS as exc:
                 if not _fail(model, pk, seen=seen, reason=str(exc)):
                     source = None
@@ -210,23 +230,40 @@ def _run_claimed(model, pk: int, *, label: str, force: bool, take_over: bool,
         raise
     except BaseException as exc:
         logger.exception("%s: unexpected error while indexing", label)
-        _release(model, pk, status=SourceStatus.FAILED, status_changed_at=timezone.now(),
-                 status_reason=f"Internal error while indexing ({type(exc).__name__}: {exc}); see the server log.")
+        _release(
+            model,
+            pk,
+            status=SourceStatus.FAILED,
+            status_changed_at=timezone.now(),
+            status_reason=f"Internal error while indexing ({type(exc).__name__}: {exc}); see the server log.",
+        )
         raise
 
 
 def _fail(model, pk: int, *, seen, reason: str) -> bool:
     """Marks the source failed with `reason`, unless it was saved since `seen`."""
-    return model.objects.filter(pk=pk, updated_at=seen).update(
-        status=SourceStatus.FAILED, status_reason=reason, status_changed_at=timezone.now(), lease_until=None,
-    ) == 1
+    return (
+        model.objects.filter(pk=pk, updated_at=seen).update(
+            status=SourceStatus.FAILED,
+            status_reason=reason,
+            status_changed_at=timezone.now(),
+            lease_until=None,
+        )
+        == 1
+    )
 
 
 def _finish(model, source, seen, prepared: _Prepared) -> tuple[int, int] | None:
     """Inside a transaction: marks the source ready and swaps its chunks, unless it changed meanwhile."""
     now = timezone.now()
-    fields = dict(status=SourceStatus.READY, status_reason="", status_changed_at=now, lease_until=None,
-                  source_hash=prepared.source_hash, **prepared.updates)
+    fields = dict(
+        status=SourceStatus.READY,
+        status_reason="",
+        status_changed_at=now,
+        lease_until=None,
+        source_hash=prepared.source_hash,
+        **prepared.updates,
+    )
     if prepared.chunks is not None:
         fields["indexed_at"] = now
     if model is Document and prepared.chunks is not None:
@@ -260,11 +297,18 @@ def _sync_chunks(*, owner: str, owner_id: int, prepared: list[_PreparedChunk]) -
                 chunk.position, chunk.page, chunk.token_count = position, item.page, item.token_count
                 to_update.append(chunk)
             continue
-        to_create.append(Chunk(
-            **{f"{owner}_id": owner_id}, position=position, text=item.text, heading_path=item.heading_path[:1000],
-            page=item.page, token_count=item.token_count, search_text=item.search_text,
-            content_hash=item.content_hash,
-        ))
+        to_create.append(
+            Chunk(
+                **{f"{owner}_id": owner_id},
+                position=position,
+                text=item.text,
+                heading_path=item.heading_path[:1000],
+                page=item.page,
+                token_count=item.token_count,
+                search_text=item.search_text,
+                content_hash=item.content_hash,
+            )
+        )
     stale = [chunk.pk for chunks in by_hash.values() for chunk in chunks]
     if stale:
         Chunk.objects.filter(pk__in=stale).delete()
@@ -278,10 +322,16 @@ def _prepare_chunks(drafts: Iterable[chunking.ChunkDraft], *, title: str) -> lis
     prepared = []
     for draft in drafts:
         text = chunking.search_text(heading_path=draft.heading_path, title=title, text=draft.text)
-        prepared.append(_PreparedChunk(
-            text=draft.text, heading_path=draft.heading_path, page=draft.page, token_count=draft.token_count,
-            search_text=text, content_hash=chunking.content_hash(text),
-        ))
+        prepared.append(
+            _PreparedChunk(
+                text=draft.text,
+                heading_path=draft.heading_path,
+                page=draft.page,
+                token_count=draft.token_count,
+                search_text=text,
+                content_hash=chunking.content_hash(text),
+            )
+        )
     return prepared
 
 
@@ -299,8 +349,12 @@ def _document_input(document: Document) -> bytes:
 
 
 def document_source_hash(*, document: Document, title: str | None = None) -> str:
-    return _hash(_pipeline_fingerprint(), document.kind, title if title is not None else document.title,
-                 _document_input(document))
+    return _hash(
+        _pipeline_fingerprint(),
+        document.kind,
+        title if title is not None else document.title,
+        _document_input(document),
+    )
 
 
 def _needs_fetch(document: Document) -> bool:
@@ -314,12 +368,16 @@ def _prepare_document(document: Document, force: bool, *, refetch: bool = False,
         if not document.url:
             raise ExtractionError("A web-page source needs a URL.")
         if refetch or _needs_fetch(document):
-            page = fetch_url(url=document.url, timeout=settings.URL_FETCH_TIMEOUT,
-                             max_bytes=settings.URL_FETCH_MAX_BYTES)
+            page = fetch_url(
+                url=document.url, timeout=settings.URL_FETCH_TIMEOUT, max_bytes=settings.URL_FETCH_MAX_BYTES
+            )
             document.content, document.content_type = page.body, page.content_type[:200]
             Document.objects.filter(pk=document.pk).update(
-                content=page.body, content_type=document.content_type, size_bytes=len(page.body),
-                fetched_url=document.url, fetched_at=timezone.now(),
+                content=page.body,
+                content_type=document.content_type,
+                size_bytes=len(page.body),
+                fetched_url=document.url,
+                fetched_at=timezone.now(),
             )
     if not force and document.source_hash and document.source_hash == document_source_hash(document=document):
         return _Prepared(source_hash=document.source_hash, chunks=None, updates=updates)
@@ -332,57 +390,78 @@ def _prepare_document(document: Document, force: bool, *, refetch: bool = False,
     if document.kind == Document.Kind.TEXT:
         if not document.text.strip():
             raise ExtractionError("The pasted text is empty.")
-        extracted = extract(data=document.text.encode("utf-8"), filename="pasted.md",
-                            fallback_title=document.title)
+        extracted = extract(data=document.text.encode("utf-8"), filename="pasted.md", fallback_title=document.title)
     else:
         filename = document.identifier if document.kind == Document.Kind.FILE else document.url
-        extracted = extract(data=_document_input(document), filename=filename,
-                            content_type=document.content_type, fallback_title=document.title)
+        extracted = extract(
+            data=_document_input(document),
+            filename=filename,
+            content_type=document.content_type,
+            fallback_title=document.title,
+        )
     title = document.title or extracted.title[:300]
     if title != document.title:
         updates["title"] = title
     drafts = chunking.chunk_blocks(
-        blocks=extracted.blocks, title=title, max_tokens=settings.CHUNK_TOKENS,
-        overlap_tokens=settings.CHUNK_OVERLAP_TOKENS, count_tokens=count_tokens,
+        blocks=extracted.blocks,
+        title=title,
+        max_tokens=settings.CHUNK_TOKENS,
+        overlap_tokens=settings.CHUNK_OVERLAP_TOKENS,
+        count_tokens=count_tokens,
     )
     if not drafts:
         raise ExtractionError("The document contains no text to index.")
     prepared = _prepare_chunks(drafts, title=title)
     embedded = _embed(prepared) if embed else 0
-    return _Prepared(source_hash=document_source_hash(document=document, title=title), chunks=prepared,
-                     updates=updates, embedded=embedded)
+    return _Prepared(
+        source_hash=document_source_hash(document=document, title=title),
+        chunks=prepared,
+        updates=updates,
+        embedded=embedded,
+    )
 
 
-def document_ingest(*, document_id: int, force: bool = False, refetch: bool = False,
-                    take_over: bool = False) -> IngestOutcome:
+def document_ingest(
+    *, document_id: int, force: bool = False, refetch: bool = False, take_over: bool = False
+) -> IngestOutcome:
     """Extracts, chunks and embeds one document (not the index: see `index_publish`)."""
     label = f"document:{document_id}"
     document = Document.objects.filter(pk=document_id).first()
     if document is None:
         return IngestOutcome(label, "missing")
     if (
-        not force and not refetch and not _needs_fetch(document)
+        not force
+        and not refetch
+        and not _needs_fetch(document)
         and document.source_hash == document_source_hash(document=document)
     ):
         Document.objects.filter(pk=document_id, updated_at=document.updated_at, lease_until__isnull=True).exclude(
-            status=SourceStatus.READY).update(status=SourceStatus.READY, status_reason="",
-                                              status_changed_at=timezone.now())
+            status=SourceStatus.READY
+        ).update(status=SourceStatus.READY, status_reason="", status_changed_at=timezone.now())
         _schedule_refetch(document_id=document_id, after_fetch=False, kind=document.kind)
         return IngestOutcome(label, "unchanged", chunks=document.chunk_count)
     outcome = _run_claimed(
-        Document, document_id, label=label, force=force, take_over=take_over,
-        prepare=lambda doc, force_: _prepare_document(doc, force_, refetch=refetch), source=document,
+        Document,
+        document_id,
+        label=label,
+        force=force,
+        take_over=take_over,
+        prepare=lambda doc, force_: _prepare_document(doc, force_, refetch=refetch),
+        source=document,
     )
     if outcome.status in {"indexed", "unchanged", "failed"}:
-        _schedule_refetch(document_id=document_id, after_fetch=refetch or outcome.status == "indexed",
-                          kind=document.kind)
+        _schedule_refetch(
+            document_id=document_id, after_fetch=refetch or outcome.status == "indexed", kind=document.kind
+        )
     return outcome
 
 
 _CONTENT_TYPES = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "markdown": "text/markdown", "html": "text/html", "text": "text/plain",
+    "markdown": "text/markdown",
+    "html": "text/html",
+    "text": "text/plain",
 }
 
 
@@ -401,8 +480,9 @@ def document_apply_upload(*, document: Document, name: str, data: bytes | None, 
     document.text = ""
 
 
-def document_save_file(*, name: str, data: bytes | None, size: int, title: str = "",
-                       send_signal: bool = True) -> Document:
+def document_save_file(
+    *, name: str, data: bytes | None, size: int, title: str = "", send_signal: bool = True
+) -> Document:
     """
     Creates or replaces the file source called `name` (its identifier). A file
     over UPLOAD_MAX_BYTES is not stored: the source records its size and fails
@@ -419,8 +499,15 @@ def document_save_file(*, name: str, data: bytes | None, size: int, title: str =
     if send_signal:
         document.save()
         return document
-    fields = dict(kind=document.kind, content=document.content, size_bytes=size,
-                  content_type=document.content_type, url="", text="", title=document.title)
+    fields = dict(
+        kind=document.kind,
+        content=document.content,
+        size_bytes=size,
+        content_type=document.content_type,
+        url="",
+        text="",
+        title=document.title,
+    )
     if existing is None:
         document.status = SourceStatus.QUEUED
         Document.objects.bulk_create([document])
@@ -448,14 +535,22 @@ def document_store_file(*, path: Path, force: bool = False) -> tuple[Document, b
     data = path.read_bytes() if size <= settings.UPLOAD_MAX_BYTES else None
     existing = Document.objects.filter(identifier=path.name).first()
     if (
-        existing is not None and not force and existing.kind == Document.Kind.FILE and data is not None
+        existing is not None
+        and not force
+        and existing.kind == Document.Kind.FILE
+        and data is not None
         and existing.source_hash
         and existing.source_hash == _hash(_pipeline_fingerprint(), Document.Kind.FILE, existing.title, data)
         and existing.status == SourceStatus.READY
     ):
         return existing, False
-    if existing is None or force or existing.kind != Document.Kind.FILE or bytes(existing.content) != (data or b"") \
-            or existing.size_bytes != size:
+    if (
+        existing is None
+        or force
+        or existing.kind != Document.Kind.FILE
+        or bytes(existing.content) != (data or b"")
+        or existing.size_bytes != size
+    ):
         return document_save_file(name=path.name, data=data, size=size, send_signal=False), True
     return existing, True
 
@@ -464,9 +559,10 @@ def document_files_ingest(*, paths: list[Path], force: bool = False) -> list[Ing
     """The `ingest` command's door: stores the files that changed and indexes them together."""
     stored = [document_store_file(path=path, force=force) for path in paths]
     to_index = [document.pk for document, needs_indexing in stored if needs_indexing]
-    outcomes = dict(zip(to_index, documents_ingest(document_ids=to_index, force=force)))
+    outcomes = dict(zip(to_index, documents_ingest(document_ids=to_index, force=force), strict=False))
     return [
-        outcomes[document.pk] if needs_indexing
+        outcomes[document.pk]
+        if needs_indexing
         else IngestOutcome(f"document:{document.pk}", "unchanged", chunks=document.chunk_count)
         for document, needs_indexing in stored
     ]
@@ -482,12 +578,15 @@ def document_store_url(*, url: str) -> Document:
     identifier = url[:500]
     existing = Document.objects.filter(identifier=identifier).defer("content").first()
     if existing is None:
-        Document.objects.bulk_create([Document(kind=Document.Kind.URL, url=url, identifier=identifier,
-                                               status=SourceStatus.QUEUED)])
+        Document.objects.bulk_create(
+            [Document(kind=Document.Kind.URL, url=url, identifier=identifier, status=SourceStatus.QUEUED)]
+        )
         return Document.objects.defer("content").get(identifier=identifier)
     if existing.kind != Document.Kind.URL:
-        raise ExtractionError(f"The {existing.get_kind_display().lower()} source {identifier!r} already has "
-                              "this identifier; it was left as it is.")
+        raise ExtractionError(
+            f"The {existing.get_kind_display().lower()} source {identifier!r} already has "
+            "this identifier; it was left as it is."
+        )
     if existing.url != url:
         Document.objects.filter(pk=existing.pk).update(url=url, updated_at=timezone.now())
     return existing
@@ -527,8 +626,7 @@ def documents_ingest(*, document_ids: list[int], force: bool = False) -> list[In
                 continue
             preparing = document.pk
             try:
-                claimed[document.pk] = (document, document.updated_at,
-                                        _prepare_document(document, force, embed=False))
+                claimed[document.pk] = (document, document.updated_at, _prepare_document(document, force, embed=False))
             except SOURCE_PROBLEMS as exc:
                 label = f"document:{document.pk}"
                 if _fail(Document, document.pk, seen=document.updated_at, reason=str(exc)):
@@ -538,10 +636,13 @@ def documents_ingest(*, document_ids: list[int], force: bool = False) -> list[In
                     _release(Document, document.pk)
             preparing = None
         try:
-            embedded = embeddings_ensure(texts_by_hash={
-                chunk.content_hash: chunk.search_text
-                for _, _, prepared in claimed.values() for chunk in prepared.chunks or ()
-            })
+            embedded = embeddings_ensure(
+                texts_by_hash={
+                    chunk.content_hash: chunk.search_text
+                    for _, _, prepared in claimed.values()
+                    for chunk in prepared.chunks or ()
+                }
+            )
         except EmbeddingError:
             for document_id in list(claimed):
                 _release(Document, document_id)
@@ -554,8 +655,7 @@ def documents_ingest(*, document_ids: list[int], force: bool = False) -> list[In
                 _release(Document, document_id)
                 continue
             status = "unchanged" if prepared.chunks is None else "indexed"
-            outcomes[document_id] = IngestOutcome(f"document:{document_id}", status, chunks=done[0],
-                                                  tokens=done[1])
+            outcomes[document_id] = IngestOutcome(f"document:{document_id}", status, chunks=done[0], tokens=done[1])
     except BaseException:
         unfinished = [*claimed, *([preparing] if preparing is not None else [])]
         Document.objects.filter(pk__in=unfinished).update(lease_until=None, status=SourceStatus.QUEUED)
@@ -582,8 +682,11 @@ def _schedule_refetch(*, document_id: int, after_fetch: bool, kind: str | None =
 
     if kind is not None and kind != Document.Kind.URL:
         return
-    document = Document.objects.filter(pk=document_id).only(
-        "kind", "refetch_interval_hours", "next_fetch_at", "fetched_at", "is_active").first()
+    document = (
+        Document.objects.filter(pk=document_id)
+        .only("kind", "refetch_interval_hours", "next_fetch_at", "fetched_at", "is_active")
+        .first()
+    )
     if document is None or document.kind != Document.Kind.URL:
         return
     if not document.refetch_interval_hours or not document.is_active:
@@ -598,9 +701,7 @@ def _schedule_refetch(*, document_id: int, after_fetch: bool, kind: str | None =
     if default_task_backend.supports_defer:
         from knowledge.tasks import document_refetch_task
 
-        transaction.on_commit(
-            lambda: document_refetch_task.using(run_after=due).enqueue(document_id, due.isoformat())
-        )
+        transaction.on_commit(lambda: document_refetch_task.using(run_after=due).enqueue(document_id, due.isoformat()))
 
 
 def document_refetch(*, document_id: int, due: str | None = None, take_over: bool = False) -> IngestOutcome:
@@ -608,10 +709,10 @@ def document_refetch(*, document_id: int, due: str | None = None, take_over: boo
     if due is not None:
         from django.utils.dateparse import parse_datetime
 
-        claimed = Document.objects.filter(pk=document_id, next_fetch_at=parse_datetime(due)).update(
-            next_fetch_at=None)
-        rerun_of_a_dead_attempt = take_over and Document.objects.filter(
-            pk=document_id, next_fetch_at__isnull=True).exists()
+        claimed = Document.objects.filter(pk=document_id, next_fetch_at=parse_datetime(due)).update(next_fetch_at=None)
+        rerun_of_a_dead_attempt = (
+            take_over and Document.objects.filter(pk=document_id, next_fetch_at__isnull=True).exists()
+        )
         if not claimed and not rerun_of_a_dead_attempt:
             return IngestOutcome(f"document:{document_id}", "unchanged", reason="superseded schedule")
     return document_ingest(document_id=document_id, refetch=True, take_over=take_over)
@@ -621,7 +722,8 @@ def documents_due_for_refetch(*, include_all: bool = False) -> list[int]:
     rows = Document.objects.filter(kind=Document.Kind.URL, is_active=True)
     if not include_all:
         rows = rows.filter(refetch_interval_hours__isnull=False).filter(
-            Q(next_fetch_at__isnull=True) | Q(next_fetch_at__lte=timezone.now()))
+            Q(next_fetch_at__isnull=True) | Q(next_fetch_at__lte=timezone.now())
+        )
     return list(rows.order_by("id").values_list("id", flat=True))
 
 
@@ -639,8 +741,16 @@ def _prepare_faq(faq: FAQ, force: bool) -> _Prepared:
         return _Prepared(source_hash=source_hash, chunks=None)
     if not faq.question.strip() or not faq.answer.strip():
         raise ExtractionError("An FAQ needs both a question and an answer.")
-    prepared = [_PreparedChunk(text=text, heading_path="", page=None, token_count=count_tokens(text),
-                               search_text=text, content_hash=chunking.content_hash(text))]
+    prepared = [
+        _PreparedChunk(
+            text=text,
+            heading_path="",
+            page=None,
+            token_count=count_tokens(text),
+            search_text=text,
+            content_hash=chunking.content_hash(text),
+        )
+    ]
     return _Prepared(source_hash=source_hash, chunks=prepared, embedded=_embed(prepared))
 
 
@@ -653,11 +763,10 @@ def faq_ingest(*, faq_id: int, force: bool = False, take_over: bool = False) -> 
     text = faq_search_text(question=faq.question, answer=faq.answer)
     if not force and faq.source_hash == _hash(_pipeline_fingerprint(), "faq", text):
         FAQ.objects.filter(pk=faq_id, updated_at=faq.updated_at, lease_until__isnull=True).exclude(
-            status=SourceStatus.READY).update(status=SourceStatus.READY, status_reason="",
-                                              status_changed_at=timezone.now())
+            status=SourceStatus.READY
+        ).update(status=SourceStatus.READY, status_reason="", status_changed_at=timezone.now())
         return IngestOutcome(label, "unchanged", chunks=1)
-    return _run_claimed(FAQ, faq_id, label=label, force=force, take_over=take_over, prepare=_prepare_faq,
-                        source=faq)
+    return _run_claimed(FAQ, faq_id, label=label, force=force, take_over=take_over, prepare=_prepare_faq, source=faq)
 
 
 def faqs_ingest(*, faq_ids: list[int], force: bool = False, take_over: bool = False) -> list[IngestOutcome]:
@@ -683,17 +792,30 @@ def faqs_ingest(*, faq_ids: list[int], force: bool = False, take_over: bool = Fa
             source_hash = _hash(_pipeline_fingerprint(), "faq", text)
             if not faq.question.strip() or not faq.answer.strip():
                 continue  # fails through faq_ingest below, with its reason
-            chunk = None if (not force and faq.source_hash == source_hash) else _PreparedChunk(
-                text=text, heading_path="", page=None, token_count=count_tokens(text), search_text=text,
-                content_hash=chunking.content_hash(text))
+            chunk = (
+                None
+                if (not force and faq.source_hash == source_hash)
+                else _PreparedChunk(
+                    text=text,
+                    heading_path="",
+                    page=None,
+                    token_count=count_tokens(text),
+                    search_text=text,
+                    content_hash=chunking.content_hash(text),
+                )
+            )
             work.append((faq, source_hash, chunk))
-        embedded = embeddings_ensure(
-            texts_by_hash={c.content_hash: c.search_text for _, _, c in work if c is not None})
+        embedded = embeddings_ensure(texts_by_hash={c.content_hash: c.search_text for _, _, c in work if c is not None})
         with transaction.atomic():
             finished = {}
             for faq, source_hash, chunk in work:
-                fields = dict(status=SourceStatus.READY, status_reason="", status_changed_at=timezone.now(),
-                              lease_until=None, source_hash=source_hash)
+                fields = dict(
+                    status=SourceStatus.READY,
+                    status_reason="",
+                    status_changed_at=timezone.now(),
+                    lease_until=None,
+                    source_hash=source_hash,
+                )
                 if chunk is not None:
                     fields["indexed_at"] = fields["status_changed_at"]
                 if FAQ.objects.filter(pk=faq.pk, updated_at=faq.updated_at).update(**fields):
@@ -701,7 +823,8 @@ def faqs_ingest(*, faq_ids: list[int], force: bool = False, take_over: bool = Fa
             existing: dict[int, list[tuple[int, str]]] = defaultdict(list)
             changed_ids = [pk for pk, chunk in finished.items() if chunk is not None]
             for chunk_id, faq_id, content_hash in Chunk.objects.filter(faq_id__in=changed_ids).values_list(
-                    "id", "faq_id", "content_hash"):
+                "id", "faq_id", "content_hash"
+            ):
                 existing[faq_id].append((chunk_id, content_hash))
             stale, fresh = [], []
             for faq_id in changed_ids:
@@ -709,9 +832,18 @@ def faqs_ingest(*, faq_ids: list[int], force: bool = False, take_over: bool = Fa
                 keep = next((cid for cid, h in existing[faq_id] if h == chunk.content_hash), None)
                 stale += [cid for cid, _ in existing[faq_id] if cid != keep]
                 if keep is None:
-                    fresh.append(Chunk(faq_id=faq_id, position=0, text=chunk.text, heading_path="", page=None,
-                                       token_count=chunk.token_count, search_text=chunk.search_text,
-                                       content_hash=chunk.content_hash))
+                    fresh.append(
+                        Chunk(
+                            faq_id=faq_id,
+                            position=0,
+                            text=chunk.text,
+                            heading_path="",
+                            page=None,
+                            token_count=chunk.token_count,
+                            search_text=chunk.search_text,
+                            content_hash=chunk.content_hash,
+                        )
+                    )
             if stale:
                 Chunk.objects.filter(pk__in=stale).delete()
             Chunk.objects.bulk_create(fresh, batch_size=DB_BATCH)
@@ -723,15 +855,21 @@ def faqs_ingest(*, faq_ids: list[int], force: bool = False, take_over: bool = Fa
     seconds = time.perf_counter() - started
     for faq_id, chunk in finished.items():
         outcomes[faq_id] = IngestOutcome(
-            f"faq:{faq_id}", "unchanged" if chunk is None else "indexed", chunks=1,
-            tokens=chunk.token_count if chunk else 0, embedded=0, seconds=seconds)
+            f"faq:{faq_id}",
+            "unchanged" if chunk is None else "indexed",
+            chunks=1,
+            tokens=chunk.token_count if chunk else 0,
+            embedded=0,
+            seconds=seconds,
+        )
     if outcomes and embedded:
         first = next(iter(outcomes))
         outcomes[first] = dataclasses.replace(outcomes[first], embedded=embedded)
     for faq_id in faq_ids:
         if faq_id not in outcomes:
-            outcomes[faq_id] = faq_ingest(faq_id=faq_id, force=force,
-                                          take_over=take_over or faq_id in {f.pk for f in claimed})
+            outcomes[faq_id] = faq_ingest(
+                faq_id=faq_id, force=force, take_over=take_over or faq_id in {f.pk for f in claimed}
+            )
     return [outcomes[faq_id] for faq_id in faq_ids]
 
 
@@ -765,8 +903,7 @@ def faq_import_csv(*, data: bytes, enqueue: bool = True) -> FaqImportResult:
                 result.unchanged += 1
         created = FAQ.objects.bulk_create(to_create, batch_size=DB_BATCH)
         if to_update:
-            FAQ.objects.bulk_update(to_update, ["answer", "status", "status_reason", "updated_at"],
-                                    batch_size=DB_BATCH)
+            FAQ.objects.bulk_update(to_update, ["answer", "status", "status_reason", "updated_at"], batch_size=DB_BATCH)
         result.created, result.updated = len(created), len(to_update)
         result.faq_ids = [faq.pk for faq in created] + [faq.pk for faq in to_update]
         if enqueue and result.faq_ids:
@@ -841,8 +978,7 @@ def index_publish(*, force: bool = False) -> PublishOutcome:
         current = IndexVersion.objects.filter(is_current=True).only("id", "signature", "chunk_count").first()
         if not force and current is not None and current.signature == signature:
             reservation.delete()
-            return PublishOutcome("unchanged", current.pk, current.chunk_count,
-                                  seconds=time.perf_counter() - started)
+            return PublishOutcome("unchanged", current.pk, current.chunk_count, seconds=time.perf_counter() - started)
         # An FAQ's question is embedded on its own too: a rephrasing matches the question best.
         questions = [(position, question.strip()) for position, (*_, question) in enumerate(rows) if question]
         texts_by_hash = {content_hash: text for _, content_hash, text, _ in rows}
@@ -858,8 +994,12 @@ def index_publish(*, force: bool = False) -> PublishOutcome:
             question_vectors[row] = vectors_by_hash[chunking.content_hash(question)]
         with tempfile.TemporaryDirectory(prefix="index-build-") as folder:
             meta = index.build_snapshot(
-                directory=Path(folder), chunk_ids=np.asarray([r[0] for r in rows], dtype=np.int64),
-                vectors=vectors, texts=[r[2] for r in rows], model_id=provider.model_id, kind=kind,
+                directory=Path(folder),
+                chunk_ids=np.asarray([r[0] for r in rows], dtype=np.int64),
+                vectors=vectors,
+                texts=[r[2] for r in rows],
+                model_id=provider.model_id,
+                kind=kind,
                 question_positions=np.asarray([position for position, _ in questions], dtype=np.int64),
                 question_vectors=question_vectors,
             )
@@ -870,28 +1010,36 @@ def index_publish(*, force: bool = False) -> PublishOutcome:
             current = IndexVersion.objects.select_for_update().filter(is_current=True).only("id").first()
             if current is not None and current.pk > reservation.pk:
                 IndexVersion.objects.filter(pk=reservation.pk).update(state=IndexVersion.State.DISCARDED)
-                return PublishOutcome("superseded", current.pk, len(rows), embedded,
-                                      time.perf_counter() - started)
+                return PublishOutcome("superseded", current.pk, len(rows), embedded, time.perf_counter() - started)
             if current is not None:
                 IndexVersion.objects.filter(pk=current.pk).update(is_current=False)
             IndexVersion.objects.filter(pk=reservation.pk).update(
-                state=IndexVersion.State.READY, is_current=True, blob=blob, size_bytes=len(blob),
-                signature=signature, dimension=meta["dimension"], index_kind=kind, chunk_count=len(rows),
-                embedded_count=embedded, build_seconds=build_seconds, published_at=timezone.now(),
+                state=IndexVersion.State.READY,
+                is_current=True,
+                blob=blob,
+                size_bytes=len(blob),
+                signature=signature,
+                dimension=meta["dimension"],
+                index_kind=kind,
+                chunk_count=len(rows),
+                embedded_count=embedded,
+                build_seconds=build_seconds,
+                published_at=timezone.now(),
             )
     except BaseException:
         IndexVersion.objects.filter(pk=reservation.pk, is_current=False).delete()
         raise
     _prune_versions()
-    logger.info("published index version %s: %s chunks (%s), %s embedded", reservation.pk, len(rows), kind,
-                embedded)
+    logger.info("published index version %s: %s chunks (%s), %s embedded", reservation.pk, len(rows), kind, embedded)
     return PublishOutcome("published", reservation.pk, len(rows), embedded, time.perf_counter() - started)
 
 
 def _prune_versions() -> None:
     old_ready = list(
-        IndexVersion.objects.filter(is_current=False).exclude(state=IndexVersion.State.BUILDING)
-        .order_by("-id").values_list("id", flat=True)[KEEP_OLD_VERSIONS:]
+        IndexVersion.objects.filter(is_current=False)
+        .exclude(state=IndexVersion.State.BUILDING)
+        .order_by("-id")
+        .values_list("id", flat=True)[KEEP_OLD_VERSIONS:]
     )
     if old_ready:
         IndexVersion.objects.filter(pk__in=old_ready).delete()
@@ -909,8 +1057,12 @@ class ReindexOutcome:
     publish: PublishOutcome | None
 
 
-def sources_reindex(*, full: bool, on_progress: Callable[[IngestOutcome], None] | None = None,
-                    on_total: Callable[[int], None] | None = None) -> ReindexOutcome:
+def sources_reindex(
+    *,
+    full: bool,
+    on_progress: Callable[[IngestOutcome], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> ReindexOutcome:
     """
     Without `full`: every source that is not ready (queued, failed, or stuck
     "indexing" after a worker crash: its lease is taken over), then a publish

@@ -37,8 +37,7 @@ def document_index_task(context: TaskContext, document_id: int, force: bool = Fa
     if outcome.status == "busy":
         _retry_later(document_index_task, document_id, force)
     publish = services.index_publish()
-    return {"source": outcome.status, "reason": outcome.reason, "index": publish.status,
-            "version": publish.version_id}
+    return {"source": outcome.status, "reason": outcome.reason, "index": publish.status, "version": publish.version_id}
 
 
 @task(queue_name="index", takes_context=True)
@@ -47,8 +46,7 @@ def faq_index_task(context: TaskContext, faq_id: int, force: bool = False) -> di
     if outcome.status == "busy":
         _retry_later(faq_index_task, faq_id, force)
     publish = services.index_publish()
-    return {"source": outcome.status, "reason": outcome.reason, "index": publish.status,
-            "version": publish.version_id}
+    return {"source": outcome.status, "reason": outcome.reason, "index": publish.status, "version": publish.version_id}
 
 
 @task(queue_name="index", takes_context=True)

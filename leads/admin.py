@@ -26,13 +26,24 @@ from leads.models import Lead, LeadContactAttempt, LeadNotification, SyncState
 from leads.sheets import sheets_mirror_enabled
 
 NOT_CONFIGURED = "not configured"
-NOT_CONFIGURED_HINT = ("No Google Sheets credentials: set SHEETS_CREDENTIALS_FILE (or SHEETS_CREDENTIALS_JSON) "
-                       "and SHEETS_SPREADSHEET_ID, and the lead is pushed by the next `manage.py sync_leads`.")
+NOT_CONFIGURED_HINT = (
+    "No Google Sheets credentials: set SHEETS_CREDENTIALS_FILE (or SHEETS_CREDENTIALS_JSON) "
+    "and SHEETS_SPREADSHEET_ID, and the lead is pushed by the next `manage.py sync_leads`."
+)
 
 CSV_COLUMNS = [
-    ("id", "ID"), ("created_at", "Created"), ("name", "Name"), ("email", "Email"), ("phone", "Phone"),
-    ("company", "Company"), ("interest", "Interest"), ("source", "Source"), ("status", "Status"),
-    ("owner", "Owner"), ("consent", "Consent"), ("notes", "Notes"),
+    ("id", "ID"),
+    ("created_at", "Created"),
+    ("name", "Name"),
+    ("email", "Email"),
+    ("phone", "Phone"),
+    ("company", "Company"),
+    ("interest", "Interest"),
+    ("source", "Source"),
+    ("status", "Status"),
+    ("owner", "Owner"),
+    ("consent", "Consent"),
+    ("notes", "Notes"),
 ]
 
 
@@ -95,12 +106,25 @@ class ContactAttemptFilter(admin.SimpleListFilter):
 @admin.register(Lead)
 class LeadAdmin(admin.ModelAdmin):
     list_display = [
-        "__str__", "email", "phone", "company", "status", "owner", "source", "sync_badge",
-        "created_at", "last_activity_display",
+        "__str__",
+        "email",
+        "phone",
+        "company",
+        "status",
+        "owner",
+        "source",
+        "sync_badge",
+        "created_at",
+        "last_activity_display",
     ]
     list_filter = [
-        "status", "source", ("owner", admin.RelatedOnlyFieldListFilter), SheetStateFilter, "consent",
-        ContactAttemptFilter, "created_at",
+        "status",
+        "source",
+        ("owner", admin.RelatedOnlyFieldListFilter),
+        SheetStateFilter,
+        "consent",
+        ContactAttemptFilter,
+        "created_at",
     ]
     list_select_related = ["owner"]
     search_fields = ["name", "email", "phone", "company", "interest", "notes"]
@@ -112,8 +136,19 @@ class LeadAdmin(admin.ModelAdmin):
     inlines = [NotificationInline]
     change_form_template = "admin/leads/lead/change_form.html"
     readonly_fields = [
-        "source", "consent", "consent_text", "consent_at", "created_at", "updated_at", "transcripts",
-        "contact_attempts", "sheet_state", "synced_at", "sync_error", "sync_attempts", "sync_next_attempt_at",
+        "source",
+        "consent",
+        "consent_text",
+        "consent_at",
+        "created_at",
+        "updated_at",
+        "transcripts",
+        "contact_attempts",
+        "sheet_state",
+        "synced_at",
+        "sync_error",
+        "sync_attempts",
+        "sync_next_attempt_at",
         "sheet_row",
     ]
     fieldsets = [
@@ -121,11 +156,28 @@ class LeadAdmin(admin.ModelAdmin):
         ("Sales", {"fields": ["status", "owner", "notes"]}),
         ("Unverified contact attempts", {"fields": ["contact_attempts"]}),
         ("Conversations", {"fields": ["transcripts"]}),
-        ("Origin and consent", {"fields": ["source", "consent", "consent_text", "consent_at", "created_at",
-                                           "updated_at"], "classes": ["collapse"]}),
-        ("Google Sheets", {"fields": ["sheet_state", "synced_at", "sync_error", "sync_attempts",
-                                      "sync_next_attempt_at", "sheet_row"]}),
+        (
+            "Origin and consent",
+            {
+                "fields": ["source", "consent", "consent_text", "consent_at", "created_at", "updated_at"],
+                "classes": ["collapse"],
+            },
+        ),
+        (
+            "Google Sheets",
+            {
+                "fields": [
+                    "sheet_state",
+                    "synced_at",
+                    "sync_error",
+                    "sync_attempts",
+                    "sync_next_attempt_at",
+                    "sheet_row",
+                ]
+            },
+        ),
     ]
+
     def get_queryset(self, request: HttpRequest) -> QuerySet[Lead]:
         return selectors.leads_with_last_activity().select_related("owner")
 
@@ -146,10 +198,14 @@ class LeadAdmin(admin.ModelAdmin):
     def get_urls(self) -> list[URLPattern]:
         info = self.opts.app_label, self.opts.model_name
         return [
-            path("<path:object_id>/export/", self.admin_site.admin_view(self.export_view),
-                 name="%s_%s_export" % info),
-            path("<path:object_id>/erase/", self.admin_site.admin_view(self.erase_view),
-                 name="%s_%s_erase" % info),
+            path(
+                "<path:object_id>/export/",
+                self.admin_site.admin_view(self.export_view),
+                name="{}_{}_export".format(*info),
+            ),
+            path(
+                "<path:object_id>/erase/", self.admin_site.admin_view(self.erase_view), name="{}_{}_erase".format(*info)
+            ),
             *super().get_urls(),
         ]
 
@@ -180,18 +236,28 @@ class LeadAdmin(admin.ModelAdmin):
         attempts = list(obj.contact_attempts.select_related("conversation")[:50]) if obj.pk else []
         if not attempts:
             return format_html("<p>{}</p>", "None.")
-        rows = format_html_join("", "<tr><td style=\"white-space:nowrap\">{}</td><td>{}</td><td>{}</td>"
-                                    "<td style=\"white-space:pre-wrap\">{}</td><td>{}</td><td>{}</td></tr>", (
-            (timezone.localtime(a.created_at).strftime("%Y-%m-%d %H:%M"), a.get_source_display(),
-             "; ".join(v for v in (a.name, a.email, a.phone, a.company) if v), a.message,
-             "yes" if a.consent else "no", _conversation_link(a.conversation))
-            for a in attempts
-        ))
+        rows = format_html_join(
+            "",
+            '<tr><td style="white-space:nowrap">{}</td><td>{}</td><td>{}</td>'
+            '<td style="white-space:pre-wrap">{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    timezone.localtime(a.created_at).strftime("%Y-%m-%d %H:%M"),
+                    a.get_source_display(),
+                    "; ".join(v for v in (a.name, a.email, a.phone, a.company) if v),
+                    a.message,
+                    "yes" if a.consent else "no",
+                    _conversation_link(a.conversation),
+                )
+                for a in attempts
+            ),
+        )
         return format_html(
             "<p>{}</p><table><tr><th>When</th><th>Source</th><th>Details given</th><th>Message</th>"
             "<th>Consent</th><th>Conversation</th></tr>{}</table>",
             "Someone gave these details from outside this lead's conversations; nothing on the lead was "
-            "changed. Check them before acting on them.", rows,
+            "changed. Check them before acting on them.",
+            rows,
         )
 
     @admin.display(description="Transcripts")
@@ -202,15 +268,21 @@ class LeadAdmin(admin.ModelAdmin):
         for conversation, chat in selectors.lead_transcripts(lead=obj):
             url = reverse("admin:conversations_conversation_change", args=[conversation.pk])
             rows = format_html_join(
-                "", '<tr><td style="white-space:nowrap">{}</td><th>{}</th><td style="white-space:pre-wrap">{}'
-                    "</td></tr>",
-                ((timezone.localtime(m.created_at).strftime("%Y-%m-%d %H:%M"), m.get_role_display(), m.text)
-                 for m in chat),
+                "",
+                '<tr><td style="white-space:nowrap">{}</td><th>{}</th><td style="white-space:pre-wrap">{}</td></tr>',
+                (
+                    (timezone.localtime(m.created_at).strftime("%Y-%m-%d %H:%M"), m.get_role_display(), m.text)
+                    for m in chat
+                ),
             )
-            parts.append(format_html(
-                '<div class="lead-transcript"><p><a href="{}">{}</a></p><table>{}</table></div>',
-                url, str(conversation), rows or format_html("<tr><td>{}</td></tr>", "No messages."),
-            ))
+            parts.append(
+                format_html(
+                    '<div class="lead-transcript"><p><a href="{}">{}</a></p><table>{}</table></div>',
+                    url,
+                    str(conversation),
+                    rows or format_html("<tr><td>{}</td></tr>", "No messages."),
+                )
+            )
         if not parts:
             return format_html("<p>{}</p>", "No conversation linked (the lead came from a form or the API).")
         return format_html_join("", "{}", ((part,) for part in parts))
@@ -231,8 +303,11 @@ class LeadAdmin(admin.ModelAdmin):
         if sheets_mirror_enabled():
             self.message_user(request, f"{count} lead(s) queued for the Google Sheet.", messages.SUCCESS)
         else:
-            self.message_user(request, f"{count} lead(s) marked pending, but the Google Sheets mirror is off "
-                                       "(no SHEETS_* credentials).", messages.WARNING)
+            self.message_user(
+                request,
+                f"{count} lead(s) marked pending, but the Google Sheets mirror is off (no SHEETS_* credentials).",
+                messages.WARNING,
+            )
 
     @admin.action(description="Export selected as CSV", permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Lead]) -> HttpResponse:
@@ -243,15 +318,26 @@ class LeadAdmin(admin.ModelAdmin):
         for lead in queryset.select_related("owner").order_by("created_at", "id")[:10_000]:
             owner = (lead.owner.get_full_name() or lead.owner.get_username()) if lead.owner else ""
             values = {
-                "id": str(lead.pk), "created_at": timezone.localtime(lead.created_at).isoformat(timespec="seconds"),
-                "name": lead.name, "email": lead.email, "phone": lead.phone, "company": lead.company,
-                "interest": lead.interest, "source": lead.get_source_display(),
-                "status": lead.get_status_display(), "owner": owner, "consent": "yes" if lead.consent else "no",
+                "id": str(lead.pk),
+                "created_at": timezone.localtime(lead.created_at).isoformat(timespec="seconds"),
+                "name": lead.name,
+                "email": lead.email,
+                "phone": lead.phone,
+                "company": lead.company,
+                "interest": lead.interest,
+                "source": lead.get_source_display(),
+                "status": lead.get_status_display(),
+                "owner": owner,
+                "consent": "yes" if lead.consent else "no",
                 "notes": lead.notes,
             }
             # Phones are validated E.164, whose leading "+" is not a formula.
-            writer.writerow([value if key == "phone" else _csv_safe(value) for key, value in
-                             ((key, values[key]) for key, _ in CSV_COLUMNS)])
+            writer.writerow(
+                [
+                    value if key == "phone" else _csv_safe(value)
+                    for key, value in ((key, values[key]) for key, _ in CSV_COLUMNS)
+                ]
+            )
         return response
 
     # --- privacy ---------------------------------------------------------------------------
@@ -259,8 +345,7 @@ class LeadAdmin(admin.ModelAdmin):
     @admin.action(description="Export everything held about the selected people (JSON)", permissions=["view"])
     def export_json(self, request: HttpRequest, queryset: QuerySet[Lead]) -> HttpResponse:
         leads = list(queryset.select_related("owner").order_by("pk")[:500])
-        return self._export_response(request, leads, filename=f"people-{timezone.now():%Y%m%d-%H%M}.json",
-                                     single=False)
+        return self._export_response(request, leads, filename=f"people-{timezone.now():%Y%m%d-%H%M}.json", single=False)
 
     def export_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         lead = get_object_or_404(Lead.objects.select_related("owner"), pk=object_id)
@@ -268,8 +353,7 @@ class LeadAdmin(admin.ModelAdmin):
             raise PermissionDenied
         return self._export_response(request, [lead], filename=f"lead-{lead.pk}.json", single=True)
 
-    def _export_response(self, request: HttpRequest, leads: list[Lead], *, filename: str,
-                         single: bool) -> HttpResponse:
+    def _export_response(self, request: HttpRequest, leads: list[Lead], *, filename: str, single: bool) -> HttpResponse:
         """One person's data (the lead's page), or {"people": [...]} (the action); each export in history."""
         people = [selectors.lead_export(lead=lead) for lead in leads]
         for lead in leads:
@@ -279,8 +363,9 @@ class LeadAdmin(admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
 
-    @admin.action(description="Erase the selected people (lead, conversations, notifications, sheet row)",
-                  permissions=["delete"])
+    @admin.action(
+        description="Erase the selected people (lead, conversations, notifications, sheet row)", permissions=["delete"]
+    )
     def erase_people(self, request: HttpRequest, queryset: QuerySet[Lead]) -> HttpResponse | None:
         leads = list(queryset.order_by("pk")[:100])
         if request.POST.get("erase_confirmed") != "yes":
@@ -305,7 +390,10 @@ class LeadAdmin(admin.ModelAdmin):
     def _erase_confirmation(self, request: HttpRequest, leads: list[Lead], *, selected: bool) -> TemplateResponse:
         context = {
             **self.admin_site.each_context(request),
-            "title": "Erase people?", "opts": self.opts, "leads": leads, "selected": selected,
+            "title": "Erase people?",
+            "opts": self.opts,
+            "leads": leads,
+            "selected": selected,
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
             "media": self.media,
         }

@@ -58,13 +58,14 @@ class LeadCreateApi(APIView):
         status = serializers.ChoiceField(
             choices=["captured", "updated"],
             help_text="`updated` only when this conversation gave details before; says nothing about "
-                      "whether the email or phone was known.",
+            "whether the email or phone was known.",
         )
 
     @extend_schema(
         request=InputSerializer,
         responses={
-            201: OutputSerializer, 200: OutputSerializer,
+            201: OutputSerializer,
+            200: OutputSerializer,
             400: inline_serializer("LeadErrors", {"field": serializers.ListField(child=serializers.CharField())}),
             429: ErrorSerializer,
         },
@@ -89,9 +90,15 @@ class LeadCreateApi(APIView):
                 return Response({"conversation_id": ["Unknown conversation."]}, status=status.HTTP_400_BAD_REQUEST)
         try:
             result = lead_submit_form(
-                conversation=conversation, name=data["name"], email=data["email"], phone=data["phone"],
-                company=data["company"], consent=data["consent"], consent_text=data["consent_text"],
-                message=data["message"], source=Lead.Source.API,
+                conversation=conversation,
+                name=data["name"],
+                email=data["email"],
+                phone=data["phone"],
+                company=data["company"],
+                consent=data["consent"],
+                consent_text=data["consent_text"],
+                message=data["message"],
+                source=Lead.Source.API,
             )
         except ValidationError as exc:
             return Response(exc.message_dict, status=status.HTTP_400_BAD_REQUEST)

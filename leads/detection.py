@@ -41,9 +41,36 @@ _OBFUSCATED_DOT_RE = re.compile(r"\s*[\[(]\s*(?:dot|\.)\s*[\])]\s*", re.IGNORECA
 
 # "logo@2x.png" is a retina image name, not an address.
 _FILE_EXTENSIONS = {
-    "png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "ico", "tif", "tiff", "heic",
-    "pdf", "doc", "docx", "xls", "xlsx", "ppt", "pptx", "txt", "csv", "json", "xml",
-    "js", "css", "html", "htm", "php", "mp3", "mp4", "wav",
+    "png",
+    "jpg",
+    "jpeg",
+    "gif",
+    "svg",
+    "webp",
+    "bmp",
+    "ico",
+    "tif",
+    "tiff",
+    "heic",
+    "pdf",
+    "doc",
+    "docx",
+    "xls",
+    "xlsx",
+    "ppt",
+    "pptx",
+    "txt",
+    "csv",
+    "json",
+    "xml",
+    "js",
+    "css",
+    "html",
+    "htm",
+    "php",
+    "mp3",
+    "mp4",
+    "wav",
 }
 
 _CURRENCY_BEFORE_RE = re.compile(r"(?:[$€£¥₹]|\b(?:usd|eur|gbp|chf|cad|aud))\s*$", re.IGNORECASE)
@@ -91,8 +118,36 @@ _IDENTIFIER_WORDS_RE = re.compile(
 # period after an abbreviation ("Order no. 4155552671") ends nothing.
 _SENTENCE_END_RE = re.compile(r"(?P<word>[\w°º]*)(?P<mark>[.!?]+)\s+|\n")
 _ABBREVIATIONS = {
-    "no", "nr", "num", "n°", "nº", "ref", "réf", "inv", "acct", "tel", "tél", "art", "ca", "approx", "vs",
-    "st", "co", "inc", "ltd", "corp", "mr", "mrs", "ms", "dr", "ph", "mob", "incl", "excl", "dept", "bzw",
+    "no",
+    "nr",
+    "num",
+    "n°",
+    "nº",
+    "ref",
+    "réf",
+    "inv",
+    "acct",
+    "tel",
+    "tél",
+    "art",
+    "ca",
+    "approx",
+    "vs",
+    "st",
+    "co",
+    "inc",
+    "ltd",
+    "corp",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "ph",
+    "mob",
+    "incl",
+    "excl",
+    "dept",
+    "bzw",
 }
 _PHONE_WORDS_RE = re.compile(
     r"(?:call|phone|tel\b|telephone|mobile|cell|whatsapp|ring|text|sms|reach|"
@@ -133,16 +188,91 @@ _COMPANY_RE = re.compile(
 )
 # Capitalised words that follow "I'm"/"ich bin"/"soy" without being a name.
 _NOT_NAMES = {
-    "not", "just", "looking", "interested", "sorry", "here", "back", "fine", "good", "ok", "okay",
-    "from", "in", "on", "at", "the", "an", "also", "still", "very", "so", "really", "curious",
-    "trying", "planning", "thinking", "new", "glad", "happy", "sure", "afraid", "calling", "writing",
-    "english", "french", "german", "spanish", "italian", "american", "british", "canadian",
-    "customer", "client", "student", "owner", "manager", "retired", "vegan", "available",
-    "kunde", "kundin", "studentin", "interessent", "interessentin", "händler", "inhaber",
-    "inhaberin", "neu", "neukunde", "anfänger", "mitglied", "architekt", "ingenieur", "rentner",
-    "intéressé", "intéressée", "cliente", "nouveau", "nouvelle", "désolé", "désolée",
-    "nuevo", "nueva", "estudiante", "interesado", "interesada", "dueño", "dueña",
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "not",
+    "just",
+    "looking",
+    "interested",
+    "sorry",
+    "here",
+    "back",
+    "fine",
+    "good",
+    "ok",
+    "okay",
+    "from",
+    "in",
+    "on",
+    "at",
+    "the",
+    "an",
+    "also",
+    "still",
+    "very",
+    "so",
+    "really",
+    "curious",
+    "trying",
+    "planning",
+    "thinking",
+    "new",
+    "glad",
+    "happy",
+    "sure",
+    "afraid",
+    "calling",
+    "writing",
+    "english",
+    "french",
+    "german",
+    "spanish",
+    "italian",
+    "american",
+    "british",
+    "canadian",
+    "customer",
+    "client",
+    "student",
+    "owner",
+    "manager",
+    "retired",
+    "vegan",
+    "available",
+    "kunde",
+    "kundin",
+    "studentin",
+    "interessent",
+    "interessentin",
+    "händler",
+    "inhaber",
+    "inhaberin",
+    "neu",
+    "neukunde",
+    "anfänger",
+    "mitglied",
+    "architekt",
+    "ingenieur",
+    "rentner",
+    "intéressé",
+    "intéressée",
+    "cliente",
+    "nouveau",
+    "nouvelle",
+    "désolé",
+    "désolée",
+    "nuevo",
+    "nueva",
+    "estudiante",
+    "interesado",
+    "interesada",
+    "dueño",
+    "dueña",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
 }
 _COMPANY_STOP = {"the", "a", "an", "my", "our", "your", "this", "that", "le", "la", "les", "der", "die", "das", "el"}
 
@@ -171,7 +301,7 @@ def email_normalize(value: str) -> str:
     """Lowercased and validated, or ValueError with a message for a person."""
     candidate = value.strip().lower()
     if candidate.startswith("mailto:"):
-        candidate = candidate[len("mailto:"):]
+        candidate = candidate[len("mailto:") :]
     try:
         _email_validator(candidate)
     except ValidationError:
@@ -215,8 +345,8 @@ def emails_find(text: str) -> list[str]:
 
 
 def _phone_is_something_else(text: str, start: int, end: int, raw: str) -> bool:
-    before = text[max(0, start - 40):start]
-    after = text[end:end + 25]
+    before = text[max(0, start - 40) : start]
+    after = text[end : end + 25]
     previous_char = text[start - 1] if start > 0 else ""
     next_char = text[end] if end < len(text) else ""
 
@@ -232,12 +362,8 @@ def _phone_is_something_else(text: str, start: int, end: int, raw: str) -> bool:
     if _QUANTITY_AFTER_RE.match(after) or _QUANTITY_BEFORE_RE.search(before):
         return True
     sentence = _current_sentence(before)
-    last_identifier = None
-    for last_identifier in _IDENTIFIER_WORDS_RE.finditer(sentence):
-        pass
-    if last_identifier is not None and not _PHONE_WORDS_RE.search(sentence[last_identifier.end():]):
-        return True
-    return False
+    identifiers = list(_IDENTIFIER_WORDS_RE.finditer(sentence))
+    return bool(identifiers) and not _PHONE_WORDS_RE.search(sentence[identifiers[-1].end() :])
 
 
 def _current_sentence(text: str) -> str:
@@ -270,7 +396,7 @@ def _clean_company(value: str) -> str:
     words = value.split()
     for index, word in enumerate(words):
         if word.endswith((".", "!", "?")) and not _INITIALS_RE.match(word) and index + 1 < len(words):
-            words = words[:index + 1]
+            words = words[: index + 1]
             break
     words = " ".join(words).rstrip(".,;:!?").split()
     while words and words[-1].lower() in {"and", "und", "et", "y", "&"}:

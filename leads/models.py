@@ -34,9 +34,7 @@ class SheetOutbox(models.Model):
     backoff, given up as failed (leads.services).
     """
 
-    sync_state = models.CharField(
-        max_length=10, choices=SyncState.choices, default=SyncState.PENDING, db_index=True
-    )
+    sync_state = models.CharField(max_length=10, choices=SyncState.choices, default=SyncState.PENDING, db_index=True)
     synced_at = models.DateTimeField(null=True, blank=True)
     sync_error = models.TextField(blank=True)
     sync_attempts = models.PositiveIntegerField(default=0, help_text="Failed attempts since the last success.")
@@ -81,9 +79,10 @@ class Lead(SheetOutbox):
     updated_at = models.DateTimeField(auto_now=True)
 
     sync_version = models.UUIDField(
-        default=uuid.uuid4, editable=False,
+        default=uuid.uuid4,
+        editable=False,
         help_text="Changes whenever a mirrored field changes; a push only marks the lead synced "
-                  "if the version it pushed is still current.",
+        "if the version it pushed is still current.",
     )
     sheet_row = models.PositiveIntegerField(null=True, blank=True)
 
@@ -91,11 +90,15 @@ class Lead(SheetOutbox):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
-                Lower("email"), condition=~models.Q(email=""), name="lead_unique_email",
+                Lower("email"),
+                condition=~models.Q(email=""),
+                name="lead_unique_email",
                 violation_error_message="A lead with this email address already exists.",
             ),
             models.UniqueConstraint(
-                fields=["phone"], condition=~models.Q(phone=""), name="lead_unique_phone",
+                fields=["phone"],
+                condition=~models.Q(phone=""),
+                name="lead_unique_phone",
                 violation_error_message="A lead with this phone number already exists.",
             ),
         ]
@@ -137,7 +140,10 @@ class LeadContactAttempt(models.Model):
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="contact_attempts")
     conversation = models.ForeignKey(
-        "conversations.Conversation", null=True, blank=True, on_delete=models.SET_NULL,
+        "conversations.Conversation",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="lead_contact_attempts",
         help_text="Where the details were given; not one of the lead's conversations.",
     )
@@ -160,17 +166,23 @@ class LeadContactAttempt(models.Model):
 
     def summary(self) -> str:
         """One line for the sheet's notes column and the notifications."""
-        given = [f"{label} {value}" for label, value in (
-            ("name", self.name), ("email", self.email), ("phone", self.phone), ("company", self.company),
-        ) if value]
+        given = [
+            f"{label} {value}"
+            for label, value in (
+                ("name", self.name),
+                ("email", self.email),
+                ("phone", self.phone),
+                ("company", self.company),
+            )
+            if value
+        ]
         if self.message:
             given.append(f"message {self.message[:300]!r}")
         if self.consent:
             given.append("consent given")
         source = self.get_source_display().lower()
         moment = self.created_at or timezone.now()
-        return (f"{timezone.localtime(moment):%Y-%m-%d %H:%M} unverified contact attempt ({source}): "
-                + "; ".join(given))
+        return f"{timezone.localtime(moment):%Y-%m-%d %H:%M} unverified contact attempt ({source}): " + "; ".join(given)
 
 
 class SheetRowDeletion(SheetOutbox):
@@ -183,7 +195,8 @@ class SheetRowDeletion(SheetOutbox):
 
     erased_lead_id = models.PositiveBigIntegerField(db_index=True)
     not_before = models.DateTimeField(
-        null=True, blank=True,
+        null=True,
+        blank=True,
         help_text="A push of the lead claimed before the erasure may land until then; delete after it.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
@@ -209,7 +222,11 @@ class LeadNotification(models.Model):
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="notifications")
     contact_attempt = models.ForeignKey(
-        LeadContactAttempt, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications",
+        LeadContactAttempt,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
         help_text="Empty for a new lead.",
     )
     channel = models.CharField(max_length=10, choices=Channel.choices)
@@ -225,11 +242,16 @@ class LeadNotification(models.Model):
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["lead", "channel"], condition=models.Q(contact_attempt__isnull=True),
-                                    name="lead_notification_once_per_channel"),
-            models.UniqueConstraint(fields=["contact_attempt", "channel"],
-                                    condition=models.Q(contact_attempt__isnull=False),
-                                    name="lead_notification_once_per_attempt_and_channel"),
+            models.UniqueConstraint(
+                fields=["lead", "channel"],
+                condition=models.Q(contact_attempt__isnull=True),
+                name="lead_notification_once_per_channel",
+            ),
+            models.UniqueConstraint(
+                fields=["contact_attempt", "channel"],
+                condition=models.Q(contact_attempt__isnull=False),
+                name="lead_notification_once_per_attempt_and_channel",
+            ),
         ]
 
     def __str__(self) -> str:

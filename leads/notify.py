@@ -46,17 +46,31 @@ def lead_webhook_payload(*, lead: Lead, attempt: LeadContactAttempt | None = Non
     payload: LeadWebhookPayload = {
         "event": "lead.contact_attempt" if attempt is not None else "lead.created",
         "lead": {
-            "id": lead.pk, "name": lead.name, "email": lead.email, "phone": lead.phone,
-            "company": lead.company, "interest": lead.interest, "source": lead.source,
-            "status": lead.status, "consent": lead.consent, "created_at": lead.created_at.isoformat(),
+            "id": lead.pk,
+            "name": lead.name,
+            "email": lead.email,
+            "phone": lead.phone,
+            "company": lead.company,
+            "interest": lead.interest,
+            "source": lead.source,
+            "status": lead.status,
+            "consent": lead.consent,
+            "created_at": lead.created_at.isoformat(),
             "conversation_ids": [str(pk) for pk in lead.conversations.values_list("pk", flat=True)],
         },
     }
     if attempt is not None:
         payload["contact_attempt"] = {
-            "id": attempt.pk, "verified": False, "source": attempt.source, "name": attempt.name,
-            "email": attempt.email, "phone": attempt.phone, "company": attempt.company,
-            "message": attempt.message, "consent": attempt.consent, "created_at": attempt.created_at.isoformat(),
+            "id": attempt.pk,
+            "verified": False,
+            "source": attempt.source,
+            "name": attempt.name,
+            "email": attempt.email,
+            "phone": attempt.phone,
+            "company": attempt.company,
+            "message": attempt.message,
+            "consent": attempt.consent,
+            "created_at": attempt.created_at.isoformat(),
         }
     return payload
 
@@ -80,19 +94,26 @@ class WebhookTransport:
             "X-Delivery-Id": delivery_id,
         }
         try:  # through the fetch guard; the cause of a refusal is in the server log only
-            with guarded_request(url=settings.LEADS_WEBHOOK_URL, method="POST", body=body, headers=headers,
-                                 timeout=settings.LEADS_WEBHOOK_TIMEOUT, follow_redirects=False) as response:
+            with guarded_request(
+                url=settings.LEADS_WEBHOOK_URL,
+                method="POST",
+                body=body,
+                headers=headers,
+                timeout=settings.LEADS_WEBHOOK_TIMEOUT,
+                follow_redirects=False,
+            ) as response:
                 status, retry_after = response.status, response.headers.get("Retry-After")
         except TimeoutError:
-            raise NotificationError(
-                f"webhook did not answer within {settings.LEADS_WEBHOOK_TIMEOUT:g}s") from None
+            raise NotificationError(f"webhook did not answer within {settings.LEADS_WEBHOOK_TIMEOUT:g}s") from None
         except FetchBlocked as exc:
             raise NotificationError("webhook could not be reached", permanent=not exc.transient) from None
         if 200 <= status < 300:
             return
         transient = status in (408, 429) or status >= 500
         raise NotificationError(
-            f"webhook answered {status}", permanent=not transient, retry_after=retry_after_seconds(retry_after),
+            f"webhook answered {status}",
+            permanent=not transient,
+            retry_after=retry_after_seconds(retry_after),
         )
 
 
@@ -103,17 +124,25 @@ class EmailTransport:
         who = lead.name or lead.email or lead.phone
         subject = f"New lead: {who}" + (f" ({lead.company})" if lead.company else "")
         lines = [
-            f"Name: {lead.name or '-'}", f"Email: {lead.email or '-'}", f"Phone: {lead.phone or '-'}",
-            f"Company: {lead.company or '-'}", f"Source: {lead.get_source_display()}",
-            f"Interest: {lead.interest or '-'}", "",
+            f"Name: {lead.name or '-'}",
+            f"Email: {lead.email or '-'}",
+            f"Phone: {lead.phone or '-'}",
+            f"Company: {lead.company or '-'}",
+            f"Source: {lead.get_source_display()}",
+            f"Interest: {lead.interest or '-'}",
+            "",
             f"Open it in admin: /{settings.ADMIN_URL}leads/lead/{lead.pk}/change/",
         ]
         if attempt is not None:
             subject = f"Unverified contact attempt for lead: {who}"
             lines = [
                 "Someone gave contact details that match this lead from outside its conversations.",
-                "Nothing on the lead was changed; check before acting on them.", "",
-                attempt.summary(), "", "The lead as it stands:", *lines,
+                "Nothing on the lead was changed; check before acting on them.",
+                "",
+                attempt.summary(),
+                "",
+                "The lead as it stands:",
+                *lines,
             ]
         try:
             send_mail(subject, "\n".join(lines), None, settings.LEADS_NOTIFY_EMAILS, fail_silently=False)

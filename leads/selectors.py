@@ -116,9 +116,7 @@ def conversation_interest(*, conversation: Conversation | None, current_text: st
         return current
     if conversation is None:
         return ""
-    visitor_messages: QuerySet[Message] = conversation.messages.filter(role="visitor").order_by(
-        "-created_at", "-id"
-    )
+    visitor_messages: QuerySet[Message] = conversation.messages.filter(role="visitor").order_by("-created_at", "-id")
     questions: list[str] = []
     for message in visitor_messages[:20]:
         text = message.text.strip()
@@ -156,12 +154,7 @@ def _text_without_contact_details(text: str) -> str:
 def lead_find_by_email(*, email: str) -> Lead | None:
     if not email:
         return None
-    return (
-        Lead.objects.alias(email_lower=Lower("email"))
-        .filter(email_lower=email.lower())
-        .exclude(email="")
-        .first()
-    )
+    return Lead.objects.alias(email_lower=Lower("email")).filter(email_lower=email.lower()).exclude(email="").first()
 
 
 def lead_find_by_phone(*, phone: str) -> Lead | None:
@@ -231,37 +224,74 @@ def lead_export(*, lead: Lead) -> dict[str, Any]:
     """
     conversations = []
     for conversation in lead.conversations.order_by("created_at").prefetch_related("messages"):
-        conversations.append({
-            "id": conversation.pk, "channel": conversation.channel, "origin": conversation.origin,
-            "user_agent": conversation.user_agent, "created_at": _iso(conversation.created_at),
-            "last_message_at": _iso(conversation.last_message_at),
-            "messages": [{
-                "id": message.public_id, "role": message.role, "text": message.text,
-                "created_at": _iso(message.created_at), "answered": message.answered,
-                "feedback": message.feedback, "sources": message.sources,
-            } for message in conversation.messages.all()],
-        })
+        conversations.append(
+            {
+                "id": conversation.pk,
+                "channel": conversation.channel,
+                "origin": conversation.origin,
+                "user_agent": conversation.user_agent,
+                "created_at": _iso(conversation.created_at),
+                "last_message_at": _iso(conversation.last_message_at),
+                "messages": [
+                    {
+                        "id": message.public_id,
+                        "role": message.role,
+                        "text": message.text,
+                        "created_at": _iso(message.created_at),
+                        "answered": message.answered,
+                        "feedback": message.feedback,
+                        "sources": message.sources,
+                    }
+                    for message in conversation.messages.all()
+                ],
+            }
+        )
     owner = lead.owner.get_username() if lead.owner else None
     return {
         "format": "tidewater-assistant.person-export.v1",
         "exported_at": timezone.now().isoformat(),
         "lead": {
-            "id": lead.pk, "name": lead.name, "email": lead.email, "phone": lead.phone, "company": lead.company,
-            "interest": lead.interest, "source": lead.source, "status": lead.status, "owner": owner,
-            "notes": lead.notes, "created_at": _iso(lead.created_at), "updated_at": _iso(lead.updated_at),
+            "id": lead.pk,
+            "name": lead.name,
+            "email": lead.email,
+            "phone": lead.phone,
+            "company": lead.company,
+            "interest": lead.interest,
+            "source": lead.source,
+            "status": lead.status,
+            "owner": owner,
+            "notes": lead.notes,
+            "created_at": _iso(lead.created_at),
+            "updated_at": _iso(lead.updated_at),
             "google_sheet": {"state": lead.sync_state, "synced_at": _iso(lead.synced_at), "row": lead.sheet_row},
         },
         "consent": {"given": lead.consent, "text": lead.consent_text, "at": _iso(lead.consent_at)},
-        "contact_attempts": [{
-            "id": attempt.pk, "verified": False, "source": attempt.source, "name": attempt.name,
-            "email": attempt.email, "phone": attempt.phone, "company": attempt.company,
-            "message": attempt.message, "consent": attempt.consent, "consent_text": attempt.consent_text,
-            "conversation_id": attempt.conversation_id, "created_at": _iso(attempt.created_at),
-        } for attempt in lead.contact_attempts.order_by("created_at", "id")],
+        "contact_attempts": [
+            {
+                "id": attempt.pk,
+                "verified": False,
+                "source": attempt.source,
+                "name": attempt.name,
+                "email": attempt.email,
+                "phone": attempt.phone,
+                "company": attempt.company,
+                "message": attempt.message,
+                "consent": attempt.consent,
+                "consent_text": attempt.consent_text,
+                "conversation_id": attempt.conversation_id,
+                "created_at": _iso(attempt.created_at),
+            }
+            for attempt in lead.contact_attempts.order_by("created_at", "id")
+        ],
         "conversations": conversations,
-        "notifications": [{
-            "channel": notification.channel, "about": "contact attempt" if notification.contact_attempt_id
-            else "new lead", "state": notification.state, "sent_at": _iso(notification.sent_at),
-            "created_at": _iso(notification.created_at),
-        } for notification in lead.notifications.order_by("created_at", "id")],
+        "notifications": [
+            {
+                "channel": notification.channel,
+                "about": "contact attempt" if notification.contact_attempt_id else "new lead",
+                "state": notification.state,
+                "sent_at": _iso(notification.sent_at),
+                "created_at": _iso(notification.created_at),
+            }
+            for notification in lead.notifications.order_by("created_at", "id")
+        ],
     }

@@ -60,8 +60,19 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CaptureStatus = Literal["captured", "updated"]
-MIRRORED_FIELDS = ("name", "email", "phone", "company", "interest", "source", "status", "owner_id",
-                   "consent", "consent_at", "notes")
+MIRRORED_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "company",
+    "interest",
+    "source",
+    "status",
+    "owner_id",
+    "consent",
+    "consent_at",
+    "notes",
+)
 _CAPTURE_ATTEMPTS = 4
 
 
@@ -96,15 +107,29 @@ def lead_capture_from_message(*, conversation: Conversation | None, text: str) -
     extra += [f"email {email}" for email in details.emails[1:]]
     extra += [f"phone {phone}" for phone in details.phones[1:]]
     return _lead_upsert(
-        email=details.email, phone=details.phone, name=details.name, company=details.company,
+        email=details.email,
+        phone=details.phone,
+        name=details.name,
+        company=details.company,
         interest=selectors.conversation_interest(conversation=conversation, current_text=text),
-        source=Lead.Source.DETECTED, conversation=conversation, consent_text=None, extra=extra,
+        source=Lead.Source.DETECTED,
+        conversation=conversation,
+        consent_text=None,
+        extra=extra,
     )
 
 
 def lead_submit_form(
-    *, conversation: Conversation | None, name: str, email: str, phone: str, consent: bool,
-    consent_text: str, source: str, company: str = "", message: str = "",
+    *,
+    conversation: Conversation | None,
+    name: str,
+    email: str,
+    phone: str,
+    consent: bool,
+    consent_text: str,
+    source: str,
+    company: str = "",
+    message: str = "",
 ) -> LeadCaptureResult:
     """
     The contact form (WebSocket `lead` frame, POST /api/leads/).
@@ -141,8 +166,14 @@ def lead_submit_form(
         raise ValidationError(errors)
     interest = message[:2000] or selectors.conversation_interest(conversation=conversation)
     return _lead_upsert(
-        email=email, phone=phone, name=name, company=company, interest=interest, source=source,
-        conversation=conversation, consent_text=consent_text,
+        email=email,
+        phone=phone,
+        name=name,
+        company=company,
+        interest=interest,
+        source=source,
+        conversation=conversation,
+        consent_text=consent_text,
     )
 
 
@@ -151,16 +182,31 @@ def _clean_text(value: str | None) -> str:
 
 
 def _lead_upsert(
-    *, email: str, phone: str, name: str, company: str, interest: str, source: str,
-    conversation: Conversation | None, consent_text: str | None, extra: Iterable[str] = (),
+    *,
+    email: str,
+    phone: str,
+    name: str,
+    company: str,
+    interest: str,
+    source: str,
+    conversation: Conversation | None,
+    consent_text: str | None,
+    extra: Iterable[str] = (),
 ) -> LeadCaptureResult:
     extra = list(extra)
     for attempt in range(_CAPTURE_ATTEMPTS):
         try:
             with transaction.atomic():
                 return _lead_upsert_once(
-                    email=email, phone=phone, name=name, company=company, interest=interest, source=source,
-                    conversation=conversation, consent_text=consent_text, extra=extra,
+                    email=email,
+                    phone=phone,
+                    name=name,
+                    company=company,
+                    interest=interest,
+                    source=source,
+                    conversation=conversation,
+                    consent_text=consent_text,
+                    extra=extra,
                 )
         except IntegrityError:
             # Another capture inserted the same email or phone between our
@@ -172,8 +218,16 @@ def _lead_upsert(
 
 
 def _lead_upsert_once(
-    *, email: str, phone: str, name: str, company: str, interest: str, source: str,
-    conversation: Conversation | None, consent_text: str | None, extra: list[str],
+    *,
+    email: str,
+    phone: str,
+    name: str,
+    company: str,
+    interest: str,
+    source: str,
+    conversation: Conversation | None,
+    consent_text: str | None,
+    extra: list[str],
 ) -> LeadCaptureResult:
     now = timezone.now()
     by_email = _locked(selectors.lead_find_by_email(email=email))
@@ -183,7 +237,12 @@ def _lead_upsert_once(
 
     if lead is None:
         lead = Lead(
-            email=email, phone=phone, name=name, company=company, interest=interest, source=source,
+            email=email,
+            phone=phone,
+            name=name,
+            company=company,
+            interest=interest,
+            source=source,
         )
         if consent_text is not None:
             lead.consent, lead.consent_text, lead.consent_at = True, consent_text, now
@@ -198,8 +257,15 @@ def _lead_upsert_once(
 
     if conversation is None or not lead.conversations.filter(pk=conversation.pk).exists():
         return _contact_attempt_record(
-            lead=lead, conversation=conversation, email=email, phone=phone, name=name, company=company,
-            message=interest, source=source, consent_text=consent_text,
+            lead=lead,
+            conversation=conversation,
+            email=email,
+            phone=phone,
+            name=name,
+            company=company,
+            message=interest,
+            source=source,
+            consent_text=consent_text,
         )
 
     before = _mirrored(lead)
@@ -237,8 +303,16 @@ def _lead_upsert_once(
 
 
 def _contact_attempt_record(
-    *, lead: Lead, conversation: Conversation | None, email: str, phone: str, name: str, company: str,
-    message: str, source: str, consent_text: str | None,
+    *,
+    lead: Lead,
+    conversation: Conversation | None,
+    email: str,
+    phone: str,
+    name: str,
+    company: str,
+    message: str,
+    source: str,
+    consent_text: str | None,
 ) -> LeadCaptureResult:
     """
     Keeps details that named `lead` from outside its conversations, for sales
@@ -246,9 +320,16 @@ def _contact_attempt_record(
     The same details from the same conversation are kept once.
     """
     values = {
-        "lead": lead, "conversation": conversation, "source": source, "name": name[:200], "email": email,
-        "phone": phone, "company": company[:200], "message": message[:2000],
-        "consent": consent_text is not None, "consent_text": consent_text or "",
+        "lead": lead,
+        "conversation": conversation,
+        "source": source,
+        "name": name[:200],
+        "email": email,
+        "phone": phone,
+        "company": company[:200],
+        "message": message[:2000],
+        "consent": consent_text is not None,
+        "consent_text": consent_text or "",
     }
     earlier = LeadContactAttempt.objects.filter(lead=lead, conversation=conversation)
     attempt = earlier.filter(**values).first()
@@ -259,13 +340,17 @@ def _contact_attempt_record(
         attempt = LeadContactAttempt.objects.create(**values)
         # The sheet's notes column lists the attempt; no field of the lead changes.
         Lead.objects.filter(pk=lead.pk).update(
-            sync_state=SyncState.PENDING, sync_version=uuid.uuid4(), sync_next_attempt_at=None, sync_attempts=0,
+            sync_state=SyncState.PENDING,
+            sync_version=uuid.uuid4(),
+            sync_next_attempt_at=None,
+            sync_attempts=0,
         )
         lead_id = lead.pk
         transaction.on_commit(lambda: lead_sync_enqueue(lead_ids=[lead_id]))
         _notifications_create(lead=lead, attempt=attempt)
-    logger.info("contact details matched lead %s from outside its conversations: kept as attempt %s",
-                lead.pk, attempt.pk)
+    logger.info(
+        "contact details matched lead %s from outside its conversations: kept as attempt %s", lead.pk, attempt.pk
+    )
     return LeadCaptureResult(lead=lead, status="updated" if seen_before else "captured", attempt=attempt)
 
 
@@ -321,8 +406,12 @@ def _leads_bulk_update(*, leads: Iterable[Lead], **changes: Any) -> int:
     ids = [lead.pk for lead in leads]
     with transaction.atomic():
         count = Lead.objects.filter(pk__in=ids).update(
-            **changes, sync_state=SyncState.PENDING, sync_version=uuid.uuid4(), sync_next_attempt_at=None,
-            sync_attempts=0, updated_at=timezone.now(),
+            **changes,
+            sync_state=SyncState.PENDING,
+            sync_version=uuid.uuid4(),
+            sync_next_attempt_at=None,
+            sync_attempts=0,
+            updated_at=timezone.now(),
         )
         transaction.on_commit(lambda: lead_sync_enqueue(lead_ids=ids))
     return count
@@ -391,9 +480,9 @@ def _outbox_claim(*, queryset: QuerySet[Any], limit: int) -> tuple[uuid.UUID, bo
     ids = list(queryset.values_list("pk", flat=True)[:limit])
     if not ids:
         return claim, False
-    queryset.filter(pk__in=ids).filter(
-        Q(sync_claimed_until__isnull=True) | Q(sync_claimed_until__lt=now)
-    ).update(sync_claim=claim, sync_claimed_until=now + _claim_lease())
+    queryset.filter(pk__in=ids).filter(Q(sync_claimed_until__isnull=True) | Q(sync_claimed_until__lt=now)).update(
+        sync_claim=claim, sync_claimed_until=now + _claim_lease()
+    )
     return claim, True
 
 
@@ -402,12 +491,19 @@ def leads_claim(*, queryset: QuerySet[Lead], limit: int) -> tuple[uuid.UUID, lis
     claim, any_found = _outbox_claim(queryset=queryset, limit=limit)
     if not any_found:
         return claim, []
-    return claim, list(Lead.objects.filter(sync_claim=claim).select_related("owner")
-                       .prefetch_related("contact_attempts").order_by("created_at", "id"))
+    return claim, list(
+        Lead.objects.filter(sync_claim=claim)
+        .select_related("owner")
+        .prefetch_related("contact_attempts")
+        .order_by("created_at", "id")
+    )
 
 
-def sheet_deletions_claim(*, queryset: QuerySet[SheetRowDeletion], limit: int,
-                          ) -> tuple[uuid.UUID, list[SheetRowDeletion]]:
+def sheet_deletions_claim(
+    *,
+    queryset: QuerySet[SheetRowDeletion],
+    limit: int,
+) -> tuple[uuid.UUID, list[SheetRowDeletion]]:
     """Claims up to `limit` sheet-row deletions of `queryset` (see `_outbox_claim`)."""
     claim, any_found = _outbox_claim(queryset=queryset, limit=limit)
     if not any_found:
@@ -424,9 +520,18 @@ def lead_sheet_row(*, lead: Lead) -> list[Any]:
     if lead.owner is not None:
         owner = lead.owner.get_full_name() or lead.owner.get_username()
     return [
-        lead.pk, _sheet_time(lead.created_at), lead.name, lead.email, lead.phone, lead.company,
-        lead.interest, lead.get_source_display(), lead.get_status_display(), owner,
-        "yes" if lead.consent else "no", _sheet_time(lead.consent_at) if lead.consent_at else "",
+        lead.pk,
+        _sheet_time(lead.created_at),
+        lead.name,
+        lead.email,
+        lead.phone,
+        lead.company,
+        lead.interest,
+        lead.get_source_display(),
+        lead.get_status_display(),
+        owner,
+        "yes" if lead.consent else "no",
+        _sheet_time(lead.consent_at) if lead.consent_at else "",
         _sheet_notes(lead),
     ]
 
@@ -436,7 +541,7 @@ def _sheet_notes(lead: Lead) -> str:
     lines = [lead.notes.strip()] if lead.notes.strip() else []
     lines += [attempt.summary() for attempt in lead.contact_attempts.all()[:SHEET_NOTES_ATTEMPTS]]
     text = "\n".join(lines)
-    return text if len(text) <= SHEET_NOTES_MAX_CHARS else text[:SHEET_NOTES_MAX_CHARS - 1] + "…"
+    return text if len(text) <= SHEET_NOTES_MAX_CHARS else text[: SHEET_NOTES_MAX_CHARS - 1] + "…"
 
 
 def _sheet_time(moment: datetime) -> str:
@@ -444,7 +549,11 @@ def _sheet_time(moment: datetime) -> str:
 
 
 def _sheet_call(
-    *, claim: uuid.UUID, rows: Sequence[SheetOutbox], report: SyncReport, schedule_retries: bool,
+    *,
+    claim: uuid.UUID,
+    rows: Sequence[SheetOutbox],
+    report: SyncReport,
+    schedule_retries: bool,
     call: Callable[[LeadSheet], Any],
 ) -> Any:
     """
@@ -463,7 +572,11 @@ def _sheet_call(
         logger.warning("Sheets call for %d row(s) failed: %s", len(rows), error)
         report.errors.append(str(error))
         _outbox_record_failure(
-            claim=claim, rows=rows, error=str(error), report=report, schedule_retries=schedule_retries,
+            claim=claim,
+            rows=rows,
+            error=str(error),
+            report=report,
+            schedule_retries=schedule_retries,
             permanent=isinstance(error, SheetsPermanentError),
             retry_after=error.retry_after if isinstance(error, SheetsTransientError) else None,
         )
@@ -480,16 +593,26 @@ def leads_push(*, claim: uuid.UUID, leads: list[Lead], schedule_retries: bool) -
     report = SyncReport()
     if not leads:
         return report
-    result = _sheet_call(claim=claim, rows=leads, report=report, schedule_retries=schedule_retries,
-                         call=lambda sheet: sheet.upsert([lead_sheet_row(lead=lead) for lead in leads]))
+    result = _sheet_call(
+        claim=claim,
+        rows=leads,
+        report=report,
+        schedule_retries=schedule_retries,
+        call=lambda sheet: sheet.upsert([lead_sheet_row(lead=lead) for lead in leads]),
+    )
     if result is None:
         return report
 
     now = timezone.now()
     for lead in leads:
         done = Lead.objects.filter(pk=lead.pk, sync_claim=claim, sync_version=lead.sync_version).update(
-            sync_state=SyncState.SYNCED, synced_at=now, sync_error="", sync_attempts=0,
-            sync_next_attempt_at=None, sync_claim=None, sync_claimed_until=None,
+            sync_state=SyncState.SYNCED,
+            synced_at=now,
+            sync_error="",
+            sync_attempts=0,
+            sync_next_attempt_at=None,
+            sync_claim=None,
+            sync_claimed_until=None,
             sheet_row=result.rows.get(lead.pk),
         )
         if done:
@@ -499,28 +622,46 @@ def leads_push(*, claim: uuid.UUID, leads: list[Lead], schedule_retries: bool) -
     return report
 
 
-def sheet_rows_delete(*, claim: uuid.UUID, deletions: list[SheetRowDeletion], schedule_retries: bool,
-                      ) -> SyncReport:
+def sheet_rows_delete(
+    *,
+    claim: uuid.UUID,
+    deletions: list[SheetRowDeletion],
+    schedule_retries: bool,
+) -> SyncReport:
     """Removes the rows of claimed erased leads from the sheet and records the outcome."""
     report = SyncReport()
     if not deletions:
         return report
     removed = _sheet_call(
-        claim=claim, rows=deletions, report=report, schedule_retries=schedule_retries,
+        claim=claim,
+        rows=deletions,
+        report=report,
+        schedule_retries=schedule_retries,
         call=lambda sheet: sheet.delete([deletion.erased_lead_id for deletion in deletions]),
     )
     if removed is None:
         return report
     report.synced = SheetRowDeletion.objects.filter(pk__in=[d.pk for d in deletions], sync_claim=claim).update(
-        sync_state=SyncState.SYNCED, synced_at=timezone.now(), sync_error="", sync_attempts=0,
-        sync_next_attempt_at=None, sync_claim=None, sync_claimed_until=None,
+        sync_state=SyncState.SYNCED,
+        synced_at=timezone.now(),
+        sync_error="",
+        sync_attempts=0,
+        sync_next_attempt_at=None,
+        sync_claim=None,
+        sync_claimed_until=None,
     )
     return report
 
 
 def _outbox_record_failure(
-    *, claim: uuid.UUID, rows: Sequence[SheetOutbox], error: str, report: SyncReport, schedule_retries: bool,
-    permanent: bool = False, retry_after: float | None = None,
+    *,
+    claim: uuid.UUID,
+    rows: Sequence[SheetOutbox],
+    error: str,
+    report: SyncReport,
+    schedule_retries: bool,
+    permanent: bool = False,
+    retry_after: float | None = None,
 ) -> None:
     """Releases the claim, keeps the error, and schedules the next attempt (or gives up)."""
     now = timezone.now()
@@ -528,12 +669,20 @@ def _outbox_record_failure(
     for row in rows:
         attempts = row.sync_attempts + 1
         gave_up = permanent or attempts >= settings.LEADS_SYNC_MAX_ATTEMPTS
-        next_attempt = None if gave_up else now + timedelta(
-            seconds=retry_delay(attempts=attempts, retry_after=retry_after))
-        updated = type(row)._default_manager.filter(pk=row.pk, sync_claim=claim).update(
-            sync_state=SyncState.FAILED if gave_up else SyncState.PENDING,
-            sync_error=error[:2000], sync_attempts=attempts, sync_next_attempt_at=next_attempt,
-            sync_claim=None, sync_claimed_until=None,
+        next_attempt = (
+            None if gave_up else now + timedelta(seconds=retry_delay(attempts=attempts, retry_after=retry_after))
+        )
+        updated = (
+            type(row)
+            ._default_manager.filter(pk=row.pk, sync_claim=claim)
+            .update(
+                sync_state=SyncState.FAILED if gave_up else SyncState.PENDING,
+                sync_error=error[:2000],
+                sync_attempts=attempts,
+                sync_next_attempt_at=next_attempt,
+                sync_claim=None,
+                sync_claimed_until=None,
+            )
         )
         if updated and gave_up:
             report.failed += 1
@@ -551,7 +700,8 @@ def _outbox_record_failure(
 def _release(*, claim: uuid.UUID, rows: Sequence[SheetOutbox]) -> None:
     if rows:
         type(rows[0])._default_manager.filter(pk__in=[row.pk for row in rows], sync_claim=claim).update(
-            sync_claim=None, sync_claimed_until=None)
+            sync_claim=None, sync_claimed_until=None
+        )
 
 
 def _due(queryset: QuerySet[Any]) -> QuerySet[Any]:
@@ -604,8 +754,9 @@ def _failures_recorded(*, claim: uuid.UUID, rows: Sequence[SheetOutbox]) -> Iter
     except Exception as exc:
         # A bug or a database hiccup, not the API: still release the rows and
         # schedule their retry, or they would wait for the next `sync_leads`.
-        _outbox_record_failure(claim=claim, rows=rows, error=f"Unexpected error: {exc!r}",
-                               report=SyncReport(), schedule_retries=True)
+        _outbox_record_failure(
+            claim=claim, rows=rows, error=f"Unexpected error: {exc!r}", report=SyncReport(), schedule_retries=True
+        )
         raise
 
 
@@ -622,10 +773,12 @@ class LeadErasure:
     sheet_row_deletion_id: int
 
     def describe(self) -> str:
-        return (f"Erased lead {self.lead_id} with {self.conversations} conversation(s), {self.messages} "
-                f"message(s), {self.contact_attempts} contact attempt(s) and {self.notifications} "
-                f"notification(s); its Google Sheet row is queued for removal "
-                f"(deletion #{self.sheet_row_deletion_id}).")
+        return (
+            f"Erased lead {self.lead_id} with {self.conversations} conversation(s), {self.messages} "
+            f"message(s), {self.contact_attempts} contact attempt(s) and {self.notifications} "
+            f"notification(s); its Google Sheet row is queued for removal "
+            f"(deletion #{self.sheet_row_deletion_id})."
+        )
 
 
 def lead_erase(*, lead: Lead, actor: AbstractBaseUser) -> LeadErasure:
@@ -646,8 +799,11 @@ def lead_erase(*, lead: Lead, actor: AbstractBaseUser) -> LeadErasure:
         locked = Lead.objects.select_for_update().get(pk=lead.pk)
         own = set(locked.conversations.values_list("pk", flat=True))
         attempted_from = set(locked.contact_attempts.exclude(conversation=None).values_list("conversation", flat=True))
-        held_elsewhere = set(Lead.conversations.through.objects.filter(conversation__in=attempted_from)
-                             .exclude(lead=locked).values_list("conversation", flat=True))
+        held_elsewhere = set(
+            Lead.conversations.through.objects.filter(conversation__in=attempted_from)
+            .exclude(lead=locked)
+            .values_list("conversation", flat=True)
+        )
         conversation_ids = own | (attempted_from - held_elsewhere)
         counts = {
             "conversations": len(conversation_ids),
@@ -661,8 +817,12 @@ def lead_erase(*, lead: Lead, actor: AbstractBaseUser) -> LeadErasure:
         LogEntry.objects.filter(content_type=content_type, object_id=str(locked.pk)).update(object_repr=erased_repr)
         erasure = LeadErasure(lead_id=locked.pk, sheet_row_deletion_id=deletion.pk, **counts)
         LogEntry.objects.create(
-            user_id=actor.pk, content_type=content_type, object_id=str(locked.pk), object_repr=erased_repr,
-            action_flag=DELETION, change_message=erasure.describe(),
+            user_id=actor.pk,
+            content_type=content_type,
+            object_id=str(locked.pk),
+            object_repr=erased_repr,
+            action_flag=DELETION,
+            change_message=erasure.describe(),
         )
         Conversation.objects.filter(pk__in=conversation_ids).delete()
         locked.delete()
@@ -717,7 +877,8 @@ def notification_send(*, notification_id: int, schedule_retries: bool = True) ->
     claimed = LeadNotification.objects.filter(
         Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
         Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now + timedelta(seconds=1)),
-        pk=notification_id, state=LeadNotification.State.PENDING,
+        pk=notification_id,
+        state=LeadNotification.State.PENDING,
     ).update(claim=claim, claimed_until=now + timedelta(seconds=settings.LEADS_WEBHOOK_TIMEOUT * 2 + 30))
     if not claimed:
         return "nothing to do"
@@ -730,25 +891,37 @@ def _notification_deliver(*, claim: uuid.UUID, schedule_retries: bool) -> str:
         return "erased"  # the person was erased between the claim and now
     try:
         transport = transport_for(notification.channel)
-        transport.send(lead=notification.lead, delivery_id=_delivery_id(notification),
-                       attempt=notification.contact_attempt)
+        transport.send(
+            lead=notification.lead, delivery_id=_delivery_id(notification), attempt=notification.contact_attempt
+        )
     except NotificationError as error:
         attempts = notification.attempts + 1
         gave_up = error.permanent or attempts >= settings.LEADS_SYNC_MAX_ATTEMPTS
-        next_attempt = None if gave_up else timezone.now() + timedelta(
-            seconds=retry_delay(attempts=attempts, retry_after=error.retry_after))
+        next_attempt = (
+            None
+            if gave_up
+            else timezone.now() + timedelta(seconds=retry_delay(attempts=attempts, retry_after=error.retry_after))
+        )
         LeadNotification.objects.filter(pk=notification.pk, claim=claim).update(
             state=LeadNotification.State.FAILED if gave_up else LeadNotification.State.PENDING,
-            attempts=attempts, last_error=str(error)[:2000], next_attempt_at=next_attempt,
-            claim=None, claimed_until=None,
+            attempts=attempts,
+            last_error=str(error)[:2000],
+            next_attempt_at=next_attempt,
+            claim=None,
+            claimed_until=None,
         )
         logger.warning("lead notification %s failed: %s", notification.pk, error)
         if not gave_up and schedule_retries:
             notification_enqueue(notification_id=notification.pk, run_after=next_attempt)
         return "failed" if gave_up else "retry scheduled"
     LeadNotification.objects.filter(pk=notification.pk, claim=claim).update(
-        state=LeadNotification.State.SENT, sent_at=timezone.now(), attempts=notification.attempts + 1,
-        last_error="", next_attempt_at=None, claim=None, claimed_until=None,
+        state=LeadNotification.State.SENT,
+        sent_at=timezone.now(),
+        attempts=notification.attempts + 1,
+        last_error="",
+        next_attempt_at=None,
+        claim=None,
+        claimed_until=None,
     )
     return "sent"
 
@@ -775,7 +948,8 @@ def notifications_send_pending(*, limit: int = 500) -> dict[str, int]:
     outcome: dict[str, int] = {}
     for notification_id in list(selectors.notifications_to_send().values_list("pk", flat=True)[:limit]):
         LeadNotification.objects.filter(pk=notification_id, state=LeadNotification.State.FAILED).update(
-            state=LeadNotification.State.PENDING)
+            state=LeadNotification.State.PENDING
+        )
         LeadNotification.objects.filter(pk=notification_id).update(next_attempt_at=None)
         result = notification_send(notification_id=notification_id, schedule_retries=False)
         outcome[result] = outcome.get(result, 0) + 1

@@ -45,8 +45,19 @@ from requests.adapters import HTTPAdapter
 GOOGLE_SHEETS_BASE_URL = "https://sheets.googleapis.com"
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
 HEADER = [
-    "Lead ID", "Created", "Name", "Email", "Phone", "Company", "Interest",
-    "Source", "Status", "Owner", "Consent", "Consent given at", "Notes",
+    "Lead ID",
+    "Created",
+    "Name",
+    "Email",
+    "Phone",
+    "Company",
+    "Interest",
+    "Source",
+    "Status",
+    "Owner",
+    "Consent",
+    "Consent given at",
+    "Notes",
 ]
 LAST_COLUMN = "M"
 _SERVICE_ACCOUNT_KEYS = {"client_email", "private_key", "token_uri"}
@@ -104,7 +115,7 @@ def credentials_info_load() -> dict[str, Any]:
         info = json.loads(raw)
     except ValueError as exc:
         raise SheetsConfigError(f"{source} is not valid JSON: {exc}") from None
-    if not isinstance(info, dict) or not _SERVICE_ACCOUNT_KEYS <= info.keys():
+    if not isinstance(info, dict) or not info.keys() >= _SERVICE_ACCOUNT_KEYS:
         missing = sorted(_SERVICE_ACCOUNT_KEYS - (info.keys() if isinstance(info, dict) else set()))
         raise SheetsConfigError(f"{source} is not a service-account key (missing {', '.join(missing)})")
     return info
@@ -141,7 +152,7 @@ class _RebaseAdapter(HTTPAdapter):
         self.base_url = base_url
 
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        request.url = self.base_url + request.url[len(GOOGLE_SHEETS_BASE_URL):]
+        request.url = self.base_url + request.url[len(GOOGLE_SHEETS_BASE_URL) :]
         return super().send(request, **kwargs)
 
 
@@ -216,7 +227,7 @@ class LeadSheet:
             return dataclasses.replace(self._upsert(rows), duplicates_removed=len(duplicates))
 
         updates: list[dict[str, Any]] = []
-        if header_missing or (header != HEADER and header == HEADER[:len(header)]):
+        if header_missing or (header != HEADER and header == HEADER[: len(header)]):
             updates.append({"range": self._range(f"A1:{LAST_COLUMN}1"), "values": [HEADER]})
         result_rows: dict[int, int] = {}
         to_append: list[list[Any]] = []
@@ -234,7 +245,8 @@ class LeadSheet:
             )
         if to_append:
             response = self._http.values_append(
-                self.config.spreadsheet_id, self._range(f"A1:{LAST_COLUMN}1"),
+                self.config.spreadsheet_id,
+                self._range(f"A1:{LAST_COLUMN}1"),
                 params={"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"},
                 body={"values": to_append},
             )
@@ -243,8 +255,10 @@ class LeadSheet:
                 if first_row is not None:
                     result_rows[int(row[0])] = first_row + offset
         return UpsertResult(
-            rows=result_rows, appended=len(to_append),
-            updated=len(rows) - len(to_append), duplicates_removed=0,
+            rows=result_rows,
+            appended=len(to_append),
+            updated=len(rows) - len(to_append),
+            duplicates_removed=0,
         )
 
     def _range(self, cells: str) -> str:
@@ -261,8 +275,7 @@ class LeadSheet:
         ids_column, _ = read
         self._check_header(ids_column)
         positions = _positions(ids_column)
-        numbers = sorted((number for lead_id in lead_ids for number in positions.get(str(lead_id), [])),
-                         reverse=True)
+        numbers = sorted((number for lead_id in lead_ids for number in positions.get(str(lead_id), [])), reverse=True)
         if numbers:
             self._delete_rows(numbers)
         return len(numbers)
@@ -295,9 +308,21 @@ class LeadSheet:
 
     def _add_worksheet(self) -> None:
         try:
-            self._http.batch_update(self.config.spreadsheet_id, {"requests": [{"addSheet": {"properties": {
-                "title": self.config.worksheet, "gridProperties": {"rowCount": 1000, "columnCount": len(HEADER)},
-            }}}]})
+            self._http.batch_update(
+                self.config.spreadsheet_id,
+                {
+                    "requests": [
+                        {
+                            "addSheet": {
+                                "properties": {
+                                    "title": self.config.worksheet,
+                                    "gridProperties": {"rowCount": 1000, "columnCount": len(HEADER)},
+                                }
+                            }
+                        }
+                    ]
+                },
+            )
         except gspread.exceptions.APIError as exc:
             # Another worker's push created it between our read and our add.
             if not (exc.response.status_code == 400 and "already exists" in str(exc)):
@@ -306,14 +331,28 @@ class LeadSheet:
     def _delete_rows(self, numbers_descending: list[int]) -> None:
         metadata = self._http.fetch_sheet_metadata(self.config.spreadsheet_id)
         sheet_id = next(
-            sheet["properties"]["sheetId"] for sheet in metadata["sheets"]
+            sheet["properties"]["sheetId"]
+            for sheet in metadata["sheets"]
             if sheet["properties"]["title"] == self.config.worksheet
         )
-        self._http.batch_update(self.config.spreadsheet_id, {"requests": [
-            {"deleteDimension": {"range": {"sheetId": sheet_id, "dimension": "ROWS",
-                                           "startIndex": number - 1, "endIndex": number}}}
-            for number in numbers_descending
-        ]})
+        self._http.batch_update(
+            self.config.spreadsheet_id,
+            {
+                "requests": [
+                    {
+                        "deleteDimension": {
+                            "range": {
+                                "sheetId": sheet_id,
+                                "dimension": "ROWS",
+                                "startIndex": number - 1,
+                                "endIndex": number,
+                            }
+                        }
+                    }
+                    for number in numbers_descending
+                ]
+            },
+        )
 
     def _call(self, function: Any, *args: Any) -> Any:
         try:

@@ -18,8 +18,9 @@ def lead_saved(sender: type[Lead], instance: Lead, **kwargs: object) -> None:
 
 
 @receiver(post_save, sender=LeadNotification, dispatch_uid="leads.notification_saved")
-def notification_saved(sender: type[LeadNotification], instance: LeadNotification, created: bool,
-                       **kwargs: object) -> None:
+def notification_saved(
+    sender: type[LeadNotification], instance: LeadNotification, created: bool, **kwargs: object
+) -> None:
     if not created:
         return
     from leads.services import notification_enqueue

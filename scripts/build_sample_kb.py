@@ -15,34 +15,52 @@ OUT = Path(__file__).resolve().parent.parent / "sample_kb"
 RETURNS_PAGES = [
     [
         ("h1", "Returns policy"),
-        ("p", "This policy applies to bikes, parts and accessories bought directly from Tidewater Bikes, "
-              "online or in one of our showrooms. Products bought from a dealer follow the dealer's policy."),
+        (
+            "p",
+            "This policy applies to bikes, parts and accessories bought directly from Tidewater Bikes, "
+            "online or in one of our showrooms. Products bought from a dealer follow the dealer's policy.",
+        ),
         ("h2", "Returns window"),
-        ("p", "You can return a bike within 30 days of delivery and parts or accessories within 60 days of "
-              "delivery, for any reason. A returned bike must have been ridden less than 50 miles and must "
-              "be free of damage beyond normal test riding."),
+        (
+            "p",
+            "You can return a bike within 30 days of delivery and parts or accessories within 60 days of "
+            "delivery, for any reason. A returned bike must have been ridden less than 50 miles and must "
+            "be free of damage beyond normal test riding.",
+        ),
         ("h2", "How to start a return"),
         ("li", "Write to returns@tidewaterbikes.example with your order number."),
         ("li", "We email you a prepaid return label and packing instructions within one business day."),
         ("li", "Pack the bike in its original box, or book a free pickup if you no longer have the box."),
         ("li", "You can also bring the bike to any Tidewater showroom."),
         ("h2", "Return shipping costs"),
-        ("p", "Return shipping is free for bikes in the contiguous US. For Alaska, Hawaii and Canada we deduct "
-              "a flat $149 return shipping fee from the refund. Parts and accessories are returned free of "
-              "charge from every address we ship to."),
+        (
+            "p",
+            "Return shipping is free for bikes in the contiguous US. For Alaska, Hawaii and Canada we deduct "
+            "a flat $149 return shipping fee from the refund. Parts and accessories are returned free of "
+            "charge from every address we ship to.",
+        ),
     ],
     [
         ("h2", "Refunds"),
-        ("p", "We inspect returned items within 3 business days of receiving them. Once a return is approved "
-              "we refund the full purchase price to the original payment method. Card refunds appear within "
-              "5 to 10 business days, depending on your bank. Orders paid with financing are refunded to the "
-              "financing partner, which closes the plan without interest."),
-        ("p", "A restocking fee of 10% applies only to bikes ridden more than 50 miles or returned with "
-              "missing parts. Gift cards and white-glove delivery fees are not refundable."),
+        (
+            "p",
+            "We inspect returned items within 3 business days of receiving them. Once a return is approved "
+            "we refund the full purchase price to the original payment method. Card refunds appear within "
+            "5 to 10 business days, depending on your bank. Orders paid with financing are refunded to the "
+            "financing partner, which closes the plan without interest.",
+        ),
+        (
+            "p",
+            "A restocking fee of 10% applies only to bikes ridden more than 50 miles or returned with "
+            "missing parts. Gift cards and white-glove delivery fees are not refundable.",
+        ),
         ("h2", "Exchanges"),
-        ("p", "If you want a different size or model, we exchange the bike free of charge within 30 days. "
-              "We ship the new bike as soon as the carrier has scanned the return, so you wait as little as "
-              "possible. If the new bike costs more, we charge the difference; if it costs less, we refund it."),
+        (
+            "p",
+            "If you want a different size or model, we exchange the bike free of charge within 30 days. "
+            "We ship the new bike as soon as the carrier has scanned the return, so you wait as little as "
+            "possible. If the new bike costs more, we charge the difference; if it costs less, we refund it.",
+        ),
         ("h2", "Items that cannot be returned"),
         ("li", "Helmets that have been worn, for hygiene and safety reasons."),
         ("li", "Bikes customised to order, such as special paint."),
@@ -53,27 +71,42 @@ RETURNS_PAGES = [
 CARE_PAGES = [
     [
         ("h1", "Care and maintenance guide"),
-        ("p", "A few minutes of care each month keeps a Tidewater e-bike safe and extends the life of its "
-              "drivetrain and battery."),
+        (
+            "p",
+            "A few minutes of care each month keeps a Tidewater e-bike safe and extends the life of its "
+            "drivetrain and battery.",
+        ),
         ("h2", "Battery care"),
         ("li", "Store the battery indoors between 50 and 77 degrees Fahrenheit (10 to 25 degrees Celsius)."),
         ("li", "For storage longer than a month, charge it to between 40% and 60% and top it up every 3 months."),
         ("li", "Never charge a battery below freezing; let a cold battery warm up for an hour first."),
         ("li", "Use only the Tidewater charger that came with the bike or the Tidewater fast charger."),
         ("h2", "Cleaning"),
-        ("p", "Clean the bike with a damp cloth or a low-pressure hose and mild soap. Remove the battery "
-              "before cleaning and dry the contacts before putting it back."),
+        (
+            "p",
+            "Clean the bike with a damp cloth or a low-pressure hose and mild soap. Remove the battery "
+            "before cleaning and dry the contacts before putting it back.",
+        ),
     ],
     [
         ("h2", "Tyre pressure"),
-        ("p", "Check tyre pressure every week. The Commuter 2 runs at 50 to 65 psi, the Trail X at 22 to 30 psi "
-              "and the Cargo Long at 35 to 50 psi. The correct range is also printed on the tyre sidewall."),
+        (
+            "p",
+            "Check tyre pressure every week. The Commuter 2 runs at 50 to 65 psi, the Trail X at 22 to 30 psi "
+            "and the Cargo Long at 35 to 50 psi. The correct range is also printed on the tyre sidewall.",
+        ),
         ("h2", "Chain and brakes"),
-        ("p", "Lubricate the chain every 200 miles, or after every wet ride. Hydraulic brake pads last about "
-              "1,000 to 2,000 miles; replace them when the pad material is thinner than 1 mm."),
+        (
+            "p",
+            "Lubricate the chain every 200 miles, or after every wet ride. Hydraulic brake pads last about "
+            "1,000 to 2,000 miles; replace them when the pad material is thinner than 1 mm.",
+        ),
         ("h2", "Service schedule"),
-        ("p", "We recommend a professional tune-up after the first 300 miles and then once a year. The first "
-              "tune-up within 6 months of purchase is free at any Tidewater showroom."),
+        (
+            "p",
+            "We recommend a professional tune-up after the first 300 miles and then once a year. The first "
+            "tune-up within 6 months of purchase is free at any Tidewater showroom.",
+        ),
     ],
 ]
 

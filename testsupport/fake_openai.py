@@ -70,8 +70,9 @@ class Reply:
         return cls(kind="hang", hang_seconds=seconds)
 
     @classmethod
-    def stall(cls, text: str, *, after_chunks: int, resume: threading.Event | None = None,
-              seconds: float = 60.0) -> Reply:
+    def stall(
+        cls, text: str, *, after_chunks: int, resume: threading.Event | None = None, seconds: float = 60.0
+    ) -> Reply:
         """
         A stream that sends `after_chunks` pieces of `text`, then nothing until
         the client leaves (the connection is then aborted) or, when given,
@@ -103,7 +104,10 @@ def default_reply(body: dict) -> str:
     last = str(messages[-1].get("content", ""))
     refs = " ".join(dict.fromkeys(REF_RE.findall(last)))
     suffix = f" (about {refs})" if refs else ""
-    return f"According to our documentation, this is covered in the first passage [1]{suffix}. Anything else I can help with?"
+    return (
+        f"According to our documentation, this is covered in the first passage [1]{suffix}. "
+        "Anything else I can help with?"
+    )
 
 
 def split_tokens(text: str) -> list[str]:
@@ -256,8 +260,9 @@ class FakeOpenAI:
             body = raw.decode("utf-8", "replace")
         return RecordedRequest(method=method, path=path, headers=headers, body=body)
 
-    async def _respond(self, request: RecordedRequest, reader: asyncio.StreamReader,
-                       writer: asyncio.StreamWriter) -> bool:
+    async def _respond(
+        self, request: RecordedRequest, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> bool:
         if request.method == "GET" and request.path.rstrip("/").endswith("/models"):
             await self._send_json(writer, 200, {"object": "list", "data": [{"id": self.model, "object": "model"}]})
             return True
@@ -265,7 +270,9 @@ class FakeOpenAI:
             await self._send_json(writer, 404, {"error": {"message": "not found", "type": "invalid_request_error"}})
             return True
         if not isinstance(request.body, dict):
-            await self._send_json(writer, 400, {"error": {"message": "body must be JSON", "type": "invalid_request_error"}})
+            await self._send_json(
+                writer, 400, {"error": {"message": "body must be JSON", "type": "invalid_request_error"}}
+            )
             return True
 
         reply = self._next_reply(request.body)
@@ -288,8 +295,9 @@ class FakeOpenAI:
         return True
 
     @staticmethod
-    async def _hold(request: RecordedRequest, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                    reply: Reply) -> bool:
+    async def _hold(
+        request: RecordedRequest, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reply: Reply
+    ) -> bool:
         """
         Sends nothing until the client closes the connection (its timeout) or
         the reply's `resume` is set. True when resumed; otherwise the
@@ -321,8 +329,15 @@ class FakeOpenAI:
 
     @staticmethod
     def _head(status: int, headers: dict[str, str]) -> bytes:
-        reasons = {200: "OK", 400: "Bad Request", 404: "Not Found", 429: "Too Many Requests",
-                   500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable"}
+        reasons = {
+            200: "OK",
+            400: "Bad Request",
+            404: "Not Found",
+            429: "Too Many Requests",
+            500: "Internal Server Error",
+            502: "Bad Gateway",
+            503: "Service Unavailable",
+        }
         lines = [f"HTTP/1.1 {status} {reasons.get(status, 'Status')}"]
         lines += [f"{name}: {value}" for name, value in headers.items()]
         return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
@@ -334,23 +349,32 @@ class FakeOpenAI:
             prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
             prompt_tokens = max(1, prompt_chars // 4)
             completion_tokens = len(split_tokens(completion))
-        return {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                "total_tokens": prompt_tokens + completion_tokens}
+        return {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
 
     async def _send_completion(self, writer: asyncio.StreamWriter, body: dict, reply: Reply) -> None:
         payload = {
-            "id": f"chatcmpl-{next(self._ids)}", "object": "chat.completion", "created": int(time.time()),
+            "id": f"chatcmpl-{next(self._ids)}",
+            "object": "chat.completion",
+            "created": int(time.time()),
             "model": body.get("model", self.model),
             "choices": [{"index": 0, "message": {"role": "assistant", "content": reply.text}, "finish_reason": "stop"}],
             "usage": self._usage(body, reply.text, reply),
         }
         await self._send_json(writer, 200, payload)
 
-    async def _send_stream(self, request: RecordedRequest, reader: asyncio.StreamReader,
-                           writer: asyncio.StreamWriter, reply: Reply) -> bool:
+    async def _send_stream(
+        self, request: RecordedRequest, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, reply: Reply
+    ) -> bool:
         body = request.body
-        writer.write(self._head(200, {"content-type": "text/event-stream", "transfer-encoding": "chunked",
-                                      "cache-control": "no-cache"}))
+        writer.write(
+            self._head(
+                200, {"content-type": "text/event-stream", "transfer-encoding": "chunked", "cache-control": "no-cache"}
+            )
+        )
         await writer.drain()
         completion_id = f"chatcmpl-{next(self._ids)}"
         created = int(time.time())
@@ -358,8 +382,13 @@ class FakeOpenAI:
         delay = self.chunk_delay if reply.chunk_delay is None else reply.chunk_delay
 
         def chunk(delta: dict, finish: str | None = None) -> dict:
-            return {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
-                    "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            return {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+            }
 
         async def send_event(data: str) -> None:
             event = f"data: {data}\n\n".encode()
@@ -373,16 +402,25 @@ class FakeOpenAI:
             if reply.kind == "cut" and index >= reply.cut_after:
                 writer.transport.abort()
                 return False
-            if reply.kind == "stall" and index == reply.cut_after:
-                if not await self._hold(request, reader, writer, reply):
-                    return False
+            if (
+                reply.kind == "stall"
+                and index == reply.cut_after
+                and not await self._hold(request, reader, writer, reply)
+            ):
+                return False
             if delay and index:
                 await asyncio.sleep(delay)
             await send_event(json.dumps(chunk({"content": piece})))
         await send_event(json.dumps(chunk({}, "stop")))
         if (body.get("stream_options") or {}).get("include_usage"):
-            final = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
-                     "choices": [], "usage": self._usage(body, reply.text, reply)}
+            final = {
+                "id": completion_id,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [],
+                "usage": self._usage(body, reply.text, reply),
+            }
             await send_event(json.dumps(final))
         await send_event("[DONE]")
         writer.write(b"0\r\n\r\n")
@@ -403,8 +441,13 @@ def main() -> None:
     parser.add_argument("--chunk-delay", type=float, default=0.0, help="seconds between streamed tokens")
     parser.add_argument("--first-token-delay", type=float, default=0.0, help="seconds before the first token")
     args = parser.parse_args()
-    server = FakeOpenAI(host=args.host, port=args.port, chunk_delay=args.chunk_delay,
-                        first_token_delay=args.first_token_delay, record=False)
+    server = FakeOpenAI(
+        host=args.host,
+        port=args.port,
+        chunk_delay=args.chunk_delay,
+        first_token_delay=args.first_token_delay,
+        record=False,
+    )
     try:
         asyncio.run(server.serve_forever(announce=True))
     except KeyboardInterrupt:

@@ -130,8 +130,14 @@ class ApiError(Exception):
 class FakeSheets:
     """The fake server; a context manager that starts and stops it."""
 
-    def __init__(self, *, spreadsheet_id: str = "test-spreadsheet", title: str = "Tidewater leads",
-                 worksheets: tuple[str, ...] = ("Sheet1",), hang_seconds: float = 60.0) -> None:
+    def __init__(
+        self,
+        *,
+        spreadsheet_id: str = "test-spreadsheet",
+        title: str = "Tidewater leads",
+        worksheets: tuple[str, ...] = ("Sheet1",),
+        hang_seconds: float = 60.0,
+    ) -> None:
         self.spreadsheet_id = spreadsheet_id
         self.hang_seconds = hang_seconds
         self.client_email = "mirror@tidewater-test.iam.gserviceaccount.com"
@@ -155,8 +161,9 @@ class FakeSheets:
         handler = type("Handler", (_Handler,), {"fake": self})
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="fake-sheets", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-sheets", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -210,8 +217,9 @@ class FakeSheets:
 
     # --- data ----------------------------------------------------------------------
 
-    def add_spreadsheet(self, spreadsheet_id: str, *, title: str = "Spreadsheet",
-                        worksheets: tuple[str, ...] = ("Sheet1",)) -> None:
+    def add_spreadsheet(
+        self, spreadsheet_id: str, *, title: str = "Spreadsheet", worksheets: tuple[str, ...] = ("Sheet1",)
+    ) -> None:
         with self._lock:
             spreadsheet = Spreadsheet(spreadsheet_id=spreadsheet_id, title=title)
             for name in worksheets:
@@ -250,14 +258,29 @@ class FakeSheets:
 
     # --- faults ----------------------------------------------------------------------
 
-    def fail_next(self, count: int = 1, *, status: int = 500, retry_after: float | None = None,
-                  method: str | None = None, path_contains: str | None = None) -> None:
+    def fail_next(
+        self,
+        count: int = 1,
+        *,
+        status: int = 500,
+        retry_after: float | None = None,
+        method: str | None = None,
+        path_contains: str | None = None,
+    ) -> None:
         """The next `count` matching API calls answer `status` (with `Retry-After` if given)."""
-        self._add_fault(Fault(kind="status", remaining=count, status=status, retry_after=retry_after,
-                              matches=_matcher(method, path_contains)))
+        self._add_fault(
+            Fault(
+                kind="status",
+                remaining=count,
+                status=status,
+                retry_after=retry_after,
+                matches=_matcher(method, path_contains),
+            )
+        )
 
-    def time_out_next(self, count: int = 1, *, apply: bool = True, method: str | None = None,
-                      path_contains: str | None = None) -> None:
+    def time_out_next(
+        self, count: int = 1, *, apply: bool = True, method: str | None = None, path_contains: str | None = None
+    ) -> None:
         """
         The next `count` matching API calls never answer: each hangs until its
         client gives up (or `hang_seconds` pass), so the client's timeout fires
@@ -265,8 +288,7 @@ class FakeSheets:
         as when a real server commits and the response is lost: the case that
         duplicates rows for a client that appends again without looking.
         """
-        self._add_fault(Fault(kind="timeout", remaining=count, apply=apply,
-                              matches=_matcher(method, path_contains)))
+        self._add_fault(Fault(kind="timeout", remaining=count, apply=apply, matches=_matcher(method, path_contains)))
 
     def outage(self, status: int = 503) -> None:
         """Every API call fails with `status` until `recover()`."""
@@ -291,9 +313,13 @@ class FakeSheets:
 
     def api_calls(self, method: str | None = None, path_contains: str | None = None) -> list[RecordedRequest]:
         with self._lock:
-            return [r for r in self.requests if r.path != "/token"
-                    and (method is None or r.method == method)
-                    and (path_contains is None or path_contains in r.path)]
+            return [
+                r
+                for r in self.requests
+                if r.path != "/token"
+                and (method is None or r.method == method)
+                and (path_contains is None or path_contains in r.path)
+            ]
 
     def _add_fault(self, fault: Fault) -> None:
         with self._lock:
@@ -318,8 +344,7 @@ class FakeSheets:
                     if kind == "timeout":
                         return Fault(kind="timeout", remaining=1, apply=rng.random() < 0.5)
                     status = int(kind)
-                    return Fault(kind="status", remaining=1, status=status,
-                                 retry_after=1 if status == 429 else None)
+                    return Fault(kind="status", remaining=1, status=status, retry_after=1 if status == 429 else None)
         return None
 
     # --- the API --------------------------------------------------------------------------
@@ -332,8 +357,10 @@ class FakeSheets:
             header_b64, payload_b64, signature_b64 = assertion.split(".")
             _, public_key = _key_pair()
             public_key.verify(
-                _b64decode(signature_b64), f"{header_b64}.{payload_b64}".encode(),
-                padding.PKCS1v15(), hashes.SHA256(),
+                _b64decode(signature_b64),
+                f"{header_b64}.{payload_b64}".encode(),
+                padding.PKCS1v15(),
+                hashes.SHA256(),
             )
             claims = json.loads(_b64decode(payload_b64))
         except Exception:  # noqa: BLE001  any malformed or forged assertion
@@ -365,13 +392,20 @@ class FakeSheets:
             if method == "POST" and rest == ":batchUpdate":
                 return self._batch_update(spreadsheet, body)
             if method == "POST" and rest == "/values:batchUpdate":
-                responses = [self._values_update(spreadsheet, item["range"], item.get("values", []))
-                             for item in body.get("data", [])]
-                return {"spreadsheetId": spreadsheet_id, "responses": responses,
-                        "totalUpdatedRows": sum(r["updatedRows"] for r in responses)}
+                responses = [
+                    self._values_update(spreadsheet, item["range"], item.get("values", []))
+                    for item in body.get("data", [])
+                ]
+                return {
+                    "spreadsheetId": spreadsheet_id,
+                    "responses": responses,
+                    "totalUpdatedRows": sum(r["updatedRows"] for r in responses),
+                }
             if method == "GET" and rest == "/values:batchGet":
-                return {"spreadsheetId": spreadsheet_id,
-                        "valueRanges": [self._values_get(spreadsheet, name) for name in query.get("ranges", [])]}
+                return {
+                    "spreadsheetId": spreadsheet_id,
+                    "valueRanges": [self._values_get(spreadsheet, name) for name in query.get("ranges", [])],
+                }
             values_match = re.match(r"^/values/(.+?)(:append)?$", rest)
             if values_match:
                 range_name = unquote(values_match[1])
@@ -388,8 +422,15 @@ class FakeSheets:
             "spreadsheetId": spreadsheet.spreadsheet_id,
             "properties": {"title": spreadsheet.title, "locale": "en_US", "timeZone": "Etc/GMT"},
             "sheets": [
-                {"properties": {"sheetId": ws.sheet_id, "title": ws.title, "index": index, "sheetType": "GRID",
-                                "gridProperties": {"rowCount": ws.row_count, "columnCount": ws.column_count}}}
+                {
+                    "properties": {
+                        "sheetId": ws.sheet_id,
+                        "title": ws.title,
+                        "index": index,
+                        "sheetType": "GRID",
+                        "gridProperties": {"rowCount": ws.row_count, "columnCount": ws.column_count},
+                    }
+                }
                 for index, ws in enumerate(spreadsheet.worksheets)
             ],
         }
@@ -403,19 +444,32 @@ class FakeSheets:
                 if spreadsheet.worksheet(title) is not None:
                     raise ApiError(400, f'A sheet with the name "{title}" already exists.')
                 grid = properties.get("gridProperties", {})
-                sheet = Worksheet(sheet_id=self._new_sheet_id(), title=title,
-                                  row_count=grid.get("rowCount", 1000), column_count=grid.get("columnCount", 26))
+                sheet = Worksheet(
+                    sheet_id=self._new_sheet_id(),
+                    title=title,
+                    row_count=grid.get("rowCount", 1000),
+                    column_count=grid.get("columnCount", 26),
+                )
                 spreadsheet.worksheets.append(sheet)
-                replies.append({"addSheet": {"properties": {
-                    "sheetId": sheet.sheet_id, "title": title, "index": len(spreadsheet.worksheets) - 1,
-                    "sheetType": "GRID",
-                    "gridProperties": {"rowCount": sheet.row_count, "columnCount": sheet.column_count}}}})
+                replies.append(
+                    {
+                        "addSheet": {
+                            "properties": {
+                                "sheetId": sheet.sheet_id,
+                                "title": title,
+                                "index": len(spreadsheet.worksheets) - 1,
+                                "sheetType": "GRID",
+                                "gridProperties": {"rowCount": sheet.row_count, "columnCount": sheet.column_count},
+                            }
+                        }
+                    }
+                )
             elif "deleteDimension" in request:
                 target = request["deleteDimension"]["range"]
                 sheet = next((ws for ws in spreadsheet.worksheets if ws.sheet_id == target["sheetId"]), None)
                 if sheet is None or target.get("dimension") != "ROWS":
                     raise ApiError(400, "Invalid deleteDimension range.")
-                del sheet.rows[target["startIndex"]:target["endIndex"]]
+                del sheet.rows[target["startIndex"] : target["endIndex"]]
                 replies.append({})
             else:
                 raise ApiError(400, f"Unsupported request {sorted(request)}")
@@ -447,8 +501,8 @@ class FakeSheets:
 
     def _values_get(self, spreadsheet: Spreadsheet, range_name: str) -> dict[str, Any]:
         sheet, first_row, first_col, last_row, last_col = self._resolve(spreadsheet, range_name)
-        rows = sheet.rows[first_row - 1:last_row]
-        values = _trimmed([row[first_col - 1:last_col] for row in rows])
+        rows = sheet.rows[first_row - 1 : last_row]
+        values = _trimmed([row[first_col - 1 : last_col] for row in rows])
         result: dict[str, Any] = {"range": range_name, "majorDimension": "ROWS"}
         if values:
             result["values"] = values
@@ -461,9 +515,11 @@ class FakeSheets:
         width = max((len(row) for row in values), default=0)
         return {
             "spreadsheetId": spreadsheet.spreadsheet_id,
-            "updatedRange": _a1(sheet.title, first_row, first_col, first_row + len(values) - 1,
-                                first_col + max(width, 1) - 1),
-            "updatedRows": len(values), "updatedColumns": width,
+            "updatedRange": _a1(
+                sheet.title, first_row, first_col, first_row + len(values) - 1, first_col + max(width, 1) - 1
+            ),
+            "updatedRows": len(values),
+            "updatedColumns": width,
             "updatedCells": sum(len(row) for row in values),
         }
 
@@ -480,7 +536,8 @@ class FakeSheets:
             "updates": {
                 "spreadsheetId": spreadsheet.spreadsheet_id,
                 "updatedRange": _a1(sheet.title, start, first_col, start + len(values) - 1, first_col + width - 1),
-                "updatedRows": len(values), "updatedColumns": width,
+                "updatedRows": len(values),
+                "updatedColumns": width,
                 "updatedCells": sum(len(row) for row in values),
             },
         }
@@ -499,8 +556,8 @@ class FakeSheets:
 
 def _matcher(method: str | None, path_contains: str | None) -> Callable[[str, str], bool]:
     def matches(request_method: str, path: str) -> bool:
-        return (method is None or request_method == method.upper()) and (
-            path_contains is None or path_contains in path)
+        return (method is None or request_method == method.upper()) and (path_contains is None or path_contains in path)
+
     return matches
 
 
@@ -538,7 +595,7 @@ class _Handler(BaseHTTPRequestHandler):
     # delayed ACK adds 40 ms to every call.
     disable_nagle_algorithm = True
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  keep test output quiet
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def do_GET(self) -> None:
@@ -562,8 +619,9 @@ class _Handler(BaseHTTPRequestHandler):
                 payload = fake.issue_token(parse_qs(raw_body.decode()))
                 self._respond(200, payload, record=(method, path, ""))
             except ApiError as error:
-                self._respond(error.status, {"error": error.reason, "error_description": error.message},
-                              record=(method, path, ""))
+                self._respond(
+                    error.status, {"error": error.reason, "error_description": error.message}, record=(method, path, "")
+                )
             return
 
         for hook in list(fake._hooks):
@@ -572,28 +630,43 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and fault.kind == "status":
             headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
             reason = "RESOURCE_EXHAUSTED" if fault.status == 429 else "UNAVAILABLE"
-            self._respond(fault.status, {"error": {"code": fault.status, "message": "Injected fault",
-                                                   "status": reason}},
-                          headers=headers, record=(method, path, f"status {fault.status}"))
+            self._respond(
+                fault.status,
+                {"error": {"code": fault.status, "message": "Injected fault", "status": reason}},
+                headers=headers,
+                record=(method, path, f"status {fault.status}"),
+            )
             return
         if fault is not None and fault.kind == "timeout" and not fault.apply:
             self._hang(method, path, "timeout before apply")
             return
 
         if not fake.authorized(self.headers.get("Authorization")):
-            self._respond(401, {"error": {"code": 401, "message": "Request had invalid authentication "
-                                          "credentials.", "status": "UNAUTHENTICATED"}},
-                          record=(method, path, ""))
+            self._respond(
+                401,
+                {
+                    "error": {
+                        "code": 401,
+                        "message": "Request had invalid authentication credentials.",
+                        "status": "UNAUTHENTICATED",
+                    }
+                },
+                record=(method, path, ""),
+            )
             return
         try:
             body = json.loads(raw_body) if raw_body else {}
             payload, status = fake.handle_api(method, path, query, body), 200
         except ApiError as error:
-            payload, status = {"error": {"code": error.status, "message": error.message,
-                                         "status": error.reason}}, error.status
+            payload, status = (
+                {"error": {"code": error.status, "message": error.message, "status": error.reason}},
+                error.status,
+            )
         except (ValueError, KeyError, TypeError) as error:
-            payload, status = {"error": {"code": 400, "message": f"Invalid request: {error}",
-                                         "status": "INVALID_ARGUMENT"}}, 400
+            payload, status = (
+                {"error": {"code": 400, "message": f"Invalid request: {error}", "status": "INVALID_ARGUMENT"}},
+                400,
+            )
 
         if fault is not None and fault.kind == "timeout":
             self._hang(method, path, "timeout after apply")
@@ -609,8 +682,9 @@ class _Handler(BaseHTTPRequestHandler):
             record.client_gave_up = gave_up
         self.close_connection = True
 
-    def _respond(self, status: int, payload: Any, *, headers: dict[str, str] | None = None,
-                 record: tuple[str, str, str]) -> None:
+    def _respond(
+        self, status: int, payload: Any, *, headers: dict[str, str] | None = None, record: tuple[str, str, str]
+    ) -> None:
         with self.fake._lock:
             self.fake.requests.append(RecordedRequest(record[0], record[1], status, record[2]))
         body = json.dumps(payload).encode()

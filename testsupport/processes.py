@@ -89,12 +89,37 @@ class RunningProcess:
 
 
 SERVER_COMMANDS = {
-    "daphne": lambda port: [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                            "chatbot.asgi:application"],
-    "uvicorn": lambda port: [sys.executable, "-m", "uvicorn", "chatbot.asgi:application",
-                             "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
-    "gunicorn": lambda port: [sys.executable, "-m", "gunicorn", "chatbot.asgi:application",
-                              "-k", "core.uvicorn_worker.UvicornWorker", "-b", f"127.0.0.1:{port}"],
+    "daphne": lambda port: [
+        sys.executable,
+        "-m",
+        "daphne",
+        "-b",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "chatbot.asgi:application",
+    ],
+    "uvicorn": lambda port: [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "chatbot.asgi:application",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+    ],
+    "gunicorn": lambda port: [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "chatbot.asgi:application",
+        "-k",
+        "core.uvicorn_worker.UvicornWorker",
+        "-b",
+        f"127.0.0.1:{port}",
+    ],
 }
 
 
@@ -115,8 +140,12 @@ def wait_for_http(url: str, process: subprocess.Popen, log_path: Path, timeout: 
 
 @contextmanager
 def server_process(
-    kind: str = "daphne", *, port: int | None = None, env: dict[str, str] | None = None,
-    log_dir: Path | None = None, args: list[str] | None = None,
+    kind: str = "daphne",
+    *,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    log_dir: Path | None = None,
+    args: list[str] | None = None,
 ) -> Iterator[RunningProcess]:
     """Starts `kind` (daphne, uvicorn or gunicorn) on a free port, with `args` added, and waits for /healthz."""
     port = port or free_port()
@@ -124,8 +153,12 @@ def server_process(
     log_path = log_dir / f"{kind}-{port}.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            SERVER_COMMANDS[kind](port) + (args or []), cwd=BASE_DIR, env=child_environment(**(env or {})),
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            SERVER_COMMANDS[kind](port) + (args or []),
+            cwd=BASE_DIR,
+            env=child_environment(**(env or {})),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     running = RunningProcess(process=process, port=port, log_path=log_path)
     try:
@@ -142,10 +175,22 @@ def worker_process(*, env: dict[str, str] | None = None, log_dir: Path | None = 
     log_path = log_dir / f"worker-{time.monotonic_ns()}.log"
     with open(log_path, "w") as log:
         process = subprocess.Popen(
-            [sys.executable, "manage.py", "db_worker", "--no-reload", "--no-startup-delay",
-             "--interval", "0.1", "--queue-name", "*"],
-            cwd=BASE_DIR, env=child_environment(TASK_BACKEND="database", **(env or {})),
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "manage.py",
+                "db_worker",
+                "--no-reload",
+                "--no-startup-delay",
+                "--interval",
+                "0.1",
+                "--queue-name",
+                "*",
+            ],
+            cwd=BASE_DIR,
+            env=child_environment(TASK_BACKEND="database", **(env or {})),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     running = RunningProcess(process=process, port=None, log_path=log_path)
     try:

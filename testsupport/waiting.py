@@ -21,8 +21,13 @@ from collections.abc import Awaitable, Callable
 DEADLINE = 60.0  # seconds; long enough for a starved machine, short enough to report a real hang
 
 
-def wait_until(condition: Callable[[], object], *, timeout: float = DEADLINE, interval: float = 0.05,
-               describe: Callable[[], object] | str = "") -> None:
+def wait_until(
+    condition: Callable[[], object],
+    *,
+    timeout: float = DEADLINE,
+    interval: float = 0.05,
+    describe: Callable[[], object] | str = "",
+) -> None:
     """Polls `condition` until it is true; fails the test after `timeout` seconds, with `describe()`."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -32,8 +37,13 @@ def wait_until(condition: Callable[[], object], *, timeout: float = DEADLINE, in
         time.sleep(interval)
 
 
-async def await_until(condition: Callable[[], object | Awaitable[object]], *, timeout: float = DEADLINE,
-                      interval: float = 0.05, describe: Callable[[], object] | str = "") -> object:
+async def await_until(
+    condition: Callable[[], object | Awaitable[object]],
+    *,
+    timeout: float = DEADLINE,
+    interval: float = 0.05,
+    describe: Callable[[], object] | str = "",
+) -> object:
     """
     `wait_until` for async tests, without blocking the event loop: calls (and
     awaits, when it is a coroutine function) `condition` until it gives a true

@@ -85,9 +85,11 @@ LANG_HELP = (
 
 
 class BotSettingsApi(PublicApi):
-    @extend_schema(responses={200: PublicBotSettingsSerializer, 429: ErrorSerializer},
-                   parameters=[OpenApiParameter("lang", str, description=LANG_HELP)],
-                   summary="The bot's public settings (for the widget)")
+    @extend_schema(
+        responses={200: PublicBotSettingsSerializer, 429: ErrorSerializer},
+        parameters=[OpenApiParameter("lang", str, description=LANG_HELP)],
+        summary="The bot's public settings (for the widget)",
+    )
     def get(self, request: Request) -> Response:
         retry_after = limits_hit(client=rate_request_from_http(request), checks=[(READS_PER_IP, None)])
         if retry_after is not None:
@@ -103,11 +105,17 @@ class ChatApi(PublicApi):
     class InputSerializer(serializers.Serializer):
         message = serializers.CharField(trim_whitespace=False, allow_blank=True)
         conversation_id = serializers.CharField(
-            required=False, allow_blank=True, default="", max_length=64,
+            required=False,
+            allow_blank=True,
+            default="",
+            max_length=64,
             help_text="Continue this conversation; omit to start a new one.",
         )
         lang = serializers.CharField(
-            required=False, allow_blank=True, default="", max_length=35,
+            required=False,
+            allow_blank=True,
+            default="",
+            max_length=35,
             help_text="The visitor's UI language, for fixed texts when a message is too short to tell its own "
             "(answers follow the language of each message).",
         )
@@ -129,12 +137,16 @@ class ChatApi(PublicApi):
         responses={
             (200, "application/json"): OutputSerializer,
             (200, "text/event-stream"): OpenApiResponse(OpenApiTypes.STR, description=SSE_DESCRIPTION),
-            400: ErrorSerializer, 404: ErrorSerializer, 429: ErrorSerializer, 503: ErrorSerializer,
+            400: ErrorSerializer,
+            404: ErrorSerializer,
+            429: ErrorSerializer,
+            503: ErrorSerializer,
         },
         summary="Ask a question",
         description=SSE_DESCRIPTION,
-        examples=[OpenApiExample("A question", value={"message": "How long do I have to return a bike?"},
-                                 request_only=True)],
+        examples=[
+            OpenApiExample("A question", value={"message": "How long do I have to return a bike?"}, request_only=True)
+        ],
     )
     def post(self, request: Request) -> Response | StreamingHttpResponse:
         serializer = self.InputSerializer(data=request.data)
@@ -147,7 +159,9 @@ class ChatApi(PublicApi):
         # Counted before the conversation is looked up, so guessing ids is limited too.
         ui_language = language_supported(data["lang"])
         refusal = async_to_sync(answer_refusal)(
-            conversation_id=conversation_id, text=data["message"], client=client,
+            conversation_id=conversation_id,
+            text=data["message"],
+            client=client,
             language=ui_language,
         )
         if refusal is not None:
@@ -164,8 +178,14 @@ class ChatApi(PublicApi):
 
         if isinstance(request.accepted_renderer, EventStreamRenderer):
             frames = answer_stream(
-                conversation_id=conversation_id, text=data["message"], channel=Conversation.Channel.API,
-                origin=origin, user_agent=user_agent, client=client, admitted=True, ui_language=ui_language,
+                conversation_id=conversation_id,
+                text=data["message"],
+                channel=Conversation.Channel.API,
+                origin=origin,
+                user_agent=user_agent,
+                client=client,
+                admitted=True,
+                ui_language=ui_language,
             )
             response = StreamingHttpResponse(_sse(conversation_id, frames), content_type="text/event-stream")
             response["Cache-Control"] = "no-cache"
@@ -173,19 +193,31 @@ class ChatApi(PublicApi):
             return response
 
         result = async_to_sync(answer_collect)(
-            conversation_id=conversation_id, text=data["message"], channel=Conversation.Channel.API,
-            origin=origin, user_agent=user_agent, client=client, admitted=True, ui_language=ui_language,
+            conversation_id=conversation_id,
+            text=data["message"],
+            channel=Conversation.Channel.API,
+            origin=origin,
+            user_agent=user_agent,
+            client=client,
+            admitted=True,
+            ui_language=ui_language,
         )
         if result.error is not None:
             error = dict(result.error)
             if result.message_id and result.error["code"] == "llm_unavailable":
                 error.update(conversation_id=conversation_id, partial_answer=result.answer)
             return error_response(error)
-        output = self.OutputSerializer({
-            "conversation_id": conversation_id, "message_id": result.message_id, "answer": result.answer,
-            "sources": result.sources, "answered": result.answered, "offer_contact": result.offer_contact,
-            "lead": result.lead,
-        })
+        output = self.OutputSerializer(
+            {
+                "conversation_id": conversation_id,
+                "message_id": result.message_id,
+                "answer": result.answer,
+                "sources": result.sources,
+                "answered": result.answered,
+                "offer_contact": result.offer_contact,
+                "lead": result.lead,
+            }
+        )
         return Response(output.data)
 
 
@@ -202,8 +234,10 @@ class ConversationApi(PublicApi):
         id = serializers.CharField()
         history = HistoryItemSerializer(many=True)
 
-    @extend_schema(responses={200: OutputSerializer, 404: ErrorSerializer, 429: ErrorSerializer},
-                   summary="A conversation's history")
+    @extend_schema(
+        responses={200: OutputSerializer, 404: ErrorSerializer, 429: ErrorSerializer},
+        summary="A conversation's history",
+    )
     def get(self, request: Request, conversation_id: str) -> Response:
         bind_conversation(conversation_id)
         client = rate_request_from_http(request)
@@ -232,9 +266,11 @@ class FeedbackApi(PublicApi):
         message_id = serializers.CharField()
         rating = serializers.IntegerField()
 
-    @extend_schema(request=InputSerializer,
-                   responses={200: OutputSerializer, 404: ErrorSerializer, 429: ErrorSerializer},
-                   summary="Rate an answer")
+    @extend_schema(
+        request=InputSerializer,
+        responses={200: OutputSerializer, 404: ErrorSerializer, 429: ErrorSerializer},
+        summary="Rate an answer",
+    )
     def post(self, request: Request) -> Response:
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -18,8 +18,18 @@ from chatbot.llm.extractive import ExtractiveProvider
 from chatbot.llm.openai_chat import OpenAIChatProvider, OpenAIConfig
 
 __all__ = [
-    "AnswerRequest", "ChatMessage", "ExtractiveProvider", "LLMError", "LLMEvent", "LLMProvider",
-    "LLMStreamBroken", "LLMUnavailable", "OpenAIChatProvider", "Passage", "TextDelta", "Usage",
+    "AnswerRequest",
+    "ChatMessage",
+    "ExtractiveProvider",
+    "LLMError",
+    "LLMEvent",
+    "LLMProvider",
+    "LLMStreamBroken",
+    "LLMUnavailable",
+    "OpenAIChatProvider",
+    "Passage",
+    "TextDelta",
+    "Usage",
     "provider_get",
 ]
 

@@ -96,8 +96,26 @@ PAGE_SUFFIX_RE = re.compile(r"\s*\(p\.\s*\d+\)$")
 # "How long", "how often": asking for a duration or a frequency, not about something long.
 QUESTION_WORDS_RE = re.compile(r"\bhow\s+(?:long|often|soon|many\s+times)\b", re.IGNORECASE)
 STREAM_PIECE_RE = re.compile(r"\S+\s*|\s+")
-STEM_SUFFIXES = ("ments", "ment", "ings", "ing", "ions", "ion", "ages", "age", "able", "ers", "er", "ed", "es", "ly",
-                 "s", "e", "t", "y")
+STEM_SUFFIXES = (
+    "ments",
+    "ment",
+    "ings",
+    "ing",
+    "ions",
+    "ion",
+    "ages",
+    "age",
+    "able",
+    "ers",
+    "er",
+    "ed",
+    "es",
+    "ly",
+    "s",
+    "e",
+    "t",
+    "y",
+)
 
 STOPWORDS = frozenset(
     """
@@ -181,8 +199,9 @@ def passage_units(passage: Passage) -> list[_Unit]:
     previous = ""
 
     def add(kind: str, unit_text: str, **extra) -> None:
-        units.append(_Unit(passage, kind, unit_text, block=block, order=len(units), context=context, path=path,
-                           **extra))
+        units.append(
+            _Unit(passage, kind, unit_text, block=block, order=len(units), context=context, path=path, **extra)
+        )
 
     for raw_line in text.split("\n"):
         line = raw_line.strip()
@@ -257,7 +276,7 @@ def _similar_words(wanted: set[str], vocabulary: set[str]) -> dict[tuple[str, st
         logger.warning("extractive answer without word vectors (%s)", exc)
         return {}
     rows, columns = np.nonzero(similarity >= SYNONYM_FLOOR)
-    return {(asked[i], known[j]): SYNONYM_SHARE * float(similarity[i, j]) for i, j in zip(rows, columns)}
+    return {(asked[i], known[j]): SYNONYM_SHARE * float(similarity[i, j]) for i, j in zip(rows, columns, strict=False)}
 
 
 def _keyword_scores(question: str, units: list[_Unit]) -> None:
@@ -302,7 +321,7 @@ def _dense_scores(question: str, candidates: list[_Unit]) -> None:
     except EmbeddingError as exc:
         logger.warning("extractive answer without sentence embeddings (%s): keywords only", exc)
         return
-    for unit, vector in zip(candidates, vectors[1:]):
+    for unit, vector in zip(candidates, vectors[1:], strict=False):
         unit.dense = float(vector @ vectors[0])
 
 
@@ -315,8 +334,9 @@ def score_units(question: str, units: list[_Unit]) -> None:
             # the battery's life must not win a question on the battery's warranty on its wording.
             unit.dense = unit.passage.confidence
     prior = {id(unit): unit.keyword + CANDIDATE_PASSAGE_WEIGHT * unit.passage.confidence for unit in units}
-    candidates = sorted((unit for unit in units if unit.dense is None),
-                        key=lambda unit: (-prior[id(unit)], unit.passage.n, unit.order))
+    candidates = sorted(
+        (unit for unit in units if unit.dense is None), key=lambda unit: (-prior[id(unit)], unit.passage.n, unit.order)
+    )
     _dense_scores(question, candidates[:EMBED_CANDIDATES])
     embedded = [unit.dense for unit in units if unit.dense is not None]
     # A unit not embedded is assumed no closer in meaning than the least close candidate.
@@ -456,7 +476,8 @@ class ExtractiveProvider:
 
     async def stream(self, request: AnswerRequest) -> AsyncIterator[LLMEvent]:
         answer = await sync_to_async(extractive_answer, thread_sensitive=False)(
-            request.question, request.passages, request.language)
+            request.question, request.passages, request.language
+        )
         pieces = STREAM_PIECE_RE.findall(answer)
         for start in range(0, len(pieces), CHUNK_WORDS):
             yield TextDelta("".join(pieces[start : start + CHUNK_WORDS]))

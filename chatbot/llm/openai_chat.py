@@ -178,6 +178,8 @@ class OpenAIChatProvider:
                     raise LLMUnavailable(f"{detail} after {attempt} attempts", attempts=attempt) from exc
                 delay = self._delay_before_retry(exc, attempt)
                 if delay is None:
-                    raise LLMUnavailable(f"{detail}, asked to wait over {MAX_RETRY_AFTER:g}s", attempts=attempt) from exc
+                    raise LLMUnavailable(
+                        f"{detail}, asked to wait over {MAX_RETRY_AFTER:g}s", attempts=attempt
+                    ) from exc
                 logger.info("LLM attempt %d failed (%s); retrying in %.2fs", attempt, detail, delay)
                 await self._sleep(delay)

@@ -7,35 +7,113 @@ import chatbot.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='BotSettings',
+            name="BotSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(default='Assistant', max_length=100)),
-                ('greeting', models.TextField(default='Hi! Ask me anything about our products, delivery, returns or warranty.', help_text='First message the widget shows.')),
-                ('system_prompt', models.TextField(default="You are the website assistant of our company. Answer visitors' questions about our products, services and policies in a friendly, concise way (at most a few short paragraphs).", help_text='Instructions for the language model: tone, scope, company facts. Never shown to visitors.')),
-                ('fallback_message', models.TextField(default="I'm sorry, I couldn't find that in our knowledge base. If you leave your name and your email or phone number, a colleague will get back to you.", help_text='Sent when the knowledge base does not cover a question (no model is called).')),
-                ('contact_prompt', models.TextField(default='Would you like a colleague to get in touch? Leave your name and your email or phone number and we will contact you.', help_text='Added to an answer when the visitor asks for a person, a quote, a demo or a call back.')),
-                ('lead_thanks_message', models.TextField(default='Thank you! We have your contact details and a colleague will get back to you soon.', help_text='Sent when a visitor leaves contact details and asks nothing the knowledge base covers.')),
-                ('consent_text', models.TextField(default='I agree that my contact details are stored so that the company can contact me about my request.', help_text="Shown next to the contact form's consent box and stored with each lead.")),
-                ('confidence_threshold', models.FloatField(default=0.4, help_text='Below this retrieval confidence (0–1) the bot sends the fallback message instead of answering.', validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)])),
-                ('widget_title', models.CharField(default='Chat with us', max_length=100)),
-                ('color_primary', models.CharField(default='#0f766e', max_length=7, validators=[django.core.validators.RegexValidator('^#[0-9a-fA-F]{6}$', 'Use a colour like #0f766e.')])),
-                ('color_background', models.CharField(default='#ffffff', max_length=7, validators=[django.core.validators.RegexValidator('^#[0-9a-fA-F]{6}$', 'Use a colour like #0f766e.')])),
-                ('color_text', models.CharField(default='#111827', max_length=7, validators=[django.core.validators.RegexValidator('^#[0-9a-fA-F]{6}$', 'Use a colour like #0f766e.')])),
-                ('allowed_origins', models.TextField(blank=True, help_text='Sites that may embed the widget, one origin per line: https://www.example.com, https://*.example.com for a domain and its subdomains, or * for any site.', validators=[chatbot.models.validate_origins])),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(default="Assistant", max_length=100)),
+                (
+                    "greeting",
+                    models.TextField(
+                        default="Hi! Ask me anything about our products, delivery, returns or warranty.",
+                        help_text="First message the widget shows.",
+                    ),
+                ),
+                (
+                    "system_prompt",
+                    models.TextField(
+                        default="You are the website assistant of our company. Answer visitors' questions about our products, services and policies in a friendly, concise way (at most a few short paragraphs).",
+                        help_text="Instructions for the language model: tone, scope, company facts. Never shown to visitors.",
+                    ),
+                ),
+                (
+                    "fallback_message",
+                    models.TextField(
+                        default="I'm sorry, I couldn't find that in our knowledge base. If you leave your name and your email or phone number, a colleague will get back to you.",
+                        help_text="Sent when the knowledge base does not cover a question (no model is called).",
+                    ),
+                ),
+                (
+                    "contact_prompt",
+                    models.TextField(
+                        default="Would you like a colleague to get in touch? Leave your name and your email or phone number and we will contact you.",
+                        help_text="Added to an answer when the visitor asks for a person, a quote, a demo or a call back.",
+                    ),
+                ),
+                (
+                    "lead_thanks_message",
+                    models.TextField(
+                        default="Thank you! We have your contact details and a colleague will get back to you soon.",
+                        help_text="Sent when a visitor leaves contact details and asks nothing the knowledge base covers.",
+                    ),
+                ),
+                (
+                    "consent_text",
+                    models.TextField(
+                        default="I agree that my contact details are stored so that the company can contact me about my request.",
+                        help_text="Shown next to the contact form's consent box and stored with each lead.",
+                    ),
+                ),
+                (
+                    "confidence_threshold",
+                    models.FloatField(
+                        default=0.4,
+                        help_text="Below this retrieval confidence (0–1) the bot sends the fallback message instead of answering.",
+                        validators=[
+                            django.core.validators.MinValueValidator(0.0),
+                            django.core.validators.MaxValueValidator(1.0),
+                        ],
+                    ),
+                ),
+                ("widget_title", models.CharField(default="Chat with us", max_length=100)),
+                (
+                    "color_primary",
+                    models.CharField(
+                        default="#0f766e",
+                        max_length=7,
+                        validators=[
+                            django.core.validators.RegexValidator("^#[0-9a-fA-F]{6}$", "Use a colour like #0f766e.")
+                        ],
+                    ),
+                ),
+                (
+                    "color_background",
+                    models.CharField(
+                        default="#ffffff",
+                        max_length=7,
+                        validators=[
+                            django.core.validators.RegexValidator("^#[0-9a-fA-F]{6}$", "Use a colour like #0f766e.")
+                        ],
+                    ),
+                ),
+                (
+                    "color_text",
+                    models.CharField(
+                        default="#111827",
+                        max_length=7,
+                        validators=[
+                            django.core.validators.RegexValidator("^#[0-9a-fA-F]{6}$", "Use a colour like #0f766e.")
+                        ],
+                    ),
+                ),
+                (
+                    "allowed_origins",
+                    models.TextField(
+                        blank=True,
+                        help_text="Sites that may embed the widget, one origin per line: https://www.example.com, https://*.example.com for a domain and its subdomains, or * for any site.",
+                        validators=[chatbot.models.validate_origins],
+                    ),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'bot settings',
-                'verbose_name_plural': 'bot settings',
+                "verbose_name": "bot settings",
+                "verbose_name_plural": "bot settings",
             },
         ),
     ]

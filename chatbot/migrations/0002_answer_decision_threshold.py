@@ -20,21 +20,34 @@ def previous_default_from_floor(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('chatbot', '0001_initial'),
+        ("chatbot", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='botsettings',
-            name='answer_threshold',
-            field=models.FloatField(default=0.5, help_text="How sure (0–1) the bot must be that the knowledge base answers a question before it answers; below, it sends the fallback message. It weighs how similar the best passages are to the question, how much they stand out, and how many of the question's words they hold. Raise it to refuse more.", validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)]),
+            model_name="botsettings",
+            name="answer_threshold",
+            field=models.FloatField(
+                default=0.5,
+                help_text="How sure (0–1) the bot must be that the knowledge base answers a question before it answers; below, it sends the fallback message. It weighs how similar the best passages are to the question, how much they stand out, and how many of the question's words they hold. Raise it to refuse more.",
+                validators=[
+                    django.core.validators.MinValueValidator(0.0),
+                    django.core.validators.MaxValueValidator(1.0),
+                ],
+            ),
         ),
         migrations.AlterField(
-            model_name='botsettings',
-            name='confidence_threshold',
-            field=models.FloatField(default=0.15, help_text='A floor: below this similarity (0–1) between the question and the best passage the bot never answers, whatever the other evidence.', validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(1.0)]),
+            model_name="botsettings",
+            name="confidence_threshold",
+            field=models.FloatField(
+                default=0.15,
+                help_text="A floor: below this similarity (0–1) between the question and the best passage the bot never answers, whatever the other evidence.",
+                validators=[
+                    django.core.validators.MinValueValidator(0.0),
+                    django.core.validators.MaxValueValidator(1.0),
+                ],
+            ),
         ),
         migrations.RunPython(floor_from_previous_default, previous_default_from_floor),
     ]

@@ -73,4 +73,3 @@ def kb_db(sample_kb, django_db_blocker, settings):
     settings.LLM_PROVIDER = "extractive"
     with django_db_blocker.unblock():
         yield
-

@@ -63,18 +63,26 @@ thunderstorm, or when the set will not be used for a long time, unplug it from t
 """
 
 SUPPORT_PAGES = [
-    ("Opening hours",
-     "Our customer service team answers the phone on +1 555 0100 from Monday to Friday between 8:00 and "
-     "18:00, and on Saturday between 9:00 and 13:00. On Sundays and public holidays the phone line is closed, "
-     "but you can still send us an email at help@example-shop.com and we reply on the next working day."),
-    ("Returns and refunds",
-     "You can return an unused item within 30 days of delivery. Start a return from your order page, print the "
-     "prepaid label and drop the parcel at any post office. Refunds go back to the original payment method "
-     "within five working days after the parcel arrives at our warehouse."),
-    ("Delivery",
-     "Orders placed before 14:00 on a working day leave our warehouse the same day. Standard delivery takes two "
-     "to three working days and costs 4.95; orders over 50 are delivered free of charge."),
-    ("Your account",
-     "To change your password, open Account settings, choose Security and follow the link we email you. If you "
-     "no longer have access to your email address, our customer service team can verify your identity."),
+    (
+        "Opening hours",
+        "Our customer service team answers the phone on +1 555 0100 from Monday to Friday between 8:00 and "
+        "18:00, and on Saturday between 9:00 and 13:00. On Sundays and public holidays the phone line is closed, "
+        "but you can still send us an email at help@example-shop.com and we reply on the next working day.",
+    ),
+    (
+        "Returns and refunds",
+        "You can return an unused item within 30 days of delivery. Start a return from your order page, print the "
+        "prepaid label and drop the parcel at any post office. Refunds go back to the original payment method "
+        "within five working days after the parcel arrives at our warehouse.",
+    ),
+    (
+        "Delivery",
+        "Orders placed before 14:00 on a working day leave our warehouse the same day. Standard delivery takes two "
+        "to three working days and costs 4.95; orders over 50 are delivered free of charge.",
+    ),
+    (
+        "Your account",
+        "To change your password, open Account settings, choose Security and follow the link we email you. If you "
+        "no longer have access to your email address, our customer service team can verify your identity.",
+    ),
 ]

@@ -8,19 +8,29 @@ from knowledge.models import FAQ, Document, SourceStatus
 from knowledge.selectors import search
 
 TIDEWATER_FAQS: list[tuple[str, str]] = [
-    ("How long do I have to return a bike?",
-     "You can return any Tidewater bike within 30 days of delivery for a full refund, as long as it has been "
-     "ridden less than 50 miles. Return shipping is free within the contiguous US."),
-    ("How long does the battery last before it needs replacing?",
-     "Tidewater batteries keep at least 80% of their capacity for 800 full charge cycles, which is typically "
-     "4 to 6 years of daily riding."),
-    ("Can I ride my e-bike in the rain?",
-     "Yes. All Tidewater bikes are rated IPX5 and can be ridden in rain. Do not use a pressure washer and do "
-     "not submerge the motor or battery."),
-    ("Do you ship to Canada?",
-     "Yes. We deliver to all 50 US states and to Canada. Alaska, Hawaii and Canada pay a flat $149 per bike."),
-    ("What warranty do Tidewater bikes have?",
-     "Frames have a lifetime warranty for the original owner; motors and batteries are covered for 2 years."),
+    (
+        "How long do I have to return a bike?",
+        "You can return any Tidewater bike within 30 days of delivery for a full refund, as long as it has been "
+        "ridden less than 50 miles. Return shipping is free within the contiguous US.",
+    ),
+    (
+        "How long does the battery last before it needs replacing?",
+        "Tidewater batteries keep at least 80% of their capacity for 800 full charge cycles, which is typically "
+        "4 to 6 years of daily riding.",
+    ),
+    (
+        "Can I ride my e-bike in the rain?",
+        "Yes. All Tidewater bikes are rated IPX5 and can be ridden in rain. Do not use a pressure washer and do "
+        "not submerge the motor or battery.",
+    ),
+    (
+        "Do you ship to Canada?",
+        "Yes. We deliver to all 50 US states and to Canada. Alaska, Hawaii and Canada pay a flat $149 per bike.",
+    ),
+    (
+        "What warranty do Tidewater bikes have?",
+        "Frames have a lifetime warranty for the original owner; motors and batteries are covered for 2 years.",
+    ),
 ]
 
 

@@ -17,9 +17,19 @@ from knowledge.types import SearchResult
 
 def result(n: int, confidence: float) -> SearchResult:
     return SearchResult(
-        chunk_id=n, text=f"passage {n}", source_type="document", source_id=n, source_identifier=f"doc{n}.md",
-        title=f"Doc {n}", heading_path="", page=None, url=f"/kb/sources/{n}/", score=1 / (60 + n),
-        confidence=confidence, dense_rank=n, keyword_rank=None,
+        chunk_id=n,
+        text=f"passage {n}",
+        source_type="document",
+        source_id=n,
+        source_identifier=f"doc{n}.md",
+        title=f"Doc {n}",
+        heading_path="",
+        page=None,
+        url=f"/kb/sources/{n}/",
+        score=1 / (60 + n),
+        confidence=confidence,
+        dense_rank=n,
+        keyword_rank=None,
     )
 
 
@@ -45,8 +55,12 @@ async def test_a_question_whose_answer_ranks_below_a_weaker_faq_is_answered(sett
     settings.LLM_PROVIDER = "extractive"
     await sync_to_async(call_command)("ingest", str(SAMPLE_KB), verbosity=0)
 
-    frames = [frame async for frame in answer_stream(conversation_id=new_conversation_id(),
-                                                      text="How long is the warranty on the battery?")]
+    frames = [
+        frame
+        async for frame in answer_stream(
+            conversation_id=new_conversation_id(), text="How long is the warranty on the battery?"
+        )
+    ]
 
     assert frames[-1]["type"] == "done" and frames[-1]["answered"] is True
     sources = next(frame["items"] for frame in frames if frame["type"] == "sources")

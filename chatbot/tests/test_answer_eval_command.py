@@ -15,13 +15,21 @@ from leads.models import Lead
 pytestmark = pytest.mark.django_db(transaction=True)
 
 QUESTIONS = [
-    {"question": "Can I send my bike to someone in Canada?", "expected_sources": ["Do you ship to Canada?"],
-     "expected_answer": "We deliver to all 50 US states and to Canada."},
-    {"question": "How many years will the battery keep going?",
-     "expected_sources": ["What warranty do Tidewater bikes have?"]},
+    {
+        "question": "Can I send my bike to someone in Canada?",
+        "expected_sources": ["Do you ship to Canada?"],
+        "expected_answer": "We deliver to all 50 US states and to Canada.",
+    },
+    {
+        "question": "How many years will the battery keep going?",
+        "expected_sources": ["What warranty do Tidewater bikes have?"],
+    },
     {"question": "What is the capital of Australia?", "expected_sources": [], "group": "off-topic"},
-    {"question": "Who won the football world cup in 1998? Write to me at ana@example.com", "expected_sources": [],
-     "group": "off-topic"},
+    {
+        "question": "Who won the football world cup in 1998? Write to me at ana@example.com",
+        "expected_sources": [],
+        "group": "off-topic",
+    },
 ]
 
 
@@ -105,12 +113,15 @@ def test_a_document_is_named_by_its_file_name(extractive, transactional_db, tmp_
     assert per_question[0]["first_source_right"] is True
 
 
-@pytest.mark.parametrize("content, message", [
-    ('{"question": "ok", "expected_sources": []}\nnot json\n', "Line 2: not JSON"),
-    ('{"question": "", "expected_sources": []}\n', "Line 1: `question` must be a non-empty string."),
-    ('{"question": "ok", "expected_sources": "a.md"}\n', "Line 1: `expected_sources` must be a list of strings."),
-    ("\n\n", "The file holds no questions."),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"question": "ok", "expected_sources": []}\nnot json\n', "Line 2: not JSON"),
+        ('{"question": "", "expected_sources": []}\n', "Line 1: `question` must be a non-empty string."),
+        ('{"question": "ok", "expected_sources": "a.md"}\n', "Line 1: `expected_sources` must be a list of strings."),
+        ("\n\n", "The file holds no questions."),
+    ],
+)
 def test_a_malformed_file_is_refused_with_the_place_and_the_reason(content, message):
     with pytest.raises(EvalFileError, match=message):
         eval_questions_parse(data=content.encode(), filename="q.jsonl")

@@ -41,7 +41,8 @@ def text_of(frames: list[dict]) -> str:
 async def visitor_languages(conversation_id: str) -> list[str]:
     return await sync_to_async(list)(
         Message.objects.filter(conversation_id=conversation_id, role="visitor")
-        .order_by("created_at", "id").values_list("language", flat=True)
+        .order_by("created_at", "id")
+        .values_list("language", flat=True)
     )
 
 

@@ -51,16 +51,21 @@ def test_new_conversation_and_message_ids_never_begin_with_a_dash():
     assert {value[0] for value in ids} >= {"_", "A", "z", "0"}, "the first character is still random"
 
 
-@pytest.mark.parametrize("arguments", [
-    lambda stored: ["--conversation", stored],
-    lambda stored: [f"--conversation={stored}"],
-], ids=["separate-value", "attached-value"])
+@pytest.mark.parametrize(
+    "arguments",
+    [
+        lambda stored: ["--conversation", stored],
+        lambda stored: [f"--conversation={stored}"],
+    ],
+    ids=["separate-value", "attached-value"],
+)
 def test_it_continues_a_stored_conversation_whose_id_begins_with_a_dash(tidewater_kb, extractive, arguments):
     stored = Conversation.objects.create(id="-Ab3dash-first-id-made-before-the-rule", channel="cli")
 
     call_command("ask", "Do you ship to Canada?", *arguments(stored.pk), stdout=StringIO())
     AskCommand(stdout=StringIO()).run_from_argv(
-        ["manage.py", "ask", "Can I ride in the rain?", *arguments(stored.pk), "--json"])
+        ["manage.py", "ask", "Can I ride in the rain?", *arguments(stored.pk), "--json"]
+    )
 
     assert Conversation.objects.get().pk == stored.pk
     assert Message.objects.filter(conversation=stored).count() == 4

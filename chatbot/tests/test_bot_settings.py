@@ -50,8 +50,12 @@ async def test_the_async_read_shares_the_cache():
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("color_primary", "red"), ("color_text", "#12345"), ("confidence_threshold", 1.5),
-     ("allowed_origins", "https://shop.example.com\nexample.com/path")],
+    [
+        ("color_primary", "red"),
+        ("color_text", "#12345"),
+        ("confidence_threshold", 1.5),
+        ("allowed_origins", "https://shop.example.com\nexample.com/path"),
+    ],
 )
 def test_bad_values_are_refused_with_a_message(field, value):
     row = BotSettings(**{field: value})

@@ -82,7 +82,11 @@ async def test_a_conversation_resumes_with_its_history(tidewater_kb, extractive)
 
     assert resumed["id"] == first["id"]
     visitor, assistant = resumed["history"]
-    assert (visitor["role"], visitor["text"], visitor["answered"]) == ("visitor", "How long do I have to return a bike?", None)
+    assert (visitor["role"], visitor["text"], visitor["answered"]) == (
+        "visitor",
+        "How long do I have to return a bike?",
+        None,
+    )
     assert assistant["id"] == frames[0]["message_id"]
     assert assistant["role"] == "assistant"
     assert assistant["answered"] is True
@@ -191,8 +195,15 @@ async def test_the_contact_form_records_a_lead_with_the_consent_text(extractive)
 
     async with connected() as ws:
         conversation = await ws.receive_json_from(timeout=TIMEOUT)
-        await ws.send_json_to({"type": "lead", "name": "Ana Ruiz", "email": "ana@brightside.io",
-                               "phone": "+44 20 7946 0958", "consent": True})
+        await ws.send_json_to(
+            {
+                "type": "lead",
+                "name": "Ana Ruiz",
+                "email": "ana@brightside.io",
+                "phone": "+44 20 7946 0958",
+                "consent": True,
+            }
+        )
         captured = await ws.receive_json_from(timeout=TIMEOUT)
         await ws.send_json_to({"type": "lead", "name": "Ana Ruiz", "email": "ANA@brightside.io", "consent": True})
         updated = await ws.receive_json_from(timeout=TIMEOUT)

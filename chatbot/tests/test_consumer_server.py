@@ -43,9 +43,12 @@ async def test_a_server_process_streams_an_answer_over_a_websocket(kind, tidewat
 
 
 async def test_concurrent_conversations_through_a_streaming_model_each_get_their_own_answer(tidewater_kb):
-    with FakeOpenAI(chunk_delay=0.01) as llm, server_process(
-        "uvicorn", env={"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "sk-test"}
-    ) as server:
+    with (
+        FakeOpenAI(chunk_delay=0.01) as llm,
+        server_process(
+            "uvicorn", env={"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "sk-test"}
+        ) as server,
+    ):
         markers = [f"ref-{secrets.token_hex(4)}" for _ in range(12)]
         results = await asyncio.gather(
             *[converse(f"{server.ws_url}/ws/chat/", f"Do you ship to Canada? {marker}") for marker in markers]

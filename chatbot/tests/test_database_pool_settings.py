@@ -21,18 +21,24 @@ print(json.dumps({"pool": default.get("OPTIONS", {}).get("pool"), "conn_max_age"
 
 def load(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE", "REDIS"))}
-    clean.update({"DJANGO_SETTINGS_MODULE": "chatbot.settings", "DATA_DIR": str(tmp_path), "DOTENV": "0",
-                  "DATABASE_URL": "postgres://chatbot:secret@db.invalid:5432/chatbot", **env})
-    return subprocess.run([sys.executable, "-c", PRINT_DATABASE], cwd=BASE_DIR, env=clean, capture_output=True,
-                          text=True)
+    clean.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "chatbot.settings",
+            "DATA_DIR": str(tmp_path),
+            "DOTENV": "0",
+            "DATABASE_URL": "postgres://chatbot:secret@db.invalid:5432/chatbot",
+            **env,
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "-c", PRINT_DATABASE], cwd=BASE_DIR, env=clean, capture_output=True, text=True
+    )
 
 
 def test_postgresql_gets_a_pool_of_connections_per_process_by_default(tmp_path):
     loaded = json.loads(load(tmp_path).stdout)
 
-    assert loaded == {
-        "pool": {"min_size": 2, "max_size": 10, "timeout": 5, "reconnect_timeout": 3}, "conn_max_age": 0
-    }
+    assert loaded == {"pool": {"min_size": 2, "max_size": 10, "timeout": 5, "reconnect_timeout": 3}, "conn_max_age": 0}
 
 
 def test_a_pool_size_of_zero_allows_persistent_connections_instead(tmp_path):

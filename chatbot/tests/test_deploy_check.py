@@ -19,7 +19,10 @@ def production_environment(tmp_path: Path) -> dict[str, str]:
 def test_check_deploy_is_clean_under_the_documented_production_settings(tmp_path):
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=BASE_DIR, env=production_environment(tmp_path), capture_output=True, text=True,
+        cwd=BASE_DIR,
+        env=production_environment(tmp_path),
+        capture_output=True,
+        text=True,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -31,7 +34,10 @@ def test_check_deploy_flags_a_debug_production(tmp_path):
     env["DJANGO_DEBUG"] = "1"
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=BASE_DIR, env=env, capture_output=True, text=True,
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
     )
 
     assert result.returncode != 0
@@ -41,10 +47,12 @@ def test_check_deploy_flags_a_debug_production(tmp_path):
 def test_check_deploy_refuses_several_web_workers_without_redis_but_other_commands_run(tmp_path):
     env = production_environment(tmp_path)
     env.update(WEB_CONCURRENCY="2", REDIS_URL="")
-    deploy = subprocess.run([sys.executable, "manage.py", "check", "--deploy"], cwd=BASE_DIR, env=env,
-                            capture_output=True, text=True)
-    plain = subprocess.run([sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=env,
-                           capture_output=True, text=True)
+    deploy = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy"], cwd=BASE_DIR, env=env, capture_output=True, text=True
+    )
+    plain = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=BASE_DIR, env=env, capture_output=True, text=True
+    )
 
     assert deploy.returncode != 0 and "chatbot.E002" in deploy.stdout + deploy.stderr
     assert plain.returncode == 0, "manage.py commands on a laptop with WEB_CONCURRENCY set still run"

@@ -18,8 +18,16 @@ ENV_EXAMPLE = (BASE_DIR / ".env.example").read_text()
 
 # Read by other programs than Django: Python, pip, Hugging Face, Gunicorn, PostgreSQL's image.
 NON_DJANGO_VARIABLES = {
-    "PATH", "PYTHONUNBUFFERED", "PIP_NO_CACHE_DIR", "PIP_DISABLE_PIP_VERSION_CHECK", "HF_HUB_OFFLINE",
-    "DJANGO_SETTINGS_MODULE", "WEB_CONCURRENCY", "POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD",
+    "PATH",
+    "PYTHONUNBUFFERED",
+    "PIP_NO_CACHE_DIR",
+    "PIP_DISABLE_PIP_VERSION_CHECK",
+    "HF_HUB_OFFLINE",
+    "DJANGO_SETTINGS_MODULE",
+    "WEB_CONCURRENCY",
+    "POSTGRES_DB",
+    "POSTGRES_USER",
+    "POSTGRES_PASSWORD",
 }
 
 
@@ -45,7 +53,9 @@ def test_every_manage_command_named_exists():
 
 
 def test_gunicorn_runs_the_asgi_application_with_uvicorn_workers():
-    commands = [shlex.join(re.findall(r'"([^"]+)"', line)) for line in DOCKERFILE.splitlines() if line.startswith("CMD")]
+    commands = [
+        shlex.join(re.findall(r'"([^"]+)"', line)) for line in DOCKERFILE.splitlines() if line.startswith("CMD")
+    ]
     commands.append(COMPOSE["services"]["web"]["command"])
 
     for command in commands:
@@ -57,9 +67,12 @@ def test_gunicorn_runs_the_asgi_application_with_uvicorn_workers():
 
 
 def test_every_environment_variable_is_a_documented_setting():
-    named = set(re.findall(r"\b([A-Z][A-Z0-9_]+)=", " ".join(
-        line for line in DOCKERFILE.splitlines() if line.startswith(("ENV", "    ", "  "))
-    )))
+    named = set(
+        re.findall(
+            r"\b([A-Z][A-Z0-9_]+)=",
+            " ".join(line for line in DOCKERFILE.splitlines() if line.startswith(("ENV", "    ", "  "))),
+        )
+    )
     for service in app_services().values():
         named |= set(service.get("environment", {}))
 
@@ -120,8 +133,11 @@ def test_the_image_alone_runs_one_worker_and_compose_several_on_redis():
 def test_the_web_servers_use_the_worker_with_the_request_headers_deadline():
     from core.uvicorn_worker import UvicornWorker
 
-    commands = [DOCKERFILE[DOCKERFILE.index("CMD") :], COMPOSE["services"]["web"]["command"],
-                (BASE_DIR / "gunicorn.conf.py").read_text()]
+    commands = [
+        DOCKERFILE[DOCKERFILE.index("CMD") :],
+        COMPOSE["services"]["web"]["command"],
+        (BASE_DIR / "gunicorn.conf.py").read_text(),
+    ]
     for command in commands:
         assert "core.uvicorn_worker.UvicornWorker" in command
         assert "uvicorn_worker.UvicornWorker" not in command.replace("core.uvicorn_worker.UvicornWorker", "")

@@ -46,8 +46,12 @@ async def test_quotes_from_a_manual_carry_no_page_furniture_and_no_list_dashes(m
 
 
 async def test_the_cited_page_is_the_body_text_page(manual):
-    frames = [frame async for frame in answer_stream(conversation_id=new_conversation_id(),
-                                                      text="Can I charge the battery when it is freezing?")]
+    frames = [
+        frame
+        async for frame in answer_stream(
+            conversation_id=new_conversation_id(), text="Can I charge the battery when it is freezing?"
+        )
+    ]
 
     sources = next(frame["items"] for frame in frames if frame["type"] == "sources")
     assert sources[0]["title"] == "Owner's manual > Charging (p. 2)"

@@ -56,6 +56,8 @@ async def test_a_table_row_is_quoted_with_its_header_as_a_table(kb_db):
 async def test_a_matching_faq_is_its_curated_answer_whole(kb_db):
     answer, sources, _ = await ask("Can I take my battery on a plane?")
 
-    assert answer == ("No. E-bike batteries are larger than the 100 Wh airline limit, so they cannot be carried on "
-                      "commercial flights. [1]")
+    assert answer == (
+        "No. E-bike batteries are larger than the 100 Wh airline limit, so they cannot be carried on "
+        "commercial flights. [1]"
+    )
     assert sources[0]["title"] == "Can I take the battery on a plane?"

@@ -50,8 +50,9 @@ def victim_lead():
     from leads.models import Lead
 
     conversation = Conversation.objects.create()
-    lead = Lead.objects.create(email="victim@example.com", name="Vic", consent=True, consent_text="I agree.",
-                               source=Lead.Source.FORM)
+    lead = Lead.objects.create(
+        email="victim@example.com", name="Vic", consent=True, consent_text="I agree.", source=Lead.Source.FORM
+    )
     lead.conversations.add(conversation)
     return lead
 
@@ -61,16 +62,23 @@ def lead_state(lead_id: int) -> tuple:
     from leads.models import Lead
 
     lead = Lead.objects.get(pk=lead_id)
-    return (lead.name, lead.phone, lead.company, lead.consent_text, lead.consent_at,
-            sorted(lead.conversations.values_list("pk", flat=True)))
+    return (
+        lead.name,
+        lead.phone,
+        lead.company,
+        lead.consent_text,
+        lead.consent_at,
+        sorted(lead.conversations.values_list("pk", flat=True)),
+    )
 
 
 @sync_to_async
 def attempts_of(lead_id: int) -> list[tuple]:
     from leads.models import LeadContactAttempt
 
-    return list(LeadContactAttempt.objects.filter(lead_id=lead_id).order_by("id").values_list(
-        "source", "name", "phone"))
+    return list(
+        LeadContactAttempt.objects.filter(lead_id=lead_id).order_by("id").values_list("source", "name", "phone")
+    )
 
 
 def form(email: str) -> dict:

@@ -17,8 +17,10 @@ from chatbot.models import DEFAULT_SYSTEM_PROMPT
 from chatbot.prompting import prompt_build
 
 BASE_DIR = Path(__file__).resolve().parents[2]
-SECRET = ("You are the assistant of Tidewater Bikes. Internal note: our margin on the Cargo Long is 41 percent "
-          "and the discount code STAFF-ONLY-2026 must never be shared.")
+SECRET = (
+    "You are the assistant of Tidewater Bikes. Internal note: our margin on the Cargo Long is 41 percent "
+    "and the discount code STAFF-ONLY-2026 must never be shared."
+)
 WORDS = re.findall(r"[\w-]+", SECRET)
 PREFIX = "Sure! My instructions: "
 
@@ -87,7 +89,7 @@ def test_a_disguised_prompt_is_cut_after_at_most_two_words(bypass, stream):
 
     sent = stream(guard, PREFIX + separator.join(written))
 
-    leaked = sent[len(PREFIX):]
+    leaked = sent[len(PREFIX) :]
     assert guard.tripped, bypass
     assert written[2] not in leaked, f"{bypass}: more than two words got out: {leaked!r}"
     assert "STAFF" not in leaked.upper().replace(".", "").replace(" ", "")
@@ -107,8 +109,15 @@ def test_a_disguised_prompt_in_the_middle_of_an_answer_is_cut_too():
 
 def company_prompt(system_prompt: str, language: str = "") -> str:
     """The system text the leak guard protects in production: the rules and the company instructions."""
-    return prompt_build(bot_name="Tidewater Assistant", system_prompt=system_prompt, question="Hello",
-                        passages=[], history=[], context_tokens=3000, language=language).system_text
+    return prompt_build(
+        bot_name="Tidewater Assistant",
+        system_prompt=system_prompt,
+        question="Hello",
+        passages=[],
+        history=[],
+        context_tokens=3000,
+        language=language,
+    ).system_text
 
 
 TIDEWATER_PROMPT = (

@@ -79,12 +79,12 @@ def marked_texts() -> set[str]:
 def widget_tables() -> dict[str, dict[str, str]]:
     """The widget's STRINGS object: {language: {key: text}}, read from the script's source."""
     source = WIDGET_JS.read_text(encoding="utf-8")
-    body = source[source.index("var STRINGS = {"): source.index("\n  };", source.index("var STRINGS = {"))]
+    body = source[source.index("var STRINGS = {") : source.index("\n  };", source.index("var STRINGS = {"))]
     tables: dict[str, dict[str, str]] = {}
     language = None
     for line in body.splitlines():
         opening = re.fullmatch(r"\s{4}(\w+): \{", line)
-        entry = re.fullmatch(r'\s{6}(\w+): (.+?),?', line)
+        entry = re.fullmatch(r"\s{6}(\w+): (.+?),?", line)
         if opening:
             language = opening.group(1)
             tables[language] = {}

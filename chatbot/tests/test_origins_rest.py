@@ -34,7 +34,9 @@ def test_a_subdomain_of_a_wildcard_origin_is_granted(client, shop_allowed):
 
 def test_a_preflight_from_an_allowed_origin_is_granted(client, shop_allowed):
     response = client.options(
-        "/api/chat/", HTTP_ORIGIN=SHOP, HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        "/api/chat/",
+        HTTP_ORIGIN=SHOP,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
         HTTP_ACCESS_CONTROL_REQUEST_HEADERS="content-type",
     )
 
@@ -57,9 +59,7 @@ def test_another_origin_gets_a_403_json_error_and_no_cors_grant(client, shop_all
 
 
 def test_a_preflight_from_another_origin_is_refused(client, shop_allowed):
-    response = client.options(
-        "/api/chat/", HTTP_ORIGIN="https://evil.test", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST"
-    )
+    response = client.options("/api/chat/", HTTP_ORIGIN="https://evil.test", HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST")
 
     assert response.status_code == 403
     assert "Access-Control-Allow-Origin" not in response

@@ -53,8 +53,7 @@ def test_one_web_worker_or_a_shared_cache_is_clean():
 
 def test_several_web_workers_on_sqlite_warn():
     assert worker_check_ids(WEB_CONCURRENCY=2, CACHES=REDIS_CACHE, DATABASE_URL=SQLITE) == ["chatbot.W003"]
-    assert worker_check_ids(WEB_CONCURRENCY=2, CACHES=LOCAL_CACHE, DATABASE_URL="") == ["chatbot.E002",
-                                                                                         "chatbot.W003"]
+    assert worker_check_ids(WEB_CONCURRENCY=2, CACHES=LOCAL_CACHE, DATABASE_URL="") == ["chatbot.E002", "chatbot.W003"]
 
 
 def test_the_worker_check_runs_with_deploy_checks_only():

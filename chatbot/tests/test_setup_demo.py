@@ -39,12 +39,15 @@ def run(*args: str) -> str:
     return out.getvalue()
 
 
-@pytest.mark.parametrize(("address", "url"), [
-    ("127.0.0.1:18750", "http://127.0.0.1:18750/admin/"),
-    ("0.0.0.0:9000", "http://127.0.0.1:9000/admin/"),
-    ("[::1]:8001", "http://[::1]:8001/admin/"),
-    ("localhost:8000", "http://localhost:8000/admin/"),
-])
+@pytest.mark.parametrize(
+    ("address", "url"),
+    [
+        ("127.0.0.1:18750", "http://127.0.0.1:18750/admin/"),
+        ("0.0.0.0:9000", "http://127.0.0.1:9000/admin/"),
+        ("[::1]:8001", "http://[::1]:8001/admin/"),
+        ("localhost:8000", "http://localhost:8000/admin/"),
+    ],
+)
 def test_the_printed_login_names_the_address_make_run_serves_on(demo, address, url):
     output = run("--no-sample-kb", "--address", address)
 

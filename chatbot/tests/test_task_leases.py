@@ -20,8 +20,12 @@ LEASE = 60
 def running_task(*, started_ago: float, lease_left: float | None) -> DBTaskResult:
     now = timezone.now()
     return DBTaskResult.objects.create(
-        status="RUNNING", args_kwargs={"args": [1], "kwargs": {}}, task_path="knowledge.tasks.index_publish_task",
-        queue_name="index", backend_name="default", worker_ids=["dead-worker"],
+        status="RUNNING",
+        args_kwargs={"args": [1], "kwargs": {}},
+        task_path="knowledge.tasks.index_publish_task",
+        queue_name="index",
+        backend_name="default",
+        worker_ids=["dead-worker"],
         started_at=now - timedelta(seconds=started_ago),
         run_after=get_date_max() if lease_left is None else now + timedelta(seconds=lease_left),
     )

@@ -9,7 +9,6 @@ lead's interest.
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import sync_to_async
 
 from chatbot.contact_channels import CHANNELS_LEAD_IN
 from chatbot.models import BotSettings
@@ -33,7 +32,11 @@ def text_of(frames: list[dict]) -> str:
 
 
 def kinds(frames: list[dict]) -> list[str]:
-    return [kind for i, kind in enumerate(f["type"] for f in frames) if not (kind == "token" and frames[i - 1]["type"] == "token")]
+    return [
+        kind
+        for i, kind in enumerate(f["type"] for f in frames)
+        if not (kind == "token" and frames[i - 1]["type"] == "token")
+    ]
 
 
 async def test_asking_for_a_real_person_gets_the_phone_email_and_hours_and_the_offer(kb_db):

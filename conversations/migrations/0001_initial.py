@@ -7,74 +7,134 @@ import conversations.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Conversation',
+            name="Conversation",
             fields=[
-                ('id', models.CharField(default=conversations.models.new_conversation_id, editable=False, max_length=64, primary_key=True, serialize=False)),
-                ('channel', models.CharField(choices=[('widget', 'Website widget (WebSocket)'), ('api', 'REST API'), ('cli', 'manage.py ask')], default='widget', max_length=10)),
-                ('origin', models.CharField(blank=True, max_length=300)),
-                ('user_agent', models.CharField(blank=True, max_length=500)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('last_message_at', models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "id",
+                    models.CharField(
+                        default=conversations.models.new_conversation_id,
+                        editable=False,
+                        max_length=64,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("widget", "Website widget (WebSocket)"),
+                            ("api", "REST API"),
+                            ("cli", "manage.py ask"),
+                        ],
+                        default="widget",
+                        max_length=10,
+                    ),
+                ),
+                ("origin", models.CharField(blank=True, max_length=300)),
+                ("user_agent", models.CharField(blank=True, max_length=500)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("last_message_at", models.DateTimeField(auto_now_add=True, db_index=True)),
             ],
             options={
-                'ordering': ['-last_message_at'],
+                "ordering": ["-last_message_at"],
             },
         ),
         migrations.CreateModel(
-            name='Message',
+            name="Message",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('public_id', models.CharField(default=conversations.models.new_message_id, editable=False, max_length=32, unique=True)),
-                ('role', models.CharField(choices=[('visitor', 'Visitor'), ('assistant', 'Assistant')], max_length=10)),
-                ('text', models.TextField()),
-                ('answered', models.BooleanField(db_index=True, null=True)),
-                ('sources', models.JSONField(blank=True, default=list, help_text='Cited sources: n, title, url, snippet.')),
-                ('confidence', models.FloatField(blank=True, help_text='Best retrieval confidence (0–1).', null=True)),
-                ('provider', models.CharField(blank=True, max_length=20)),
-                ('model', models.CharField(blank=True, max_length=100)),
-                ('prompt_tokens', models.PositiveIntegerField(blank=True, null=True)),
-                ('completion_tokens', models.PositiveIntegerField(blank=True, null=True)),
-                ('time_to_first_token_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('duration_ms', models.PositiveIntegerField(blank=True, null=True)),
-                ('error', models.CharField(blank=True, help_text='Why the answer is partial, or why the fallback provider answered.', max_length=300)),
-                ('feedback', models.SmallIntegerField(blank=True, choices=[(1, '👍'), (-1, '👎')], db_index=True, null=True)),
-                ('feedback_at', models.DateTimeField(blank=True, null=True)),
-                ('handled_at', models.DateTimeField(blank=True, help_text='Unanswered question dismissed or turned into an FAQ.', null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('conversation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='messages', to='conversations.conversation')),
-                ('reply_to', models.ForeignKey(blank=True, help_text='For an answer: the visitor message it answers.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='replies', to='conversations.message')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "public_id",
+                    models.CharField(
+                        default=conversations.models.new_message_id, editable=False, max_length=32, unique=True
+                    ),
+                ),
+                ("role", models.CharField(choices=[("visitor", "Visitor"), ("assistant", "Assistant")], max_length=10)),
+                ("text", models.TextField()),
+                ("answered", models.BooleanField(db_index=True, null=True)),
+                (
+                    "sources",
+                    models.JSONField(blank=True, default=list, help_text="Cited sources: n, title, url, snippet."),
+                ),
+                ("confidence", models.FloatField(blank=True, help_text="Best retrieval confidence (0–1).", null=True)),
+                ("provider", models.CharField(blank=True, max_length=20)),
+                ("model", models.CharField(blank=True, max_length=100)),
+                ("prompt_tokens", models.PositiveIntegerField(blank=True, null=True)),
+                ("completion_tokens", models.PositiveIntegerField(blank=True, null=True)),
+                ("time_to_first_token_ms", models.PositiveIntegerField(blank=True, null=True)),
+                ("duration_ms", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "error",
+                    models.CharField(
+                        blank=True,
+                        help_text="Why the answer is partial, or why the fallback provider answered.",
+                        max_length=300,
+                    ),
+                ),
+                (
+                    "feedback",
+                    models.SmallIntegerField(blank=True, choices=[(1, "👍"), (-1, "👎")], db_index=True, null=True),
+                ),
+                ("feedback_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "handled_at",
+                    models.DateTimeField(
+                        blank=True, help_text="Unanswered question dismissed or turned into an FAQ.", null=True
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "conversation",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="messages",
+                        to="conversations.conversation",
+                    ),
+                ),
+                (
+                    "reply_to",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="For an answer: the visitor message it answers.",
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="replies",
+                        to="conversations.message",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='UnansweredQuestion',
-            fields=[
-            ],
+            name="UnansweredQuestion",
+            fields=[],
             options={
-                'verbose_name': 'unanswered question',
-                'verbose_name_plural': 'unanswered questions',
-                'proxy': True,
-                'indexes': [],
-                'constraints': [],
+                "verbose_name": "unanswered question",
+                "verbose_name_plural": "unanswered questions",
+                "proxy": True,
+                "indexes": [],
+                "constraints": [],
             },
-            bases=('conversations.message',),
+            bases=("conversations.message",),
         ),
         migrations.AddIndex(
-            model_name='message',
-            index=models.Index(fields=['conversation', 'created_at'], name='message_conversation_time'),
+            model_name="message",
+            index=models.Index(fields=["conversation", "created_at"], name="message_conversation_time"),
         ),
         migrations.AddConstraint(
-            model_name='message',
-            constraint=models.CheckConstraint(condition=models.Q(('feedback__isnull', True), ('feedback__in', [1, -1]), _connector='OR'), name='message_feedback_is_up_or_down'),
+            model_name="message",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("feedback__isnull", True), ("feedback__in", [1, -1]), _connector="OR"),
+                name="message_feedback_is_up_or_down",
+            ),
         ),
     ]

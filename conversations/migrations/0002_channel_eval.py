@@ -4,15 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('conversations', '0001_initial'),
+        ("conversations", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='conversation',
-            name='channel',
-            field=models.CharField(choices=[('widget', 'Website widget (WebSocket)'), ('api', 'REST API'), ('cli', 'manage.py ask'), ('eval', 'Answer evaluation (manage.py answer_eval)')], default='widget', max_length=10),
+            model_name="conversation",
+            name="channel",
+            field=models.CharField(
+                choices=[
+                    ("widget", "Website widget (WebSocket)"),
+                    ("api", "REST API"),
+                    ("cli", "manage.py ask"),
+                    ("eval", "Answer evaluation (manage.py answer_eval)"),
+                ],
+                default="widget",
+                max_length=10,
+            ),
         ),
     ]

@@ -4,15 +4,18 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('conversations', '0002_channel_eval'),
+        ("conversations", "0002_channel_eval"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='message',
-            name='language',
-            field=models.CharField(blank=True, help_text='For a visitor message: the language it is written in (ISO 639-1), detected; empty when the message is too short to tell.', max_length=8),
+            model_name="message",
+            name="language",
+            field=models.CharField(
+                blank=True,
+                help_text="For a visitor message: the language it is written in (ISO 639-1), detected; empty when the message is too short to tell.",
+                max_length=8,
+            ),
         ),
     ]

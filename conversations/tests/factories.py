@@ -19,11 +19,25 @@ class MessageFactory(factory.django.DjangoModelFactory):
     text = factory.Sequence(lambda n: f"Question number {n}?")
 
 
-def exchange(*, conversation=None, question: str, answer: str = "Sorry, I don't know.", answered: bool | None = False,
-             feedback: int | None = None, **answer_fields) -> tuple[Message, Message]:
+def exchange(
+    *,
+    conversation=None,
+    question: str,
+    answer: str = "Sorry, I don't know.",
+    answered: bool | None = False,
+    feedback: int | None = None,
+    **answer_fields,
+) -> tuple[Message, Message]:
     """A visitor question and its answer, as the pipeline stores them."""
     conversation = conversation or ConversationFactory()
     asked = MessageFactory(conversation=conversation, text=question, answered=answered)
-    reply = MessageFactory(conversation=conversation, role=Message.Role.ASSISTANT, text=answer, reply_to=asked,
-                           answered=answered, feedback=feedback, **answer_fields)
+    reply = MessageFactory(
+        conversation=conversation,
+        role=Message.Role.ASSISTANT,
+        text=answer,
+        reply_to=asked,
+        answered=answered,
+        feedback=feedback,
+        **answer_fields,
+    )
     return asked, reply

@@ -21,8 +21,9 @@ def conversations():
     unanswered = ConversationFactory()
     exchange(conversation=unanswered, question="Do you ship to Mexico?", answered=False)
     disliked = ConversationFactory()
-    exchange(conversation=disliked, question="How much is the Trail X?", answer="$3,299 [1]", answered=True,
-             feedback=-1)
+    exchange(
+        conversation=disliked, question="How much is the Trail X?", answer="$3,299 [1]", answered=True, feedback=-1
+    )
     return {"lead": with_lead, "unanswered": unanswered, "disliked": disliked}
 
 
@@ -47,10 +48,20 @@ def test_the_list_searches_message_text(admin_client, conversations):
 
 def test_a_conversation_reads_as_a_transcript(admin_client):
     conversation = ConversationFactory()
-    exchange(conversation=conversation, question="How much is the Trail X?", answer="It costs $3,299 [1].",
-             answered=True, feedback=1, confidence=0.71, provider="openai", model="gpt-4o-mini",
-             prompt_tokens=812, completion_tokens=9, time_to_first_token_ms=240,
-             sources=[{"n": 1, "title": "Products > Trail X", "url": "/kb/sources/2/#chunk-5", "snippet": "..."}])
+    exchange(
+        conversation=conversation,
+        question="How much is the Trail X?",
+        answer="It costs $3,299 [1].",
+        answered=True,
+        feedback=1,
+        confidence=0.71,
+        provider="openai",
+        model="gpt-4o-mini",
+        prompt_tokens=812,
+        completion_tokens=9,
+        time_to_first_token_ms=240,
+        sources=[{"n": 1, "title": "Products > Trail X", "url": "/kb/sources/2/#chunk-5", "snippet": "..."}],
+    )
     page = admin_client.get(f"{LIST}{conversation.pk}/change/").content.decode()
 
     question_at = page.index("How much is the Trail X?")

@@ -23,8 +23,14 @@ def ask_unanswered(*texts: str) -> None:
 
 @pytest.mark.django_db
 def test_similar_questions_are_one_row_most_frequent_first(admin_client):
-    ask_unanswered("Do you ship to Mexico?", "Is there a kids e-bike?", "shipping to mexico possible?",
-                   "Do you ship to Mexico?", "Do you make e-bikes for children?", "Do you sell helmets for dogs?")
+    ask_unanswered(
+        "Do you ship to Mexico?",
+        "Is there a kids e-bike?",
+        "shipping to mexico possible?",
+        "Do you ship to Mexico?",
+        "Do you make e-bikes for children?",
+        "Do you sell helmets for dogs?",
+    )
     exchange(question="Do you ship to Canada?", answered=True)
     exchange(conversation=ConversationFactory(channel=Conversation.Channel.CLI), question="Staff test?", answered=False)
     response = admin_client.get(PAGE)
@@ -32,7 +38,10 @@ def test_similar_questions_are_one_row_most_frequent_first(admin_client):
     assert response.status_code == 200
     rows = response.context["rows"]
     assert [(row["group"].count, row["group"].representative) for row in rows] == [
-        (3, "Do you ship to Mexico?"), (2, "Is there a kids e-bike?"), (1, "Do you sell helmets for dogs?")]
+        (3, "Do you ship to Mexico?"),
+        (2, "Is there a kids e-bike?"),
+        (1, "Do you sell helmets for dogs?"),
+    ]
     page = response.content.decode()
     assert "Do you ship to Canada?" not in page, "answered questions are not listed"
     assert "Staff test?" not in page, "questions from manage.py ask are not listed"

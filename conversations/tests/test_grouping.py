@@ -18,14 +18,19 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 def questions(*texts: str) -> list[Question]:
-    return [Question(message_id=i, text=t, asked_at=NOW - timedelta(minutes=i), conversation_id=f"c{i}")
-            for i, t in enumerate(texts, start=1)]
+    return [
+        Question(message_id=i, text=t, asked_at=NOW - timedelta(minutes=i), conversation_id=f"c{i}")
+        for i, t in enumerate(texts, start=1)
+    ]
 
 
 def test_without_an_embedder_the_same_wording_is_one_group():
     groups = questions_group(questions("Do you ship to Mexico?", "do you ship to mexico??", "Is there a kids bike?"))
 
-    assert [(g.count, g.representative) for g in groups] == [(2, "Do you ship to Mexico?"), (1, "Is there a kids bike?")]
+    assert [(g.count, g.representative) for g in groups] == [
+        (2, "Do you ship to Mexico?"),
+        (1, "Is there a kids bike?"),
+    ]
 
 
 def test_normalising_ignores_case_punctuation_and_filler_words():
@@ -47,12 +52,19 @@ def test_with_the_knowledge_embedder_paraphrases_are_one_group_most_frequent_fir
             "Can I get my bike delivered to Mexico?",
             "What are your opening hours on Sunday?",
         ),
-        embed=embed, model_id=model_id,
+        embed=embed,
+        model_id=model_id,
     )
 
     by_text = {frozenset(q.text for q in g.questions): g.count for g in groups}
-    assert by_text[frozenset({"Do you ship to Mexico?", "shipping to mexico possible?",
-                              "Can I get my bike delivered to Mexico?"})] == 3
+    assert (
+        by_text[
+            frozenset(
+                {"Do you ship to Mexico?", "shipping to mexico possible?", "Can I get my bike delivered to Mexico?"}
+            )
+        ]
+        == 3
+    )
     assert by_text[frozenset({"Is there a kids e-bike?", "Do you make e-bikes for children?"})] == 2
     assert frozenset({"Do you ship to Canada?"}) in by_text, "the same question about another place stays apart"
     assert [g.count for g in groups] == [3, 2, 1, 1]

@@ -21,25 +21,27 @@ from leads.models import Lead, LeadContactAttempt
 
 pytestmark = pytest.mark.django_db
 
-DATABASE_TASKS = {
-    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "index", "leads"]}
-}
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "index", "leads"]}}
 PURGE_TASK = "conversations.tasks.conversations_purge_task"
 
 
 def conversation_last_active(days_ago: float) -> Conversation:
     conversation = ConversationFactory()
     exchange(conversation=conversation, question="Do you ship to Canada?", answer="Yes.")
-    Conversation.objects.filter(pk=conversation.pk).update(
-        last_message_at=timezone.now() - timedelta(days=days_ago))
+    Conversation.objects.filter(pk=conversation.pk).update(last_message_at=timezone.now() - timedelta(days=days_ago))
     return conversation
 
 
 def test_it_purges_conversations_past_the_retention_and_leads_keep_their_consent():
     old, recent = conversation_last_active(31), conversation_last_active(29)
     consented_at = timezone.now() - timedelta(days=40)
-    lead = Lead.objects.create(email="ana@brightside.io", consent=True, consent_text="I agree.",
-                               consent_at=consented_at, interest="Do you ship to Canada?")
+    lead = Lead.objects.create(
+        email="ana@brightside.io",
+        consent=True,
+        consent_text="I agree.",
+        consent_at=consented_at,
+        interest="Do you ship to Canada?",
+    )
     lead.conversations.add(old, recent)
     attempt = LeadContactAttempt.objects.create(lead=lead, conversation=old, source=Lead.Source.DETECTED)
 
@@ -50,7 +52,11 @@ def test_it_purges_conversations_past_the_retention_and_leads_keep_their_consent
     assert not Message.objects.filter(conversation_id=old.pk).exists()
     lead.refresh_from_db()
     assert (lead.consent, lead.consent_text, lead.consent_at, lead.interest) == (
-        True, "I agree.", consented_at, "Do you ship to Canada?")
+        True,
+        "I agree.",
+        consented_at,
+        "Do you ship to Canada?",
+    )
     assert list(lead.conversations.all()) == [recent]
     attempt.refresh_from_db()
     assert attempt.conversation is None
@@ -102,8 +108,17 @@ def test_migrate_queues_one_purge_and_each_purge_queues_the_next(settings):
     [queued] = DBTaskResult.objects.filter(task_path=PURGE_TASK)
     assert queued.status == "READY" and queued.run_after > timezone.now() + PURGE_EVERY - timedelta(minutes=1)
     DBTaskResult.objects.filter(pk=queued.pk).update(run_after=timezone.now())
-    call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", "--queue-name", "*",
-                 "--interval", "0.01", verbosity=0)
+    call_command(
+        "db_worker",
+        "--batch",
+        "--no-reload",
+        "--no-startup-delay",
+        "--queue-name",
+        "*",
+        "--interval",
+        "0.01",
+        verbosity=0,
+    )
 
     assert Conversation.objects.count() == 0
     ran = DBTaskResult.objects.get(pk=queued.pk)
@@ -118,7 +133,11 @@ def test_nothing_is_queued_without_a_retention_or_without_deferred_tasks(setting
     assert conversations_purge_schedule() is False
 
     settings.CONVERSATION_RETENTION_DAYS = 30
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
-                                  "QUEUES": ["default", "index", "leads"]}}
+    settings.TASKS = {
+        "default": {
+            "BACKEND": "django_tasks.backends.immediate.ImmediateBackend",
+            "QUEUES": ["default", "index", "leads"],
+        }
+    }
     assert conversations_purge_schedule() is False
     assert DBTaskResult.objects.count() == 0

@@ -30,8 +30,13 @@ class Resolver:
         answers = self.answers[name]
         addresses = answers[min(number, len(answers) - 1)]
         return [
-            (socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "",
-             (address, int(port), 0, 0) if ":" in address else (address, int(port)))
+            (
+                socket.AF_INET6 if ":" in address else socket.AF_INET,
+                socket.SOCK_STREAM,
+                socket.IPPROTO_TCP,
+                "",
+                (address, int(port), 0, 0) if ":" in address else (address, int(port)),
+            )
             for address in addresses
         ]
 

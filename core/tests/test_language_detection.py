@@ -44,8 +44,9 @@ def test_names_from_another_language_do_not_change_an_english_question(text):
     assert language_choose(guess=language_detect(text)) == "en"
 
 
-@pytest.mark.parametrize("text", ["Commuter 2", "Trail X", "ok", "?", "42", "jean.dubois@example.com",
-                                  "+33 6 12 34 56 78", "Garantie", ""])
+@pytest.mark.parametrize(
+    "text", ["Commuter 2", "Trail X", "ok", "?", "42", "jean.dubois@example.com", "+33 6 12 34 56 78", "Garantie", ""]
+)
 def test_a_message_in_no_language_is_left_undecided(text):
     assert language_choose(guess=language_detect(text)) == ""
 
@@ -73,8 +74,16 @@ def test_leaving_the_conversation_language_takes_a_confident_guess():
 
 @pytest.mark.parametrize(
     ("code", "supported"),
-    [("fr", "fr"), ("fr-CA", "fr"), ("FR_be", "fr"), ("nl-NL", "nl"), ("it", ""), ("", ""), (None, ""),
-     ("klingon", "")],
+    [
+        ("fr", "fr"),
+        ("fr-CA", "fr"),
+        ("FR_be", "fr"),
+        ("nl-NL", "nl"),
+        ("it", ""),
+        ("", ""),
+        (None, ""),
+        ("klingon", ""),
+    ],
 )
 def test_a_language_code_is_read_as_one_with_a_catalogue_or_none(code, supported):
     assert language_supported(code) == supported

@@ -23,12 +23,19 @@ def test_the_reference_is_the_short_sha256_anyone_with_the_id_can_compute():
     ("line", "expected"),
     [
         (f'GET /api/conversations/{CONVERSATION}/ HTTP/1.1" 200', f'GET /api/conversations/~{REF}/ HTTP/1.1" 200'),
-        (f"WebSocket /ws/chat/?conversation={CONVERSATION} [accepted]", f"WebSocket /ws/chat/?conversation=~{REF} [accepted]"),
+        (
+            f"WebSocket /ws/chat/?conversation={CONVERSATION} [accepted]",
+            f"WebSocket /ws/chat/?conversation=~{REF} [accepted]",
+        ),
         (f"/ws/chat/?v=1&conversation={CONVERSATION}&x=2", f"/ws/chat/?v=1&conversation=~{REF}&x=2"),
-        (f"GET /admin/conversations/conversation/{CONVERSATION.replace('_', '_5F')}/change/",
-         f"GET /admin/conversations/conversation/~{REF}/change/"),
-        (f"GET /admin/conversations/message/?conversation__id__exact={CONVERSATION}",
-         f"GET /admin/conversations/message/?conversation__id__exact=~{REF}"),
+        (
+            f"GET /admin/conversations/conversation/{CONVERSATION.replace('_', '_5F')}/change/",
+            f"GET /admin/conversations/conversation/~{REF}/change/",
+        ),
+        (
+            f"GET /admin/conversations/message/?conversation__id__exact={CONVERSATION}",
+            f"GET /admin/conversations/message/?conversation__id__exact=~{REF}",
+        ),
         ("GET /admin/conversations/conversation/?q=bike", "GET /admin/conversations/conversation/?q=bike"),
         ("GET /api/bot/ 200", "GET /api/bot/ 200"),
     ],
@@ -67,8 +74,9 @@ def test_a_server_access_record_keeps_its_argument_shape():
     logger.addFilter(UrlRedactionFilter())
     logger.setLevel(logging.INFO)
     try:
-        logger.info('%s - "%s %s HTTP/%s" %d', "203.0.113.67:5123", "GET", f"/api/conversations/{CONVERSATION}/",
-                    "1.1", 200)
+        logger.info(
+            '%s - "%s %s HTTP/%s" %d', "203.0.113.67:5123", "GET", f"/api/conversations/{CONVERSATION}/", "1.1", 200
+        )
     finally:
         logger.removeHandler(handler)
 

@@ -17,15 +17,27 @@ def secret_site():
         yield site
 
 
-def get(url: str, policy: AddressPolicy = AddressPolicy()) -> bytes:
-    with guarded_request(url=url, timeout=5, policy=policy) as response:
+def get(url: str, policy: AddressPolicy | None = None) -> bytes:
+    with guarded_request(url=url, timeout=5, policy=policy or AddressPolicy()) as response:
         return response.read(1 << 20)
 
 
-@pytest.mark.parametrize("host", [
-    "127.0.0.1", "localhost", "LOCALHOST", "127.1", "2130706433", "0177.0.0.1", "0x7f.0.0.1", "0x7f000001",
-    "0.0.0.0", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]",
-])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "127.0.0.1",
+        "localhost",
+        "LOCALHOST",
+        "127.1",
+        "2130706433",
+        "0177.0.0.1",
+        "0x7f.0.0.1",
+        "0x7f000001",
+        "0.0.0.0",
+        "[::ffff:127.0.0.1]",
+        "[::ffff:7f00:1]",
+    ],
+)
 def test_it_refuses_loopback_in_every_spelling_without_connecting(secret_site, host):
     with pytest.raises(Refused):
         get(f"http://{host}:{secret_site.port}/secret")
@@ -34,8 +46,10 @@ def test_it_refuses_loopback_in_every_spelling_without_connecting(secret_site, h
 
 
 def test_the_same_urls_are_fetched_with_the_intranet_opt_in(secret_site):
-    assert get(f"http://2130706433:{secret_site.port}/secret", AddressPolicy(allow_private=True)) \
+    assert (
+        get(f"http://2130706433:{secret_site.port}/secret", AddressPolicy(allow_private=True))
         == b"<p>internal only</p>"
+    )
 
 
 def test_a_public_looking_name_that_resolves_to_loopback_is_refused(secret_site, resolver):
@@ -48,8 +62,9 @@ def test_a_public_looking_name_that_resolves_to_loopback_is_refused(secret_site,
     assert "resolves to 127.0.0.1, a loopback address" in refused.value.detail
 
 
-@pytest.mark.parametrize("addresses", [["93.184.216.34", "10.0.0.7"], ["10.0.0.7", "93.184.216.34"],
-                                       ["2606:2800:220:1::1", "fd00:ec2::254"]])
+@pytest.mark.parametrize(
+    "addresses", [["93.184.216.34", "10.0.0.7"], ["10.0.0.7", "93.184.216.34"], ["2606:2800:220:1::1", "fd00:ec2::254"]]
+)
 def test_one_internal_address_among_public_ones_refuses_the_name(resolver, addresses):
     resolver.answers["mixed.example.com"] = [addresses]
 
@@ -78,8 +93,17 @@ def test_a_name_that_does_not_resolve_is_unreachable(resolver):
         get("http://nowhere.example.test/")
 
 
-@pytest.mark.parametrize("url", ["ftp://127.0.0.1/", "file:///etc/passwd", "gopher://127.0.0.1:6379/_INFO",
-                                 "dict://127.0.0.1:11211/stat", "http:///no-host", "http://127.0.0.1:99999/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://127.0.0.1/",
+        "file:///etc/passwd",
+        "gopher://127.0.0.1:6379/_INFO",
+        "dict://127.0.0.1:11211/stat",
+        "http:///no-host",
+        "http://127.0.0.1:99999/",
+    ],
+)
 def test_it_refuses_what_is_not_an_http_url(url):
     with pytest.raises(Refused):
         get(url, AddressPolicy(allow_private=True))

@@ -16,8 +16,12 @@ def test_https_sends_the_host_name_as_sni_and_checks_the_certificate_for_it(reso
         site.pages["/faq"] = Page(b"secure page")
         resolver.answers["kb.example.test"] = [["127.0.0.1"]]
 
-        with guarded_request(url=f"https://kb.example.test:{site.port}/faq", timeout=5, policy=LOOPBACK_ONLY,
-                             tls=certificates.client_context()) as response:
+        with guarded_request(
+            url=f"https://kb.example.test:{site.port}/faq",
+            timeout=5,
+            policy=LOOPBACK_ONLY,
+            tls=certificates.client_context(),
+        ) as response:
             body = response.read(1024)
 
         assert body == b"secure page"
@@ -32,8 +36,12 @@ def test_a_certificate_for_another_name_is_refused(resolver):
         resolver.answers["kb.example.test"] = [["127.0.0.1"]]
 
         with pytest.raises(Unreachable) as failed:
-            guarded_request(url=f"https://kb.example.test:{site.port}/faq", timeout=5, policy=LOOPBACK_ONLY,
-                            tls=certificates.client_context())
+            guarded_request(
+                url=f"https://kb.example.test:{site.port}/faq",
+                timeout=5,
+                policy=LOOPBACK_ONLY,
+                tls=certificates.client_context(),
+            )
 
         assert "CERTIFICATE_VERIFY_FAILED" in failed.value.detail or "hostname" in failed.value.detail
         assert site.hits == []

@@ -11,7 +11,12 @@ def test_it_parses_ordinary_json_as_json_loads_does():
     text = '{"type": "lead", "name": "Ana [Brightside]", "consent": true, "rating": -1, "score": 0.5, "x": null}'
 
     assert json_loads_bounded(text) == {
-        "type": "lead", "name": "Ana [Brightside]", "consent": True, "rating": -1, "score": 0.5, "x": None,
+        "type": "lead",
+        "name": "Ana [Brightside]",
+        "consent": True,
+        "rating": -1,
+        "score": 0.5,
+        "x": None,
     }
 
 
@@ -65,7 +70,7 @@ def test_it_refuses_what_is_not_standard_json(text):
         json_loads_bounded(text)
 
 
-@pytest.mark.parametrize("text", ["", "{", '{"a": "unterminated', '"' + "\\\"" * 10_000, "[" * 40 + '"'])
+@pytest.mark.parametrize("text", ["", "{", '{"a": "unterminated', '"' + '\\"' * 10_000, "[" * 40 + '"'])
 def test_malformed_text_is_a_value_error(text):
     with pytest.raises(ValueError):
         json_loads_bounded(text)

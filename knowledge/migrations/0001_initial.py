@@ -5,121 +5,242 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='FAQ',
+            name="FAQ",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('question', models.CharField(max_length=500)),
-                ('answer', models.TextField()),
-                ('is_active', models.BooleanField(default=True)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('indexing', 'Indexing'), ('ready', 'Ready'), ('failed', 'Failed')], db_index=True, default='queued', max_length=10)),
-                ('status_reason', models.TextField(blank=True)),
-                ('status_changed_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('lease_until', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('source_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('indexed_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("question", models.CharField(max_length=500)),
+                ("answer", models.TextField()),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("indexing", "Indexing"),
+                            ("ready", "Ready"),
+                            ("failed", "Failed"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("status_reason", models.TextField(blank=True)),
+                ("status_changed_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("lease_until", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("source_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("indexed_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name': 'FAQ',
-                'verbose_name_plural': 'FAQs',
-                'ordering': ['question'],
+                "verbose_name": "FAQ",
+                "verbose_name_plural": "FAQs",
+                "ordering": ["question"],
             },
         ),
         migrations.CreateModel(
-            name='Document',
+            name="Document",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('file', 'Uploaded file'), ('text', 'Pasted text'), ('url', 'Web page')], default='text', max_length=8)),
-                ('title', models.CharField(blank=True, help_text='Left blank, it is taken from the document itself.', max_length=300)),
-                ('identifier', models.CharField(help_text='File name or URL; re-ingesting the same identifier replaces the source.', max_length=500, unique=True)),
-                ('content', models.BinaryField(blank=True, default=b'', help_text="The uploaded file's bytes, or the last fetched body of a web page.")),
-                ('content_type', models.CharField(blank=True, editable=False, max_length=200)),
-                ('size_bytes', models.PositiveBigIntegerField(default=0, editable=False)),
-                ('text', models.TextField(blank=True, help_text='Pasted text (Markdown or plain text).')),
-                ('url', models.URLField(blank=True, max_length=2000)),
-                ('refetch_interval_hours', models.PositiveIntegerField(blank=True, help_text='Web pages only: re-fetch every N hours.', null=True)),
-                ('is_active', models.BooleanField(default=True, help_text='Inactive sources are never searched.')),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('indexing', 'Indexing'), ('ready', 'Ready'), ('failed', 'Failed')], db_index=True, default='queued', max_length=10)),
-                ('status_reason', models.TextField(blank=True)),
-                ('status_changed_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('lease_until', models.DateTimeField(blank=True, editable=False, help_text='Set while a worker indexes this source.', null=True)),
-                ('source_hash', models.CharField(blank=True, editable=False, help_text='Hash of the input and pipeline settings the current chunks were made from.', max_length=64)),
-                ('chunk_count', models.PositiveIntegerField(default=0)),
-                ('indexed_at', models.DateTimeField(blank=True, null=True)),
-                ('fetched_url', models.URLField(blank=True, editable=False, max_length=2000)),
-                ('fetched_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('next_fetch_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("file", "Uploaded file"), ("text", "Pasted text"), ("url", "Web page")],
+                        default="text",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "title",
+                    models.CharField(
+                        blank=True, help_text="Left blank, it is taken from the document itself.", max_length=300
+                    ),
+                ),
+                (
+                    "identifier",
+                    models.CharField(
+                        help_text="File name or URL; re-ingesting the same identifier replaces the source.",
+                        max_length=500,
+                        unique=True,
+                    ),
+                ),
+                (
+                    "content",
+                    models.BinaryField(
+                        blank=True,
+                        default=b"",
+                        help_text="The uploaded file's bytes, or the last fetched body of a web page.",
+                    ),
+                ),
+                ("content_type", models.CharField(blank=True, editable=False, max_length=200)),
+                ("size_bytes", models.PositiveBigIntegerField(default=0, editable=False)),
+                ("text", models.TextField(blank=True, help_text="Pasted text (Markdown or plain text).")),
+                ("url", models.URLField(blank=True, max_length=2000)),
+                (
+                    "refetch_interval_hours",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="Web pages only: re-fetch every N hours.", null=True
+                    ),
+                ),
+                ("is_active", models.BooleanField(default=True, help_text="Inactive sources are never searched.")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("indexing", "Indexing"),
+                            ("ready", "Ready"),
+                            ("failed", "Failed"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("status_reason", models.TextField(blank=True)),
+                ("status_changed_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "lease_until",
+                    models.DateTimeField(
+                        blank=True, editable=False, help_text="Set while a worker indexes this source.", null=True
+                    ),
+                ),
+                (
+                    "source_hash",
+                    models.CharField(
+                        blank=True,
+                        editable=False,
+                        help_text="Hash of the input and pipeline settings the current chunks were made from.",
+                        max_length=64,
+                    ),
+                ),
+                ("chunk_count", models.PositiveIntegerField(default=0)),
+                ("indexed_at", models.DateTimeField(blank=True, null=True)),
+                ("fetched_url", models.URLField(blank=True, editable=False, max_length=2000)),
+                ("fetched_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("next_fetch_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['title', 'id'],
-                'indexes': [models.Index(fields=['kind', 'next_fetch_at'], name='knowledge_d_kind_3e5536_idx')],
+                "ordering": ["title", "id"],
+                "indexes": [models.Index(fields=["kind", "next_fetch_at"], name="knowledge_d_kind_3e5536_idx")],
             },
         ),
         migrations.CreateModel(
-            name='Embedding',
+            name="Embedding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('model_id', models.CharField(max_length=300)),
-                ('content_hash', models.CharField(max_length=64)),
-                ('dimension', models.PositiveIntegerField()),
-                ('vector', models.BinaryField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("model_id", models.CharField(max_length=300)),
+                ("content_hash", models.CharField(max_length=64)),
+                ("dimension", models.PositiveIntegerField()),
+                ("vector", models.BinaryField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('model_id', 'content_hash'), name='embedding_model_hash_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("model_id", "content_hash"), name="embedding_model_hash_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='IndexVersion',
+            name="IndexVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(choices=[('building', 'Building'), ('ready', 'Ready'), ('discarded', 'Discarded')], default='building', max_length=10)),
-                ('is_current', models.BooleanField(default=False)),
-                ('model_id', models.CharField(blank=True, max_length=300)),
-                ('dimension', models.PositiveIntegerField(default=0)),
-                ('index_kind', models.CharField(blank=True, help_text='flat or hnsw', max_length=10)),
-                ('chunk_count', models.PositiveIntegerField(default=0)),
-                ('signature', models.CharField(blank=True, help_text='Hash of model and (chunk id, hash) pairs.', max_length=64)),
-                ('blob', models.BinaryField(blank=True, null=True)),
-                ('size_bytes', models.PositiveBigIntegerField(default=0)),
-                ('build_seconds', models.FloatField(default=0.0)),
-                ('embedded_count', models.PositiveIntegerField(default=0, help_text='Vectors computed for this build.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("building", "Building"), ("ready", "Ready"), ("discarded", "Discarded")],
+                        default="building",
+                        max_length=10,
+                    ),
+                ),
+                ("is_current", models.BooleanField(default=False)),
+                ("model_id", models.CharField(blank=True, max_length=300)),
+                ("dimension", models.PositiveIntegerField(default=0)),
+                ("index_kind", models.CharField(blank=True, help_text="flat or hnsw", max_length=10)),
+                ("chunk_count", models.PositiveIntegerField(default=0)),
+                (
+                    "signature",
+                    models.CharField(blank=True, help_text="Hash of model and (chunk id, hash) pairs.", max_length=64),
+                ),
+                ("blob", models.BinaryField(blank=True, null=True)),
+                ("size_bytes", models.PositiveBigIntegerField(default=0)),
+                ("build_seconds", models.FloatField(default=0.0)),
+                (
+                    "embedded_count",
+                    models.PositiveIntegerField(default=0, help_text="Vectors computed for this build."),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['-id'],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('is_current', True)), fields=('is_current',), name='one_current_index_version')],
+                "ordering": ["-id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("is_current", True)),
+                        fields=("is_current",),
+                        name="one_current_index_version",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Chunk',
+            name="Chunk",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('text', models.TextField()),
-                ('heading_path', models.CharField(blank=True, max_length=1000)),
-                ('page', models.PositiveIntegerField(blank=True, null=True)),
-                ('token_count', models.PositiveIntegerField(default=0)),
-                ('search_text', models.TextField(help_text='What is embedded and keyword-indexed: the heading path (or title) and the text.')),
-                ('content_hash', models.CharField(db_index=True, help_text='sha256 of search_text.', max_length=64)),
-                ('document', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='chunks', to='knowledge.document')),
-                ('faq', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='chunks', to='knowledge.faq')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("text", models.TextField()),
+                ("heading_path", models.CharField(blank=True, max_length=1000)),
+                ("page", models.PositiveIntegerField(blank=True, null=True)),
+                ("token_count", models.PositiveIntegerField(default=0)),
+                (
+                    "search_text",
+                    models.TextField(
+                        help_text="What is embedded and keyword-indexed: the heading path (or title) and the text."
+                    ),
+                ),
+                ("content_hash", models.CharField(db_index=True, help_text="sha256 of search_text.", max_length=64)),
+                (
+                    "document",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="chunks",
+                        to="knowledge.document",
+                    ),
+                ),
+                (
+                    "faq",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="chunks",
+                        to="knowledge.faq",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['document_id', 'faq_id', 'position'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('document__isnull', False), ('faq__isnull', True)), models.Q(('document__isnull', True), ('faq__isnull', False)), _connector='OR'), name='chunk_has_exactly_one_source')],
+                "ordering": ["document_id", "faq_id", "position"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("document__isnull", False), ("faq__isnull", True)),
+                            models.Q(("document__isnull", True), ("faq__isnull", False)),
+                            _connector="OR",
+                        ),
+                        name="chunk_has_exactly_one_source",
+                    )
+                ],
             },
         ),
     ]

@@ -32,6 +32,8 @@ def openai_embeddings(settings, fake_embeddings):
 @pytest.fixture
 def on_commit(django_capture_on_commit_callbacks):
     """Runs on-commit callbacks (the enqueued indexing tasks) inside a `db` test: `with on_commit(): ...`."""
+
     def run():
         return django_capture_on_commit_callbacks(execute=True)
+
     return run

@@ -112,17 +112,38 @@ def manual_pdf_bytes() -> bytes:
         for size, text in body:
             lines.append((y, size, text))
             y -= 26 if size > 11 else 15
-        return lines + [(52, 8, f"Tidewater Bikes - support@tidewaterbikes.example - page {number}"),
-                        (36, 9, f"- {90 + number} -")]
+        return lines + [
+            (52, 8, f"Tidewater Bikes - support@tidewaterbikes.example - page {number}"),
+            (36, 9, f"- {90 + number} -"),
+        ]
 
     return pdf_bytes(
         [
-            page(1, [(18, "Owner's manual"), (11, "Read this manual before your first ride."),
-                     (11, "Keep it with the bike.")]),
-            page(2, [(14, "Charging"), (11, "Charge the battery indoors at room temperature."),
-                     (11, "- Never charge it below freezing."), (11, "- Unplug the charger when it is full.")]),
-            page(3, [(14, "Storage"), (11, "Keep it with the bike."),
-                     (11, "The battery keeps 80% of its capacity after 92 full cycles.")]),
+            page(
+                1,
+                [
+                    (18, "Owner's manual"),
+                    (11, "Read this manual before your first ride."),
+                    (11, "Keep it with the bike."),
+                ],
+            ),
+            page(
+                2,
+                [
+                    (14, "Charging"),
+                    (11, "Charge the battery indoors at room temperature."),
+                    (11, "- Never charge it below freezing."),
+                    (11, "- Unplug the charger when it is full."),
+                ],
+            ),
+            page(
+                3,
+                [
+                    (14, "Storage"),
+                    (11, "Keep it with the bike."),
+                    (11, "The battery keeps 80% of its capacity after 92 full cycles."),
+                ],
+            ),
         ],
         bold_sizes=(14, 18),
     )

@@ -36,12 +36,16 @@ class _EmbeddingsHandler(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         fake: FakeEmbeddings = self.server.owner
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length) or b"{}")
-        record = {"path": self.path, "body": body, "authorization": self.headers.get("Authorization"),
-                  "client_gave_up": False}
+        record = {
+            "path": self.path,
+            "body": body,
+            "authorization": self.headers.get("Authorization"),
+            "client_gave_up": False,
+        }
         fake.requests.append(record)
         hold = fake.hold_for(body)
         if hold is not None:
@@ -68,8 +72,15 @@ class _EmbeddingsHandler(BaseHTTPRequestHandler):
             else:
                 data.append({"object": "embedding", "index": number, "embedding": vector})
         tokens = sum(len(text.split()) for text in inputs)
-        self._json(200, {"object": "list", "data": data, "model": body.get("model"),
-                         "usage": {"prompt_tokens": tokens, "total_tokens": tokens}})
+        self._json(
+            200,
+            {
+                "object": "list",
+                "data": data,
+                "model": body.get("model"),
+                "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+            },
+        )
 
     def _json(self, status: int, payload: dict) -> None:
         raw = json.dumps(payload).encode()
@@ -125,8 +136,13 @@ class FakeEmbeddings(LoopbackServer):
         self._holds: list[Hold] = []
         self._lock = threading.Lock()
 
-    def hold(self, *, matches: Callable[[list[str]], bool] = lambda texts: True, limit: int | None = None,
-             seconds: float = 120.0) -> Hold:
+    def hold(
+        self,
+        *,
+        matches: Callable[[list[str]], bool] = lambda texts: True,
+        limit: int | None = None,
+        seconds: float = 120.0,
+    ) -> Hold:
         """Holds the next `limit` (default: every) request whose input `matches`, for at most `seconds`."""
         hold = Hold(matches=matches, limit=limit, seconds=seconds)
         with self._lock:

@@ -14,16 +14,24 @@ def sample_upload(name: str) -> SimpleUploadedFile:
 
 def test_several_files_in_one_upload_each_become_a_source(admin_client, on_commit, settings):
     settings.UPLOAD_MAX_BYTES = 20_000
-    files = [sample_upload("returns-policy.pdf"), sample_upload("warranty.docx"), sample_upload("products.md"),
-             SimpleUploadedFile("broken.md", bytes(range(256)) * 10)]
+    files = [
+        sample_upload("returns-policy.pdf"),
+        sample_upload("warranty.docx"),
+        sample_upload("products.md"),
+        SimpleUploadedFile("broken.md", bytes(range(256)) * 10),
+    ]
 
     with on_commit():
         response = admin_client.post("/admin/knowledge/document/upload/", {"files": files}, follow=True)
 
     assert response.status_code == 200
     statuses = dict(Document.objects.values_list("identifier", "status"))
-    assert statuses == {"returns-policy.pdf": SourceStatus.READY, "warranty.docx": SourceStatus.FAILED,
-                        "products.md": SourceStatus.READY, "broken.md": SourceStatus.FAILED}
+    assert statuses == {
+        "returns-policy.pdf": SourceStatus.READY,
+        "warranty.docx": SourceStatus.FAILED,
+        "products.md": SourceStatus.READY,
+        "broken.md": SourceStatus.FAILED,
+    }
     assert "Over the 0 MB limit, marked failed: warranty.docx" in response.content.decode()
     warranty = Document.objects.get(identifier="warranty.docx")
     assert "over the 0 MB upload limit" in warranty.status_reason
@@ -32,8 +40,10 @@ def test_several_files_in_one_upload_each_become_a_source(admin_client, on_commi
 
 def test_the_source_list_shows_status_chunk_count_and_the_reason_of_a_failure(admin_client, on_commit):
     with on_commit():
-        admin_client.post("/admin/knowledge/document/upload/",
-                          {"files": [sample_upload("products.md"), SimpleUploadedFile("empty.md", b"  ")]})
+        admin_client.post(
+            "/admin/knowledge/document/upload/",
+            {"files": [sample_upload("products.md"), SimpleUploadedFile("empty.md", b"  ")]},
+        )
 
     page = admin_client.get("/admin/knowledge/document/").content.decode()
 
@@ -44,10 +54,18 @@ def test_the_source_list_shows_status_chunk_count_and_the_reason_of_a_failure(ad
 
 def test_pasted_text_is_added_through_the_add_form(admin_client, on_commit):
     with on_commit():
-        response = admin_client.post("/admin/knowledge/document/add/", {
-            "kind": "text", "title": "Holiday hours", "identifier": "", "text": "We close on December 25th.",
-            "url": "", "refetch_interval_hours": "", "is_active": "on",
-        })
+        response = admin_client.post(
+            "/admin/knowledge/document/add/",
+            {
+                "kind": "text",
+                "title": "Holiday hours",
+                "identifier": "",
+                "text": "We close on December 25th.",
+                "url": "",
+                "refetch_interval_hours": "",
+                "is_active": "on",
+            },
+        )
 
     assert response.status_code == 302, response.content.decode()[:2000]
     document = Document.objects.get()
@@ -55,9 +73,17 @@ def test_pasted_text_is_added_through_the_add_form(admin_client, on_commit):
 
 
 def test_a_url_source_needs_a_url(admin_client):
-    response = admin_client.post("/admin/knowledge/document/add/", {
-        "kind": "url", "title": "", "identifier": "", "text": "", "url": "", "is_active": "on",
-    })
+    response = admin_client.post(
+        "/admin/knowledge/document/add/",
+        {
+            "kind": "url",
+            "title": "",
+            "identifier": "",
+            "text": "",
+            "url": "",
+            "is_active": "on",
+        },
+    )
 
     assert response.status_code == 200
     assert "Enter the web page" in response.content.decode()
@@ -68,9 +94,15 @@ def test_faqs_are_edited_inline_in_the_list_and_re_indexed(admin_client, on_comm
     with on_commit():
         faq = FAQFactory(question="Old question?", answer="Old answer.")
     data = {
-        "form-TOTAL_FORMS": "1", "form-INITIAL_FORMS": "1", "form-MIN_NUM_FORMS": "0", "form-MAX_NUM_FORMS": "1000",
-        "form-0-id": str(faq.pk), "form-0-question": "Do you repair other brands?",
-        "form-0-answer": "Yes, for a $30 inspection fee.", "form-0-is_active": "on", "_save": "Save",
+        "form-TOTAL_FORMS": "1",
+        "form-INITIAL_FORMS": "1",
+        "form-MIN_NUM_FORMS": "0",
+        "form-MAX_NUM_FORMS": "1000",
+        "form-0-id": str(faq.pk),
+        "form-0-question": "Do you repair other brands?",
+        "form-0-answer": "Yes, for a $30 inspection fee.",
+        "form-0-is_active": "on",
+        "_save": "Save",
     }
 
     with on_commit():
@@ -138,10 +170,19 @@ def test_the_document_list_does_not_load_file_contents(admin_client, on_commit):
 
 def test_a_single_file_is_uploaded_through_the_add_form(admin_client, on_commit):
     with on_commit():
-        response = admin_client.post("/admin/knowledge/document/add/", {
-            "kind": "file", "title": "", "identifier": "", "upload": sample_upload("returns-policy.pdf"),
-            "text": "", "url": "", "refetch_interval_hours": "", "is_active": "on",
-        })
+        response = admin_client.post(
+            "/admin/knowledge/document/add/",
+            {
+                "kind": "file",
+                "title": "",
+                "identifier": "",
+                "upload": sample_upload("returns-policy.pdf"),
+                "text": "",
+                "url": "",
+                "refetch_interval_hours": "",
+                "is_active": "on",
+            },
+        )
 
     assert response.status_code == 302
     document = Document.objects.get()

@@ -9,8 +9,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_index_versions_show_a_rounded_build_time(admin_client):
-    version = IndexVersion.objects.create(state=IndexVersion.State.READY, build_seconds=0.007661171999984617,
-                                          chunk_count=3)
+    version = IndexVersion.objects.create(
+        state=IndexVersion.State.READY, build_seconds=0.007661171999984617, chunk_count=3
+    )
     admin = f"/{settings.ADMIN_URL}knowledge/indexversion/"
 
     listing = admin_client.get(admin).content.decode()

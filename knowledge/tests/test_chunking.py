@@ -5,8 +5,9 @@ from knowledge.tests.samples import SAMPLE_KB
 
 
 def chunk(blocks, *, max_tokens=200, overlap=30, title="Doc"):
-    return chunk_blocks(blocks=blocks, title=title, max_tokens=max_tokens, overlap_tokens=overlap,
-                        count_tokens=count_tokens)
+    return chunk_blocks(
+        blocks=blocks, title=title, max_tokens=max_tokens, overlap_tokens=overlap, count_tokens=count_tokens
+    )
 
 
 def test_each_section_is_its_own_chunk_with_its_heading_path_and_page():
@@ -35,9 +36,12 @@ def test_a_list_and_a_table_stay_in_one_chunk_when_they_fit():
 
 def test_deeper_headings_nest_and_a_new_sibling_replaces_the_old_one():
     blocks = [
-        Block("heading", "Guide", level=1), Block("heading", "Battery", level=2),
-        Block("heading", "Storage", level=3), Block("paragraph", "Keep it cool."),
-        Block("heading", "Charging", level=2), Block("paragraph", "Use the charger."),
+        Block("heading", "Guide", level=1),
+        Block("heading", "Battery", level=2),
+        Block("heading", "Storage", level=3),
+        Block("paragraph", "Keep it cool."),
+        Block("heading", "Charging", level=2),
+        Block("paragraph", "Use the charger."),
     ]
 
     paths = [c.heading_path for c in chunk(blocks)]
@@ -67,7 +71,7 @@ def test_a_continued_section_repeats_the_end_of_the_previous_chunk():
     assert len(chunks) >= 3
     assert all(c.token_count <= 100 for c in chunks)
     assert all(c.token_count == count_tokens(c.text) for c in chunks)
-    for previous, following in zip(chunks, chunks[1:]):
+    for previous, following in zip(chunks, chunks[1:], strict=False):
         last_sentence = previous.text.rsplit(". ", 1)[-1]
         assert following.text.startswith(last_sentence.split()[0])
         assert last_sentence in following.text

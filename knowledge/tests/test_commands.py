@@ -131,14 +131,23 @@ def test_reindex_without_full_only_touches_sources_that_are_not_ready(small_kb):
 def test_kb_eval_scores_dense_keyword_and_hybrid_without_touching_the_live_index(tmp_path):
     folder = tmp_path / "beir"
     (folder / "qrels").mkdir(parents=True)
-    corpus = [("d1", "Returns", "Bikes can be returned within 30 days of delivery."),
-              ("d2", "Shipping", "We ship to all 50 US states and to Canada."),
-              ("d3", "Warranty", "The frame has a lifetime warranty for the original owner."),
-              ("d4", "Batteries", "A battery keeps 80% of its capacity for 800 cycles.")]
+    corpus = [
+        ("d1", "Returns", "Bikes can be returned within 30 days of delivery."),
+        ("d2", "Shipping", "We ship to all 50 US states and to Canada."),
+        ("d3", "Warranty", "The frame has a lifetime warranty for the original owner."),
+        ("d4", "Batteries", "A battery keeps 80% of its capacity for 800 cycles."),
+    ]
     (folder / "corpus.jsonl").write_text("\n".join(json.dumps({"_id": i, "title": t, "text": x}) for i, t, x in corpus))
-    (folder / "queries.jsonl").write_text("\n".join(json.dumps({"_id": q, "text": t}) for q, t in
-                                                    [("q1", "can I send my bike back"), ("q2", "do you deliver to Canada"),
-                                                     ("q3", "is the frame guaranteed forever")]))
+    (folder / "queries.jsonl").write_text(
+        "\n".join(
+            json.dumps({"_id": q, "text": t})
+            for q, t in [
+                ("q1", "can I send my bike back"),
+                ("q2", "do you deliver to Canada"),
+                ("q3", "is the frame guaranteed forever"),
+            ]
+        )
+    )
     (folder / "qrels" / "test.tsv").write_text("query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td2\t1\nq3\td3\t1\n")
 
     report = json.loads(run("kb_eval", str(folder), json=True))

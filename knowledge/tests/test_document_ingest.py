@@ -135,10 +135,12 @@ def test_a_source_stuck_indexing_after_a_worker_died_is_taken_over_by_reindex():
 
 
 def test_sample_pdf_chunks_know_their_page_and_heading_path():
-    document = services.document_save_file(name="returns-policy.pdf",
-                                           data=(SAMPLE_KB / "returns-policy.pdf").read_bytes(),
-                                           size=(SAMPLE_KB / "returns-policy.pdf").stat().st_size,
-                                           send_signal=False)
+    document = services.document_save_file(
+        name="returns-policy.pdf",
+        data=(SAMPLE_KB / "returns-policy.pdf").read_bytes(),
+        size=(SAMPLE_KB / "returns-policy.pdf").stat().st_size,
+        send_signal=False,
+    )
 
     ingest(document)
 

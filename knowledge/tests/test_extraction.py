@@ -23,8 +23,9 @@ def test_it_joins_wrapped_pdf_lines_into_paragraphs_and_list_items():
 
     items = [b for b in extracted.blocks if b.kind == "list_item"]
     assert len(items) == 4
-    assert items[1].text == ("For storage longer than a month, charge it to between 40% and 60% and top it up "
-                             "every 3 months.")
+    assert items[1].text == (
+        "For storage longer than a month, charge it to between 40% and 60% and top it up every 3 months."
+    )
     assert len({item.group for item in items}) == 1
 
 
@@ -33,7 +34,10 @@ def test_it_reads_docx_headings_lists_and_tables_in_document_order():
 
     sequence = kinds(extracted)
     coverage = sequence.index(("heading", "Coverage periods"))
-    assert sequence[coverage + 1] == ("table_row", "Component: Frame and fork | Coverage: Lifetime for the original owner")
+    assert sequence[coverage + 1] == (
+        "table_row",
+        "Component: Frame and fork | Coverage: Lifetime for the original owner",
+    )
     numbered = [text for kind, text in sequence if kind == "list_item" and text[0].isdigit()]
     assert numbered[0].startswith("1. Email warranty@tidewaterbikes.example")
     assert numbered[2].startswith("3. Covered repairs")
@@ -116,11 +120,12 @@ def test_plain_text_is_split_into_paragraphs_and_lists():
 
 
 def test_it_parses_faq_csv_with_any_column_order_and_reports_bad_lines():
-    data = "Answer;Question;Notes\nYes, we do.;Do you ship to Canada?;x\n;Empty answer?;\n\n\"Multi\nline\";Q2?;\n"
+    data = 'Answer;Question;Notes\nYes, we do.;Do you ship to Canada?;x\n;Empty answer?;\n\n"Multi\nline";Q2?;\n'
 
     parsed = parse_faq_csv(data.encode("utf-8-sig"))
 
     assert [(row.question, row.answer) for row in parsed.rows] == [
-        ("Do you ship to Canada?", "Yes, we do."), ("Q2?", "Multi\nline"),
+        ("Do you ship to Canada?", "Yes, we do."),
+        ("Q2?", "Multi\nline"),
     ]
     assert parsed.skipped == ["line 3: the answer is empty"]

@@ -36,8 +36,10 @@ def test_the_body_text_stays_with_its_headings_lists_and_pages():
 
 
 def test_a_lone_page_number_goes_even_in_a_one_page_document():
-    leaflet = pdf_bytes([[(760, 16, "Test rides"), (730, 11, "Book a free test ride in any showroom."),
-                          (40, 10, "Page 1 of 1")]], bold_sizes=(16,))
+    leaflet = pdf_bytes(
+        [[(760, 16, "Test rides"), (730, 11, "Book a free test ride in any showroom."), (40, 10, "Page 1 of 1")]],
+        bold_sizes=(16,),
+    )
 
     blocks = extract(data=leaflet, filename="leaflet.pdf").blocks
 

@@ -15,16 +15,26 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 MAIL_FAQS = [
     ("Gmail", "Gmail is Google's free email service. Sign in at mail.google.com with your Google account."),
-    ("How can I search for Gmail messages on a particular date?",
-     "Use the after: and before: operators in the search box, for example after:2024/01/01 before:2024/02/01."),
-    ("How do I delete all my mail from my Gmail account?",
-     "Select all conversations with the checkbox above the list, choose 'Select all conversations' and delete."),
-    ("How do I strikethrough text in Gmail?",
-     "Gmail has no strikethrough button; paste text that is already struck through from a word processor."),
-    ("Display mail size in Gmail",
-     "Search with size:5m or larger:10m to find big messages; Gmail shows no size column."),
-    ("Can I see only mail I have archived in Gmail?",
-     "Search for -in:inbox -in:sent -in:drafts to list archived conversations."),
+    (
+        "How can I search for Gmail messages on a particular date?",
+        "Use the after: and before: operators in the search box, for example after:2024/01/01 before:2024/02/01.",
+    ),
+    (
+        "How do I delete all my mail from my Gmail account?",
+        "Select all conversations with the checkbox above the list, choose 'Select all conversations' and delete.",
+    ),
+    (
+        "How do I strikethrough text in Gmail?",
+        "Gmail has no strikethrough button; paste text that is already struck through from a word processor.",
+    ),
+    (
+        "Display mail size in Gmail",
+        "Search with size:5m or larger:10m to find big messages; Gmail shows no size column.",
+    ),
+    (
+        "Can I see only mail I have archived in Gmail?",
+        "Search for -in:inbox -in:sent -in:drafts to list archived conversations.",
+    ),
 ]
 
 

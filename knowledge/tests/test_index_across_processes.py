@@ -26,8 +26,13 @@ for line in sys.stdin:
 class Searcher:
     def __init__(self):
         self.process = subprocess.Popen(
-            [sys.executable, "-c", SEARCHER], cwd=BASE_DIR, env=child_environment(), stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            [sys.executable, "-c", SEARCHER],
+            cwd=BASE_DIR,
+            env=child_environment(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         assert self.process.stdout.readline().strip() == "ready"
 
@@ -52,8 +57,9 @@ class Searcher:
 
 @pytest.fixture
 def database_tasks(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",
-                                  "QUEUES": ["default", "index", "leads"]}}
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "index", "leads"]}
+    }
 
 
 def test_an_faq_saved_here_reaches_a_running_searcher_through_the_worker(database_tasks):

@@ -43,7 +43,11 @@ def test_exactly_one_version_is_current_and_old_ones_are_pruned():
 def test_a_crash_in_the_middle_of_a_build_leaves_the_last_good_version_serving(settings, fake_embeddings):
     faq = indexed_faq(question="Where is the Portland showroom?", answer="412 SE Water Ave.")
     good = services.index_publish()
-    settings.EMBEDDING_PROVIDER, settings.OPENAI_BASE_URL, settings.LLM_MAX_RETRIES = "openai", fake_embeddings.openai_base_url, 0
+    settings.EMBEDDING_PROVIDER, settings.OPENAI_BASE_URL, settings.LLM_MAX_RETRIES = (
+        "openai",
+        fake_embeddings.openai_base_url,
+        0,
+    )
     fake_embeddings.failures.append(500)
 
     with pytest.raises(EmbeddingError):

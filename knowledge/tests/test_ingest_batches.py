@@ -46,7 +46,8 @@ def test_the_new_chunks_of_several_files_reach_the_model_in_one_request(openai_e
 
 
 def test_when_the_batch_cannot_be_embedded_each_file_fails_alone_and_keeps_its_old_chunks(
-        openai_embeddings, settings, tmp_path):
+    openai_embeddings, settings, tmp_path
+):
     settings.EMBEDDING_BATCH_SIZE = 64
     write_policies(tmp_path, names=("returns",))
     ingest(tmp_path)

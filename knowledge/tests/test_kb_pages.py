@@ -8,7 +8,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_the_source_page_shows_each_chunk_escaped_with_its_anchor(client):
-    document = TextDocumentFactory(title="Tricky <b>title</b>", text="# Notes\n\nUse `<script>alert(1)</script>` never.")
+    document = TextDocumentFactory(
+        title="Tricky <b>title</b>", text="# Notes\n\nUse `<script>alert(1)</script>` never."
+    )
     services.document_ingest(document_id=document.pk)
     chunk = document.chunks.get()
 

@@ -26,10 +26,25 @@ pytestmark = pytest.mark.django_db
 
 IN_KB = [
     ("How long do card refunds take?", "returns-policy.pdf", "Returns policy > Refunds", 2),
-    ("What tyre pressure for the Trail X?", "care-and-maintenance.pdf", "Care and maintenance guide > Tyre pressure", 2),
-    ("How many days does delivery to Canada take?", "shipping-and-delivery.md", "Shipping and delivery > Delivery times", None),
+    (
+        "What tyre pressure for the Trail X?",
+        "care-and-maintenance.pdf",
+        "Care and maintenance guide > Tyre pressure",
+        2,
+    ),
+    (
+        "How many days does delivery to Canada take?",
+        "shipping-and-delivery.md",
+        "Shipping and delivery > Delivery times",
+        None,
+    ),
     ("What does the Cargo Long cost?", "products.md", "Tidewater e-bike range > Tidewater Cargo Long", None),
-    ("How much is white glove delivery?", "shipping-and-delivery.md", "Shipping and delivery > White-glove delivery", None),
+    (
+        "How much is white glove delivery?",
+        "shipping-and-delivery.md",
+        "Shipping and delivery > White-glove delivery",
+        None,
+    ),
     ("How long do you keep my chat messages?", "privacy-policy.md", "Privacy policy > How long we keep it", None),
 ]
 OUT_OF_KB = [

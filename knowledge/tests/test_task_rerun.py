@@ -19,8 +19,9 @@ def run_queue() -> None:
 
 
 def rows_bypassing_signals():
-    document = Document.objects.bulk_create([Document(kind=Document.Kind.TEXT, identifier="text:hours",
-                                                      title="Hours", text="# Hours\n\nOpen 9 to 5.")])[0]
+    document = Document.objects.bulk_create(
+        [Document(kind=Document.Kind.TEXT, identifier="text:hours", title="Hours", text="# Hours\n\nOpen 9 to 5.")]
+    )[0]
     faq = FAQ.objects.bulk_create([FAQ(question="Open on Sunday?", answer="No.")])[0]
     return document, faq
 

@@ -40,8 +40,10 @@ def test_a_web_page_is_fetched_and_indexed_as_text_only(site, on_commit):
     [
         (Page(b"gone", status=404), "The page answered 404 Not Found."),
         (Page(PAGE, hang=True), "The page did not answer within 1 s."),
-        (Page(lambda: iter([b"x" * 65536] * 800), declare_length=False),
-         "The page is larger than the 1.0 MB allowed (URL_FETCH_MAX_BYTES)."),
+        (
+            Page(lambda: iter([b"x" * 65536] * 800), declare_length=False),
+            "The page is larger than the 1.0 MB allowed (URL_FETCH_MAX_BYTES).",
+        ),
         (Page(b"y" * (50 * 1024 * 1024)), "The page is 50.0 MB, more than the 1.0 MB allowed (URL_FETCH_MAX_BYTES)."),
     ],
     ids=["404", "timeout", "endless-body", "declared-50MB"],

@@ -42,8 +42,9 @@ def url_source(url: str, on_commit, **fields) -> Document:
 @pytest.mark.django_db(transaction=True)
 def test_a_loopback_page_is_not_fetched_and_visitors_cannot_read_it(internal, settings):
     settings.LLM_PROVIDER = "extractive"
-    document = Document.objects.create(kind=Document.Kind.URL, url=internal.url("/secret"),
-                                       identifier=internal.url("/secret"))
+    document = Document.objects.create(
+        kind=Document.Kind.URL, url=internal.url("/secret"), identifier=internal.url("/secret")
+    )
     document.refresh_from_db()
     search(query="warm up", k=1)  # loads the current index version in this process
 
@@ -66,8 +67,7 @@ def test_the_same_page_is_indexed_with_the_intranet_opt_in(internal, settings, o
     assert "zq-4471-vault" in search(query="vault code", k=1)[0].text
 
 
-@pytest.mark.parametrize("host", ["2130706433", "0177.0.0.1", "0x7f.1", "[::ffff:127.0.0.1]", "0.0.0.0",
-                                  "localhost"])
+@pytest.mark.parametrize("host", ["2130706433", "0177.0.0.1", "0x7f.1", "[::ffff:127.0.0.1]", "0.0.0.0", "localhost"])
 def test_other_spellings_of_loopback_are_refused_too(internal, on_commit, host):
     document = url_source(f"http://{host}:{internal.port}/secret", on_commit)
 
@@ -76,9 +76,17 @@ def test_other_spellings_of_loopback_are_refused_too(internal, on_commit, host):
 
 
 @pytest.mark.parametrize("opt_in", [False, True], ids=["default", "intranet-opt-in"])
-@pytest.mark.parametrize("url", ["http://169.254.169.254/latest/meta-data/iam/security-credentials/",
-                                 "http://[fd00:ec2::254]/latest/meta-data/", "http://100.100.100.200/latest/",
-                                 "http://169.254.1.1/", "http://[fe80::1]/", "http://224.0.0.1/"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+        "http://[fd00:ec2::254]/latest/meta-data/",
+        "http://100.100.100.200/latest/",
+        "http://169.254.1.1/",
+        "http://[fe80::1]/",
+        "http://224.0.0.1/",
+    ],
+)
 def test_metadata_and_link_local_addresses_are_refused_even_with_the_opt_in(settings, on_commit, url, opt_in):
     settings.FETCH_ALLOW_PRIVATE_ADDRESSES = opt_in
 

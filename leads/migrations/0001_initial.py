@@ -9,77 +9,158 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('conversations', '0001_initial'),
+        ("conversations", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Lead',
+            name="Lead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('email', models.EmailField(blank=True, help_text='Stored lowercased.', max_length=254)),
-                ('phone', models.CharField(blank=True, help_text='E.164, e.g. +442079460958.', max_length=32)),
-                ('company', models.CharField(blank=True, max_length=200)),
-                ('interest', models.TextField(blank=True, help_text='The question that led to this lead.')),
-                ('source', models.CharField(choices=[('detected', 'Detected in chat'), ('form', 'Contact form'), ('api', 'API'), ('admin', 'Added in admin')], default='detected', max_length=10)),
-                ('status', models.CharField(choices=[('new', 'New'), ('contacted', 'Contacted'), ('qualified', 'Qualified'), ('won', 'Won'), ('lost', 'Lost')], db_index=True, default='new', max_length=10)),
-                ('notes', models.TextField(blank=True)),
-                ('consent', models.BooleanField(default=False, help_text='Agreed to be contacted through the contact form.')),
-                ('consent_text', models.TextField(blank=True, help_text='The wording the visitor agreed to.')),
-                ('consent_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('sync_state', models.CharField(choices=[('pending', 'Pending'), ('synced', 'Synced'), ('failed', 'Failed')], db_index=True, default='pending', max_length=10)),
-                ('sync_version', models.UUIDField(default=uuid.uuid4, editable=False, help_text='Changes whenever a mirrored field changes; a push only marks the lead synced if the version it pushed is still current.')),
-                ('synced_at', models.DateTimeField(blank=True, null=True)),
-                ('sync_error', models.TextField(blank=True)),
-                ('sync_attempts', models.PositiveIntegerField(default=0, help_text='Failed attempts since the last success.')),
-                ('sync_next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('sync_claim', models.UUIDField(blank=True, editable=False, null=True)),
-                ('sync_claimed_until', models.DateTimeField(blank=True, null=True)),
-                ('sheet_row', models.PositiveIntegerField(blank=True, null=True)),
-                ('conversations', models.ManyToManyField(blank=True, related_name='leads', to='conversations.conversation')),
-                ('owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='leads', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(blank=True, max_length=200)),
+                ("email", models.EmailField(blank=True, help_text="Stored lowercased.", max_length=254)),
+                ("phone", models.CharField(blank=True, help_text="E.164, e.g. +442079460958.", max_length=32)),
+                ("company", models.CharField(blank=True, max_length=200)),
+                ("interest", models.TextField(blank=True, help_text="The question that led to this lead.")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("detected", "Detected in chat"),
+                            ("form", "Contact form"),
+                            ("api", "API"),
+                            ("admin", "Added in admin"),
+                        ],
+                        default="detected",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("new", "New"),
+                            ("contacted", "Contacted"),
+                            ("qualified", "Qualified"),
+                            ("won", "Won"),
+                            ("lost", "Lost"),
+                        ],
+                        db_index=True,
+                        default="new",
+                        max_length=10,
+                    ),
+                ),
+                ("notes", models.TextField(blank=True)),
+                (
+                    "consent",
+                    models.BooleanField(default=False, help_text="Agreed to be contacted through the contact form."),
+                ),
+                ("consent_text", models.TextField(blank=True, help_text="The wording the visitor agreed to.")),
+                ("consent_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "sync_state",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("synced", "Synced"), ("failed", "Failed")],
+                        db_index=True,
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "sync_version",
+                    models.UUIDField(
+                        default=uuid.uuid4,
+                        editable=False,
+                        help_text="Changes whenever a mirrored field changes; a push only marks the lead synced if the version it pushed is still current.",
+                    ),
+                ),
+                ("synced_at", models.DateTimeField(blank=True, null=True)),
+                ("sync_error", models.TextField(blank=True)),
+                (
+                    "sync_attempts",
+                    models.PositiveIntegerField(default=0, help_text="Failed attempts since the last success."),
+                ),
+                ("sync_next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("sync_claim", models.UUIDField(blank=True, editable=False, null=True)),
+                ("sync_claimed_until", models.DateTimeField(blank=True, null=True)),
+                ("sheet_row", models.PositiveIntegerField(blank=True, null=True)),
+                (
+                    "conversations",
+                    models.ManyToManyField(blank=True, related_name="leads", to="conversations.conversation"),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="leads",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='LeadNotification',
+            name="LeadNotification",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('channel', models.CharField(choices=[('email', 'Email'), ('webhook', 'Webhook')], max_length=10)),
-                ('state', models.CharField(choices=[('pending', 'Pending'), ('sent', 'Sent'), ('failed', 'Failed')], db_index=True, default='pending', max_length=10)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('claim', models.UUIDField(blank=True, editable=False, null=True)),
-                ('claimed_until', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('lead', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='leads.lead')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("channel", models.CharField(choices=[("email", "Email"), ("webhook", "Webhook")], max_length=10)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("sent", "Sent"), ("failed", "Failed")],
+                        db_index=True,
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("claim", models.UUIDField(blank=True, editable=False, null=True)),
+                ("claimed_until", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="notifications", to="leads.lead"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.AddConstraint(
-            model_name='lead',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('email'), condition=models.Q(('email', ''), _negated=True), name='lead_unique_email', violation_error_message='A lead with this email address already exists.'),
+            model_name="lead",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("email"),
+                condition=models.Q(("email", ""), _negated=True),
+                name="lead_unique_email",
+                violation_error_message="A lead with this email address already exists.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='lead',
-            constraint=models.UniqueConstraint(condition=models.Q(('phone', ''), _negated=True), fields=('phone',), name='lead_unique_phone', violation_error_message='A lead with this phone number already exists.'),
+            model_name="lead",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("phone", ""), _negated=True),
+                fields=("phone",),
+                name="lead_unique_phone",
+                violation_error_message="A lead with this phone number already exists.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='leadnotification',
-            constraint=models.UniqueConstraint(fields=('lead', 'channel'), name='lead_notification_once_per_channel'),
+            model_name="leadnotification",
+            constraint=models.UniqueConstraint(fields=("lead", "channel"), name="lead_notification_once_per_channel"),
         ),
     ]

@@ -5,76 +5,131 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('conversations', '0001_initial'),
-        ('leads', '0001_initial'),
+        ("conversations", "0001_initial"),
+        ("leads", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LeadContactAttempt',
+            name="LeadContactAttempt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(choices=[('detected', 'Detected in chat'), ('form', 'Contact form'), ('api', 'API'), ('admin', 'Added in admin')], max_length=10)),
-                ('name', models.CharField(blank=True, max_length=200)),
-                ('email', models.EmailField(blank=True, max_length=254)),
-                ('phone', models.CharField(blank=True, max_length=32)),
-                ('company', models.CharField(blank=True, max_length=200)),
-                ('message', models.TextField(blank=True, help_text='The question or message that came with the details.')),
-                ('consent', models.BooleanField(default=False)),
-                ('consent_text', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("detected", "Detected in chat"),
+                            ("form", "Contact form"),
+                            ("api", "API"),
+                            ("admin", "Added in admin"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("name", models.CharField(blank=True, max_length=200)),
+                ("email", models.EmailField(blank=True, max_length=254)),
+                ("phone", models.CharField(blank=True, max_length=32)),
+                ("company", models.CharField(blank=True, max_length=200)),
+                (
+                    "message",
+                    models.TextField(blank=True, help_text="The question or message that came with the details."),
+                ),
+                ("consent", models.BooleanField(default=False)),
+                ("consent_text", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
             ],
             options={
-                'verbose_name': 'unverified contact attempt',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "unverified contact attempt",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='SheetRowDeletion',
+            name="SheetRowDeletion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sync_state', models.CharField(choices=[('pending', 'Pending'), ('synced', 'Synced'), ('failed', 'Failed')], db_index=True, default='pending', max_length=10)),
-                ('synced_at', models.DateTimeField(blank=True, null=True)),
-                ('sync_error', models.TextField(blank=True)),
-                ('sync_attempts', models.PositiveIntegerField(default=0, help_text='Failed attempts since the last success.')),
-                ('sync_next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('sync_claim', models.UUIDField(blank=True, editable=False, null=True)),
-                ('sync_claimed_until', models.DateTimeField(blank=True, null=True)),
-                ('erased_lead_id', models.PositiveBigIntegerField(db_index=True)),
-                ('not_before', models.DateTimeField(blank=True, help_text='A push of the lead claimed before the erasure may land until then; delete after it.', null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "sync_state",
+                    models.CharField(
+                        choices=[("pending", "Pending"), ("synced", "Synced"), ("failed", "Failed")],
+                        db_index=True,
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("synced_at", models.DateTimeField(blank=True, null=True)),
+                ("sync_error", models.TextField(blank=True)),
+                (
+                    "sync_attempts",
+                    models.PositiveIntegerField(default=0, help_text="Failed attempts since the last success."),
+                ),
+                ("sync_next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("sync_claim", models.UUIDField(blank=True, editable=False, null=True)),
+                ("sync_claimed_until", models.DateTimeField(blank=True, null=True)),
+                ("erased_lead_id", models.PositiveBigIntegerField(db_index=True)),
+                (
+                    "not_before",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="A push of the lead claimed before the erasure may land until then; delete after it.",
+                        null=True,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.RemoveConstraint(
-            model_name='leadnotification',
-            name='lead_notification_once_per_channel',
+            model_name="leadnotification",
+            name="lead_notification_once_per_channel",
         ),
         migrations.AddField(
-            model_name='leadcontactattempt',
-            name='conversation',
-            field=models.ForeignKey(blank=True, help_text="Where the details were given; not one of the lead's conversations.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='lead_contact_attempts', to='conversations.conversation'),
+            model_name="leadcontactattempt",
+            name="conversation",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Where the details were given; not one of the lead's conversations.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="lead_contact_attempts",
+                to="conversations.conversation",
+            ),
         ),
         migrations.AddField(
-            model_name='leadcontactattempt',
-            name='lead',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contact_attempts', to='leads.lead'),
+            model_name="leadcontactattempt",
+            name="lead",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="contact_attempts", to="leads.lead"
+            ),
         ),
         migrations.AddField(
-            model_name='leadnotification',
-            name='contact_attempt',
-            field=models.ForeignKey(blank=True, help_text='Empty for a new lead.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='notifications', to='leads.leadcontactattempt'),
+            model_name="leadnotification",
+            name="contact_attempt",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Empty for a new lead.",
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="notifications",
+                to="leads.leadcontactattempt",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='leadnotification',
-            constraint=models.UniqueConstraint(condition=models.Q(('contact_attempt__isnull', True)), fields=('lead', 'channel'), name='lead_notification_once_per_channel'),
+            model_name="leadnotification",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("contact_attempt__isnull", True)),
+                fields=("lead", "channel"),
+                name="lead_notification_once_per_channel",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='leadnotification',
-            constraint=models.UniqueConstraint(condition=models.Q(('contact_attempt__isnull', False)), fields=('contact_attempt', 'channel'), name='lead_notification_once_per_attempt_and_channel'),
+            model_name="leadnotification",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("contact_attempt__isnull", False)),
+                fields=("contact_attempt", "channel"),
+                name="lead_notification_once_per_attempt_and_channel",
+            ),
         ),
     ]

@@ -46,8 +46,9 @@ def test_a_staff_user_without_lead_permissions_cannot_see_leads(client):
 
 def test_the_list_shows_what_sales_works_with(sales_client):
     owner = UserFactory(username="olivia", first_name="Olivia")
-    LeadFactory(name="Ana", email="ana@brightside.io", status=Lead.Status.QUALIFIED, owner=owner,
-                source=Lead.Source.FORM)
+    LeadFactory(
+        name="Ana", email="ana@brightside.io", status=Lead.Status.QUALIFIED, owner=owner, source=Lead.Source.FORM
+    )
 
     page = sales_client.get(CHANGELIST).content.decode()
 
@@ -63,9 +64,14 @@ def test_it_filters_searches_and_drills_down_by_date(sales_client):
     by_status = sales_client.get(CHANGELIST, {"status__exact": "won"}).content.decode()
     by_search = sales_client.get(CHANGELIST, {"q": "northwind"}).content.decode()
     lead = Lead.objects.get(name="Ana")
-    by_day = sales_client.get(CHANGELIST, {"created_at__year": lead.created_at.year,
-                                           "created_at__month": lead.created_at.month,
-                                           "created_at__day": lead.created_at.day})
+    by_day = sales_client.get(
+        CHANGELIST,
+        {
+            "created_at__year": lead.created_at.year,
+            "created_at__month": lead.created_at.month,
+            "created_at__day": lead.created_at.day,
+        },
+    )
 
     assert "ben@example.com" in by_status and "ana@brightside.io" not in by_status
     assert "ben@example.com" in by_search and "ana@brightside.io" not in by_search
@@ -97,8 +103,9 @@ def test_the_lead_page_shows_its_conversation_transcripts_escaped(sales_client):
     assert page.index("Do you have") < page.index("Yes, the Hauler 2.")
 
 
-def test_assign_to_me_and_mark_contacted_update_the_sheet(sales_client, fake_sheets,
-                                                          django_capture_on_commit_callbacks):
+def test_assign_to_me_and_mark_contacted_update_the_sheet(
+    sales_client, fake_sheets, django_capture_on_commit_callbacks
+):
     leads = LeadFactory.create_batch(2)
     ids = [str(lead.pk) for lead in leads]
 
@@ -130,24 +137,23 @@ def test_resync_puts_a_lead_back_into_the_sheet(sales_client, fake_sheets, djang
     fake_sheets.set_rows("Leads", [fake_sheets.rows("Leads")[0]])  # someone deleted the row
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = sales_client.post(CHANGELIST, {"action": "resync", "_selected_action": [str(lead.pk)]},
-                                     follow=True)
+        response = sales_client.post(CHANGELIST, {"action": "resync", "_selected_action": [str(lead.pk)]}, follow=True)
 
     assert b"queued for the Google Sheet" in response.content
     assert sheet_ids(fake_sheets) == [str(lead.pk)]
 
 
 def test_export_csv_neutralises_formulas(sales_client):
-    LeadFactory(name="=HYPERLINK(\"http://evil\")", email="ana@brightside.io", phone="+442079460958",
-                company="Brightside")
+    LeadFactory(
+        name='=HYPERLINK("http://evil")', email="ana@brightside.io", phone="+442079460958", company="Brightside"
+    )
 
-    response = sales_client.post(CHANGELIST, {"action": "export_csv",
-                                              "_selected_action": [str(Lead.objects.get().pk)]})
+    response = sales_client.post(CHANGELIST, {"action": "export_csv", "_selected_action": [str(Lead.objects.get().pk)]})
 
     assert response["Content-Type"].startswith("text/csv")
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert rows[0][:6] == ["ID", "Created", "Name", "Email", "Phone", "Company"]
-    assert rows[1][2] == "'=HYPERLINK(\"http://evil\")" and rows[1][4] == "+442079460958"
+    assert rows[1][2] == '\'=HYPERLINK("http://evil")' and rows[1][4] == "+442079460958"
 
 
 def test_an_edit_in_admin_is_validated_and_mirrored(sales_client, fake_sheets, django_capture_on_commit_callbacks):
@@ -155,9 +161,18 @@ def test_an_edit_in_admin_is_validated_and_mirrored(sales_client, fake_sheets, d
         lead = LeadFactory(name="Ana", email="ana@brightside.io")
     LeadFactory(email="taken@example.com")
     url = reverse("admin:leads_lead_change", args=[lead.pk])
-    form = {"name": "Ana Lopez", "email": "ana@brightside.io", "phone": "(415) 555-2671", "company": "",
-            "interest": "", "status": "qualified", "owner": "", "notes": "",
-            "notifications-TOTAL_FORMS": "0", "notifications-INITIAL_FORMS": "0"}
+    form = {
+        "name": "Ana Lopez",
+        "email": "ana@brightside.io",
+        "phone": "(415) 555-2671",
+        "company": "",
+        "interest": "",
+        "status": "qualified",
+        "owner": "",
+        "notes": "",
+        "notifications-TOTAL_FORMS": "0",
+        "notifications-INITIAL_FORMS": "0",
+    }
 
     refused = sales_client.post(url, {**form, "email": "TAKEN@example.com"})
     with django_capture_on_commit_callbacks(execute=True):
@@ -167,5 +182,9 @@ def test_an_edit_in_admin_is_validated_and_mirrored(sales_client, fake_sheets, d
     assert saved.status_code == 302
     lead.refresh_from_db()
     assert (lead.name, lead.phone, lead.status, lead.sync_state) == (
-        "Ana Lopez", "+14155552671", "qualified", SyncState.SYNCED)
+        "Ana Lopez",
+        "+14155552671",
+        "qualified",
+        SyncState.SYNCED,
+    )
     assert fake_sheets.rows("Leads")[1][2] == "Ana Lopez"

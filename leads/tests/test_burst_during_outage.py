@@ -52,8 +52,12 @@ def plan_a_flaky_recovery(fake_sheets: FakeSheets, *, seed: int) -> int:
 
 def planned_faults_happened(fake_sheets: FakeSheets, since: int) -> bool:
     injected = fake_sheets.injected(since=since)
-    return (injected["timeout after apply"] >= 1 and injected["timeout before apply"] >= 1
-            and injected["status 429"] >= 2 and injected["status 500"] >= 2)  # planned + random ones
+    return (
+        injected["timeout after apply"] >= 1
+        and injected["timeout before apply"] >= 1
+        and injected["status 429"] >= 2
+        and injected["status 500"] >= 2
+    )  # planned + random ones
 
 
 def assert_the_recovery_was_flaky(fake_sheets: FakeSheets, since: int) -> None:
@@ -72,8 +76,10 @@ def sync_until_everything_is_in_the_sheet(*, max_calls: int) -> int:
             return calls
         except CommandError:
             continue
-    raise AssertionError(f"sync_leads still failing after {max_calls} runs: "
-                         f"{list(Lead.objects.exclude(sync_state=SyncState.SYNCED).values('pk', 'sync_error')[:5])}")
+    raise AssertionError(
+        f"sync_leads still failing after {max_calls} runs: "
+        f"{list(Lead.objects.exclude(sync_state=SyncState.SYNCED).values('pk', 'sync_error')[:5])}"
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -97,17 +103,27 @@ def test_a_burst_during_an_outage_ends_with_each_lead_once_in_the_sheet(settings
 
 
 def post_lead(url, number):
-    body = json.dumps({"email": f"burst{number}@example.com", "name": f"Visitor {number}", "consent": True,
-                       "consent_text": "Contact me about my request."}).encode()
-    request = urllib.request.Request(f"{url}/api/leads/", data=body, method="POST",
-                                     headers={"Content-Type": "application/json"})
+    body = json.dumps(
+        {
+            "email": f"burst{number}@example.com",
+            "name": f"Visitor {number}",
+            "consent": True,
+            "consent_text": "Contact me about my request.",
+        }
+    ).encode()
+    request = urllib.request.Request(
+        f"{url}/api/leads/", data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return response.status
 
 
 def unsynced() -> list[dict]:
-    return list(Lead.objects.exclude(sync_state=SyncState.SYNCED).values(
-        "pk", "sync_state", "sync_error", "sync_attempts", "sync_next_attempt_at", "sync_claimed_until")[:5])
+    return list(
+        Lead.objects.exclude(sync_state=SyncState.SYNCED).values(
+            "pk", "sync_state", "sync_error", "sync_attempts", "sync_next_attempt_at", "sync_claimed_until"
+        )[:5]
+    )
 
 
 @pytest.mark.slow
@@ -116,11 +132,20 @@ def test_a_burst_through_the_api_is_mirrored_by_two_workers_after_the_outage(fak
     """Real processes: Uvicorn takes the burst, two db_workers retry with backoff."""
     fake_sheets.outage(500)
     # However long a busy machine makes the outage last, no lead gives up retrying (that is another test's subject).
-    env = {**fake_sheets.environment(), "SHEETS_WORKSHEET": "Leads", "SHEETS_TIMEOUT": str(SHEETS_TIMEOUT),
-           "LEADS_SYNC_RETRY_BASE": "0.5", "LEADS_SYNC_RETRY_MAX": "2", "LEADS_SYNC_MAX_ATTEMPTS": "1000",
-           "LEADS_API_RATE": "1000/m"}
-    with (server_process("uvicorn", env={**env, "TASK_BACKEND": "database"}) as server,
-          worker_process(env=env), worker_process(env=env)):
+    env = {
+        **fake_sheets.environment(),
+        "SHEETS_WORKSHEET": "Leads",
+        "SHEETS_TIMEOUT": str(SHEETS_TIMEOUT),
+        "LEADS_SYNC_RETRY_BASE": "0.5",
+        "LEADS_SYNC_RETRY_MAX": "2",
+        "LEADS_SYNC_MAX_ATTEMPTS": "1000",
+        "LEADS_API_RATE": "1000/m",
+    }
+    with (
+        server_process("uvicorn", env={**env, "TASK_BACKEND": "database"}) as server,
+        worker_process(env=env),
+        worker_process(env=env),
+    ):
         with ThreadPoolExecutor(max_workers=8) as pool:
             statuses = list(pool.map(lambda n: post_lead(server.url, n), range(BURST)))
 
@@ -129,15 +154,21 @@ def test_a_burst_through_the_api_is_mirrored_by_two_workers_after_the_outage(fak
 
         # The outage refuses the workers' pushes. Not every lead's: the retries of the first ones come
         # before the first push of the others in the task queue (django-tasks-db orders by run_after).
-        wait_until(lambda: Lead.objects.filter(sync_attempts__gte=1, sync_error__contains="500").count() >= 10,
-                   describe=lambda: f"the outage has refused {fake_sheets.injected()} pushes so far")
+        wait_until(
+            lambda: Lead.objects.filter(sync_attempts__gte=1, sync_error__contains="500").count() >= 10,
+            describe=lambda: f"the outage has refused {fake_sheets.injected()} pushes so far",
+        )
         since = plan_a_flaky_recovery(fake_sheets, seed=11)
-        wait_until(lambda: planned_faults_happened(fake_sheets, since), timeout=120,
-                   describe=lambda: fake_sheets.injected(since=since))
+        wait_until(
+            lambda: planned_faults_happened(fake_sheets, since),
+            timeout=120,
+            describe=lambda: fake_sheets.injected(since=since),
+        )
         fake_sheets.recover()
 
-        wait_until(lambda: not Lead.objects.exclude(sync_state=SyncState.SYNCED).exists(), timeout=120,
-                   describe=unsynced)
+        wait_until(
+            lambda: not Lead.objects.exclude(sync_state=SyncState.SYNCED).exists(), timeout=120, describe=unsynced
+        )
 
     assert_the_recovery_was_flaky(fake_sheets, since)
     assert_each_lead_exactly_once(fake_sheets)

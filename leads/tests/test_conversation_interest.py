@@ -38,4 +38,5 @@ def test_call_me_back_with_a_number_keeps_the_question_asked_before():
     MessageFactory(conversation=conversation, text=text)
 
     assert conversation_interest(conversation=conversation, current_text=text) == (
-        "Do you do fleet pricing for 20 cargo bikes?")
+        "Do you do fleet pricing for 20 cargo bikes?"
+    )

@@ -66,7 +66,8 @@ def test_the_webhook_is_signed_with_the_shared_secret(notify_by_webhook, django_
 
 
 def test_a_failed_webhook_stays_pending_and_sync_leads_delivers_it_without_emailing_twice(
-        notify_by_webhook, notify_by_email, django_capture_on_commit_callbacks):
+    notify_by_webhook, notify_by_email, django_capture_on_commit_callbacks
+):
     notify_by_webhook.statuses = [503]
 
     capture("ana@brightside.io", django_capture_on_commit_callbacks)
@@ -102,8 +103,9 @@ def test_without_a_secret_no_webhook_is_sent(settings, notify_by_webhook, django
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_webhook_is_retried_by_a_deferred_task(settings, notify_by_webhook):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",
-                                  "QUEUES": ["default", "index", "leads"]}}
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "index", "leads"]}
+    }
     notify_by_webhook.statuses = [500]
     lead_capture_from_message(conversation=None, text="ana@brightside.io")
 
@@ -118,14 +120,24 @@ def test_a_failed_webhook_is_retried_by_a_deferred_task(settings, notify_by_webh
 
 
 def run_worker():
-    call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", "--queue-name", "*",
-                 "--interval", "0.01", verbosity=0)
+    call_command(
+        "db_worker",
+        "--batch",
+        "--no-reload",
+        "--no-startup-delay",
+        "--queue-name",
+        "*",
+        "--interval",
+        "0.01",
+        verbosity=0,
+    )
 
 
 def test_an_unverified_contact_attempt_is_emailed_as_one(notify_by_email, django_capture_on_commit_callbacks):
     capture("I'm Ana, ana@brightside.io", django_capture_on_commit_callbacks, ConversationFactory())
-    capture("I'm Eve, ana@brightside.io, call +1 415 555 2671", django_capture_on_commit_callbacks,
-            ConversationFactory())
+    capture(
+        "I'm Eve, ana@brightside.io, call +1 415 555 2671", django_capture_on_commit_callbacks, ConversationFactory()
+    )
 
     assert len(mail.outbox) == 2
     attempt = mail.outbox[1]
@@ -135,8 +147,7 @@ def test_an_unverified_contact_attempt_is_emailed_as_one(notify_by_email, django
     assert "Phone: -" in attempt.body  # the lead as it stands: the attempt's phone is not on it
 
 
-def test_an_unverified_contact_attempt_is_its_own_webhook_event(notify_by_webhook,
-                                                                 django_capture_on_commit_callbacks):
+def test_an_unverified_contact_attempt_is_its_own_webhook_event(notify_by_webhook, django_capture_on_commit_callbacks):
     lead = capture("ana@brightside.io", django_capture_on_commit_callbacks, ConversationFactory()).lead
     attempt = capture("ana@brightside.io, +1 415 555 2671", django_capture_on_commit_callbacks, None).attempt
 

@@ -40,8 +40,15 @@ def person(on_commit):
     MessageFactory(conversation=conversation, text="Do you deliver cargo bikes to Portland?")
     MessageFactory(conversation=conversation, role=Message.Role.ASSISTANT, text="Yes, within 5 days.")
     with on_commit(execute=True):
-        lead = lead_submit_form(conversation=conversation, name="Ana Lopez", email="ana@brightside.io",
-                                phone="", consent=True, consent_text=CONSENT, source=Lead.Source.FORM).lead
+        lead = lead_submit_form(
+            conversation=conversation,
+            name="Ana Lopez",
+            email="ana@brightside.io",
+            phone="",
+            consent=True,
+            consent_text=CONSENT,
+            source=Lead.Source.FORM,
+        ).lead
         Lead.objects.filter(pk=lead.pk).update(notes="Prefers mornings")
         stranger = ConversationFactory()
         MessageFactory(conversation=stranger, text="I'm Eve, ana@brightside.io, +1 415 555 2671")
@@ -59,7 +66,8 @@ def privacy_client(client, *codenames):
 
 
 def test_the_export_holds_everything_about_the_person_and_is_audited(
-        client, notify_by_email, mirror_off, django_capture_on_commit_callbacks):
+    client, notify_by_email, mirror_off, django_capture_on_commit_callbacks
+):
     lead, conversation, stranger = person(django_capture_on_commit_callbacks)
     client, user = privacy_client(client, "view_lead")
 
@@ -72,8 +80,10 @@ def test_the_export_holds_everything_about_the_person_and_is_audited(
     assert data["consent"]["given"] is True and data["consent"]["text"] == CONSENT and data["consent"]["at"]
     [exported] = data["conversations"]
     assert exported["id"] == conversation.pk
-    assert [m["text"] for m in exported["messages"]] == ["Do you deliver cargo bikes to Portland?",
-                                                         "Yes, within 5 days."]
+    assert [m["text"] for m in exported["messages"]] == [
+        "Do you deliver cargo bikes to Portland?",
+        "Yes, within 5 days.",
+    ]
     [attempt] = data["contact_attempts"]
     assert (attempt["name"], attempt["phone"], attempt["conversation_id"]) == ("Eve", "+14155552671", stranger.pk)
     assert [n["about"] for n in data["notifications"]] == ["new lead", "contact attempt"]
@@ -86,8 +96,7 @@ def test_the_export_action_exports_each_selected_person(client, mirror_off):
     first, second = LeadFactory(), LeadFactory()
     client, _ = privacy_client(client, "view_lead")
 
-    response = client.post(CHANGELIST, {"action": "export_json",
-                                        "_selected_action": [str(first.pk), str(second.pk)]})
+    response = client.post(CHANGELIST, {"action": "export_json", "_selected_action": [str(first.pk), str(second.pk)]})
 
     people = json.loads(response.content)["people"]
     assert [p["lead"]["email"] for p in people] == [first.email, second.email]
@@ -105,17 +114,25 @@ def test_the_export_needs_the_view_permission(client, mirror_off):
 
 
 def test_erasure_asks_first_then_removes_the_person_everywhere(
-        client, notify_by_email, fake_sheets, django_capture_on_commit_callbacks):
+    client, notify_by_email, fake_sheets, django_capture_on_commit_callbacks
+):
     lead, conversation, stranger = person(django_capture_on_commit_callbacks)
     with django_capture_on_commit_callbacks(execute=True):
         bystander = LeadFactory(email="ben@example.com")
     shared = ConversationFactory()
     bystander.conversations.add(shared)
-    LeadContactAttempt.objects.create(lead=lead, conversation=shared, source=Lead.Source.DETECTED,
-                                      email="ana@brightside.io")
+    LeadContactAttempt.objects.create(
+        lead=lead, conversation=shared, source=Lead.Source.DETECTED, email="ana@brightside.io"
+    )
     client, user = privacy_client(client, "view_lead", "change_lead", "delete_lead")
-    LogEntry.objects.create(user=user, content_type_id=_lead_type(), object_id=str(lead.pk),
-                            object_repr=str(lead), action_flag=CHANGE, change_message="Changed status.")
+    LogEntry.objects.create(
+        user=user,
+        content_type_id=_lead_type(),
+        object_id=str(lead.pk),
+        object_repr=str(lead),
+        action_flag=CHANGE,
+        change_message="Changed status.",
+    )
     assert sheet_ids(fake_sheets) == [str(lead.pk), str(bystander.pk)]
     url = reverse("admin:leads_lead_erase", args=[lead.pk])
 
@@ -143,10 +160,8 @@ def test_erasure_needs_the_delete_permission(client, mirror_off):
     lead = LeadFactory()
     client, _ = privacy_client(client, "view_lead", "change_lead")
 
-    assert client.post(reverse("admin:leads_lead_erase", args=[lead.pk]),
-                       {"erase_confirmed": "yes"}).status_code == 403
-    client.post(CHANGELIST, {"action": "erase_people", "_selected_action": [str(lead.pk)],
-                             "erase_confirmed": "yes"})
+    assert client.post(reverse("admin:leads_lead_erase", args=[lead.pk]), {"erase_confirmed": "yes"}).status_code == 403
+    client.post(CHANGELIST, {"action": "erase_people", "_selected_action": [str(lead.pk)], "erase_confirmed": "yes"})
 
     assert Lead.objects.filter(pk=lead.pk).exists()
 
@@ -166,7 +181,8 @@ def test_the_erase_action_confirms_then_erases_the_selected_people(client, mirro
 
 
 def test_an_outage_delays_the_sheet_row_removal_but_cannot_lose_it(
-        fake_sheets, django_capture_on_commit_callbacks, admin_user):
+    fake_sheets, django_capture_on_commit_callbacks, admin_user
+):
     with django_capture_on_commit_callbacks(execute=True):
         lead = LeadFactory()
     fake_sheets.outage(503)
@@ -193,8 +209,9 @@ def test_an_outage_delays_the_sheet_row_removal_but_cannot_lose_it(
 
 @pytest.mark.django_db(transaction=True)
 def test_a_failed_removal_retries_as_a_deferred_task(settings, fake_sheets, admin_user):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",
-                                  "QUEUES": ["default", "index", "leads"]}}
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "index", "leads"]}
+    }
     lead = LeadFactory()
     run_worker_until_idle()
     assert sheet_ids(fake_sheets) == [str(lead.pk)]
@@ -229,8 +246,7 @@ def test_the_removal_waits_for_a_push_still_in_flight(fake_sheets, admin_user):
     assert sheet_ids(fake_sheets) == []
 
 
-def test_a_plain_delete_in_admin_also_removes_the_sheet_row(
-        client, fake_sheets, django_capture_on_commit_callbacks):
+def test_a_plain_delete_in_admin_also_removes_the_sheet_row(client, fake_sheets, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         lead = LeadFactory()
     client, _ = privacy_client(client, "view_lead", "delete_lead")
@@ -242,8 +258,17 @@ def test_a_plain_delete_in_admin_also_removes_the_sheet_row(
 
 
 def run_worker_until_idle():
-    call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", "--queue-name", "*",
-                 "--interval", "0.01", verbosity=0)
+    call_command(
+        "db_worker",
+        "--batch",
+        "--no-reload",
+        "--no-startup-delay",
+        "--queue-name",
+        "*",
+        "--interval",
+        "0.01",
+        verbosity=0,
+    )
 
 
 def _lead_type() -> int:

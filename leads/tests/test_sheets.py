@@ -123,8 +123,10 @@ def test_a_timed_out_append_that_reached_google_is_not_appended_again(settings, 
 
     with pytest.raises(SheetsTransientError, match="did not answer"):
         sheet.upsert([row(1)])
-    wait_until(lambda: fake_sheets.api_calls("POST", ":append")[0].client_gave_up,
-               describe="the fake holds the append for a minute unless the client cuts it")
+    wait_until(
+        lambda: fake_sheets.api_calls("POST", ":append")[0].client_gave_up,
+        describe="the fake holds the append for a minute unless the client cuts it",
+    )
 
     sheet.upsert([row(1, "Ana again")])
 
@@ -195,10 +197,13 @@ def test_credentials_can_come_from_a_file(settings, fake_sheets, tmp_path):
     assert fake_sheets.rows("Leads")[1][0] == "1"
 
 
-@pytest.mark.parametrize(("value", "message"), [
-    ("{not json", "not valid JSON"),
-    (json.dumps({"type": "service_account"}), "missing client_email, private_key, token_uri"),
-])
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        (json.dumps({"type": "service_account"}), "missing client_email, private_key, token_uri"),
+    ],
+)
 def test_unusable_credentials_are_a_clear_configuration_error(settings, value, message):
     settings.SHEETS_CREDENTIALS_JSON = value
     settings.SHEETS_SPREADSHEET_ID = "abc"

@@ -19,13 +19,12 @@ from leads.tests.helpers import sheet_ids
 
 pytestmark = pytest.mark.django_db
 
-DATABASE_TASKS = {
-    "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "index", "leads"]}
-}
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "index", "leads"]}}
 
 
 def test_a_new_lead_reaches_the_sheet_only_after_the_transaction_commits(
-        fake_sheets, django_capture_on_commit_callbacks):
+    fake_sheets, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         lead_capture_from_message(conversation=None, text="I'm Ana, ana@brightside.io")
         assert fake_sheets.api_calls() == []
@@ -128,8 +127,17 @@ def test_failed_pushes_retry_as_deferred_tasks_with_growing_delays(settings, fak
 
 
 def run_worker_until_idle():
-    call_command("db_worker", "--batch", "--no-reload", "--no-startup-delay", "--queue-name", "*",
-                 "--interval", "0.01", verbosity=0)
+    call_command(
+        "db_worker",
+        "--batch",
+        "--no-reload",
+        "--no-startup-delay",
+        "--queue-name",
+        "*",
+        "--interval",
+        "0.01",
+        verbosity=0,
+    )
 
 
 def test_a_lead_edited_while_its_push_is_in_flight_stays_pending(fake_sheets):
@@ -168,8 +176,9 @@ def test_an_expired_claim_can_be_taken_over(mirror_off):
     assert len(taken) == 1
 
 
-def test_without_credentials_nothing_is_enqueued_and_leads_stay_pending(settings, mirror_off,
-                                                                        django_capture_on_commit_callbacks):
+def test_without_credentials_nothing_is_enqueued_and_leads_stay_pending(
+    settings, mirror_off, django_capture_on_commit_callbacks
+):
     settings.TASKS = DATABASE_TASKS
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -96,8 +96,14 @@ def test_ctrl_c_releases_the_batch_in_flight(settings, fake_sheets):
     fake_sheets.hang_seconds = 60
     fake_sheets.time_out_next(1, apply=False)
     env = child_environment(**fake_sheets.environment(), SHEETS_WORKSHEET="Leads", SHEETS_TIMEOUT="20")
-    process = subprocess.Popen([sys.executable, "manage.py", "sync_leads", "--json"], cwd=BASE_DIR, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "sync_leads", "--json"],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 30
     while not any(r.fault == "timeout before apply" for r in fake_sheets.requests):
         assert time.monotonic() < deadline and process.poll() is None, process.communicate()

@@ -29,8 +29,10 @@ def test_a_webhook_on_a_loopback_address_is_not_sent(webhook, django_capture_on_
     notification = capture(django_capture_on_commit_callbacks)
 
     assert webhook.received == []
-    assert (notification.state, notification.last_error) == (LeadNotification.State.FAILED,
-                                                              "webhook could not be reached")
+    assert (notification.state, notification.last_error) == (
+        LeadNotification.State.FAILED,
+        "webhook could not be reached",
+    )
 
 
 def test_the_intranet_opt_in_lets_it_through(settings, webhook, django_capture_on_commit_callbacks):
@@ -42,11 +44,14 @@ def test_the_intranet_opt_in_lets_it_through(settings, webhook, django_capture_o
 
 
 def test_a_webhook_that_cannot_be_reached_says_the_same_and_is_retried(
-        settings, webhook, django_capture_on_commit_callbacks):
+    settings, webhook, django_capture_on_commit_callbacks
+):
     settings.FETCH_ALLOW_PRIVATE_ADDRESSES = True
     settings.LEADS_WEBHOOK_URL = f"http://127.0.0.1:{closed_port()}/hooks/leads"
 
     notification = capture(django_capture_on_commit_callbacks)
 
-    assert (notification.state, notification.last_error) == (LeadNotification.State.PENDING,
-                                                              "webhook could not be reached")
+    assert (notification.state, notification.last_error) == (
+        LeadNotification.State.PENDING,
+        "webhook could not be reached",
+    )

@@ -99,17 +99,25 @@ class FakeBot:
             await ws.close(1011, "not ready")
             return
         if origin in self.refuse_origins:
-            await ws.send(json.dumps({"type": "error", "code": "origin_not_allowed", "message": f"{origin} is not allowed"}))
+            await ws.send(
+                json.dumps({"type": "error", "code": "origin_not_allowed", "message": f"{origin} is not allowed"})
+            )
             await ws.close(4403, "origin not allowed")
             return
         conversation = asked if asked in self.history else secrets.token_urlsafe(12)
         self.history.setdefault(conversation, [])
         self._open.add(ws)
         try:
-            await ws.send(json.dumps({
-                "type": "conversation", "id": conversation, "bot": self.bot,
-                "history": self.history[conversation],
-            }))
+            await ws.send(
+                json.dumps(
+                    {
+                        "type": "conversation",
+                        "id": conversation,
+                        "bot": self.bot,
+                        "history": self.history[conversation],
+                    }
+                )
+            )
             async for raw in ws:
                 frame = json.loads(raw)
                 self.received.append(frame)
@@ -124,31 +132,55 @@ class FakeBot:
             await ws.send(json.dumps({"type": "feedback_ok", "message_id": frame["message_id"]}))
         elif frame.get("type") == "lead":
             if str(frame.get("email", "")).endswith("@refused.example"):
-                await ws.send(json.dumps({"type": "error", "code": "bad_request", "message": "That address is not accepted here."}))
+                await ws.send(
+                    json.dumps(
+                        {"type": "error", "code": "bad_request", "message": "That address is not accepted here."}
+                    )
+                )
             else:
                 await ws.send(json.dumps({"type": "lead", "status": "captured"}))
 
     async def _answer(self, ws: ServerConnection, conversation: str, text: str) -> None:
         answer = self.answers.get(text, ScriptedAnswer(text=f"You asked: {text}"))
         message_id = secrets.token_urlsafe(8)
-        self.history[conversation].append({
-            "id": secrets.token_urlsafe(8), "role": "visitor", "text": text, "sources": [],
-            "answered": None, "feedback": None, "created_at": "2026-01-01T00:00:00Z",
-        })
+        self.history[conversation].append(
+            {
+                "id": secrets.token_urlsafe(8),
+                "role": "visitor",
+                "text": text,
+                "sources": [],
+                "answered": None,
+                "feedback": None,
+                "created_at": "2026-01-01T00:00:00Z",
+            }
+        )
         await ws.send(json.dumps({"type": "start", "message_id": message_id}))
         await asyncio.sleep(answer.first_token_delay)
         for start in range(0, len(answer.text), answer.chunk):
-            await ws.send(json.dumps({"type": "token", "text": answer.text[start:start + answer.chunk]}))
+            await ws.send(json.dumps({"type": "token", "text": answer.text[start : start + answer.chunk]}))
             await asyncio.sleep(answer.delay)
         await ws.send(json.dumps({"type": "sources", "items": answer.sources}))
-        self.history[conversation].append({
-            "id": message_id, "role": "assistant", "text": answer.text, "sources": answer.sources,
-            "answered": answer.answered, "feedback": None, "created_at": "2026-01-01T00:00:01Z",
-        })
-        await ws.send(json.dumps({
-            "type": "done", "message_id": message_id, "answered": answer.answered,
-            "offer_contact": answer.offer_contact,
-        }))
+        self.history[conversation].append(
+            {
+                "id": message_id,
+                "role": "assistant",
+                "text": answer.text,
+                "sources": answer.sources,
+                "answered": answer.answered,
+                "feedback": None,
+                "created_at": "2026-01-01T00:00:01Z",
+            }
+        )
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "done",
+                    "message_id": message_id,
+                    "answered": answer.answered,
+                    "offer_contact": answer.offer_contact,
+                }
+            )
+        )
         if answer.lead:
             await ws.send(json.dumps({"type": "lead", "status": answer.lead}))
 

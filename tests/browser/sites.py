@@ -19,7 +19,7 @@ class HostSite:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 body = page(site.bot_url).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html; charset=utf-8")

@@ -37,18 +37,29 @@ document.addEventListener("securitypolicyviolation", (e) => {
 
 
 def strict_page(bot_url: str) -> str:
-    return ("<!doctype html><html><head><meta charset='utf-8'><title>Strict Cycles</title></head>"
-            f"<body><h1>Strict Cycles</h1><script src='{bot_url}/static/chatbot/widget.js' async></script>"
-            "</body></html>")
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>Strict Cycles</title></head>"
+        f"<body><h1>Strict Cycles</h1><script src='{bot_url}/static/chatbot/widget.js' async></script>"
+        "</body></html>"
+    )
 
 
 def strict_policy(bot_url: str) -> dict[str, str]:
     """What the README says a host page's policy must allow, and nothing more."""
     bot_ws = bot_url.replace("http://", "ws://")
-    return {"Content-Security-Policy": "; ".join([
-        "default-src 'self'", f"script-src 'self' {bot_url}", f"connect-src 'self' {bot_url} {bot_ws}",
-        "style-src 'self'", "img-src 'self'", "object-src 'none'", "base-uri 'none'",
-    ])}
+    return {
+        "Content-Security-Policy": "; ".join(
+            [
+                "default-src 'self'",
+                f"script-src 'self' {bot_url}",
+                f"connect-src 'self' {bot_url} {bot_ws}",
+                "style-src 'self'",
+                "img-src 'self'",
+                "object-src 'none'",
+                "base-uri 'none'",
+            ]
+        )
+    }
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +75,9 @@ def _load(allowed_origin: str) -> int:
     bot.allowed_origins = allowed_origin
     bot.save()
     get_user_model().objects.create(
-        username="staff", is_staff=True, is_superuser=True,
+        username="staff",
+        is_staff=True,
+        is_superuser=True,
         password=PBKDF2PasswordHasher().encode(PASSWORD, "test-salt", iterations=1000),
     )
     return faq.pk
@@ -93,8 +106,10 @@ def watched(page):
     """The page, with every CSP violation it reports collected in `page.csp_console`/`violations()`."""
     page.csp_console = []
     page.add_init_script(WATCH_VIOLATIONS)
-    page.on("console", lambda message: page.csp_console.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "console",
+        lambda message: page.csp_console.append(message.text) if "Content Security Policy" in message.text else None,
+    )
     return page
 
 
@@ -142,7 +157,9 @@ def test_the_admin_works_under_the_policy(watched, bot):
     watched.click("#action-toggle")  # actions.js: selects every row and counts them
     assert watched.locator(".action-counter").inner_text().startswith("2 of 2 selected")
     watched.locator("#nav-filter").fill("faq")  # nav_sidebar.js filters the sidebar as one types
-    watched.wait_for_function("() => document.querySelector('#nav-sidebar .model-botsettings')?.style.display === 'none'")
+    watched.wait_for_function(
+        "() => document.querySelector('#nav-sidebar .model-botsettings')?.style.display === 'none'"
+    )
     watched.goto(f"{admin}knowledge/faq/add/")
     watched.fill("#id_question", "Do you sell gift cards?")
     watched.fill("#id_answer", "Yes, from $25.")

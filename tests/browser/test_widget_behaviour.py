@@ -88,8 +88,10 @@ TABLE_AND_LIST = (
 def test_it_renders_a_pipe_table_with_its_header_and_a_list_after_it(page, fake):
     fake.answers["table?"] = ScriptedAnswer(
         text=TABLE_AND_LIST,
-        sources=[{"n": 1, "title": "Delivery times", "url": "/kb/sources/1/#chunk-1", "snippet": ""},
-                 {"n": 2, "title": "Shipping costs", "url": "/kb/sources/1/#chunk-2", "snippet": ""}],
+        sources=[
+            {"n": 1, "title": "Delivery times", "url": "/kb/sources/1/#chunk-1", "snippet": ""},
+            {"n": 2, "title": "Shipping costs", "url": "/kb/sources/1/#chunk-2", "snippet": ""},
+        ],
     )
     widget = open_widget(page, fake)
 
@@ -112,28 +114,42 @@ def test_it_renders_a_pipe_table_with_its_header_and_a_list_after_it(page, fake)
 
 
 def test_table_cells_are_text_and_pipes_without_a_rule_stay_literal(page, fake):
-    fake.answers["cells?"] = ScriptedAnswer(text=(
-        "| Name | Note |\n|---|---|\n| <img src=x onerror=\"window.__xss=1\"> | [x](javascript:window.__xss=2) |\n\n"
-        "| just | pipes |"
-    ))
+    fake.answers["cells?"] = ScriptedAnswer(
+        text=(
+            '| Name | Note |\n|---|---|\n| <img src=x onerror="window.__xss=1"> | [x](javascript:window.__xss=2) |\n\n'
+            "| just | pipes |"
+        )
+    )
     widget = open_widget(page, fake)
 
     widget.ask("cells?")
 
     bubble = widget.last_answer().locator(".bubble")
-    assert bubble.locator("td").all_inner_texts() == ['<img src=x onerror="window.__xss=1">', "[x](javascript:window.__xss=2)"]
+    assert bubble.locator("td").all_inner_texts() == [
+        '<img src=x onerror="window.__xss=1">',
+        "[x](javascript:window.__xss=2)",
+    ]
     assert bubble.locator("p").last.inner_text() == "| just | pipes |"
     assert widget.shadow_count(".bubble img, .bubble a") == 0
     assert page.evaluate("() => window.__xss") is None
 
 
 def test_hostile_text_in_answers_sources_and_settings_stays_inert(page, fake):
-    fake.bot = dict(fake.bot, title='<img src=x onerror="window.__xss=9">', greeting="<b>hi</b> [x](javascript:alert(1))",
-                    colors={"primary": "red;background:url(javascript:alert(1))", "background": "#fff", "text": "#000"})
+    fake.bot = dict(
+        fake.bot,
+        title='<img src=x onerror="window.__xss=9">',
+        greeting="<b>hi</b> [x](javascript:alert(1))",
+        colors={"primary": "red;background:url(javascript:alert(1))", "background": "#fff", "text": "#000"},
+    )
     fake.answers["xss?"] = ScriptedAnswer(
         text=HOSTILE,
         sources=[
-            {"n": 1, "title": '<img src=x onerror="window.__xss=10">', "url": "javascript:window.__xss=11", "snippet": "<b>s</b>"},
+            {
+                "n": 1,
+                "title": '<img src=x onerror="window.__xss=10">',
+                "url": "javascript:window.__xss=11",
+                "snippet": "<b>s</b>",
+            },
             {"n": 2, "title": "Data", "url": "data:text/html,hi", "snippet": ""},
             {"n": 3, "title": "Safe", "url": "/kb/sources/3/", "snippet": ""},
         ],
@@ -201,9 +217,13 @@ def test_it_stops_following_the_stream_when_the_visitor_scrolls_up_to_read(page,
 
 
 def test_bot_settings_set_title_colours_greeting_and_consent(page, fake):
-    fake.bot = dict(fake.bot, title="Ask Tidewater", greeting="Welcome aboard!",
-                    colors={"primary": "#facc15", "background": "#0b1020", "text": "#f8fafc"},
-                    consent_text="Tidewater may call me back.")
+    fake.bot = dict(
+        fake.bot,
+        title="Ask Tidewater",
+        greeting="Welcome aboard!",
+        colors={"primary": "#facc15", "background": "#0b1020", "text": "#f8fafc"},
+        consent_text="Tidewater may call me back.",
+    )
     widget = open_widget(page, fake)
 
     assert widget.locator(".title").inner_text() == "Ask Tidewater"
@@ -242,8 +262,16 @@ def test_the_contact_form_checks_input_and_sends_the_consent_text(page, fake):
     widget.locator(".thanks").wait_for()
 
     lead = [f for f in fake.received if f["type"] == "lead"]
-    assert lead == [{"type": "lead", "name": "Ana", "email": "ana@example.com", "phone": "",
-                     "consent": True, "consent_text": "I agree to be contacted (fake)."}]
+    assert lead == [
+        {
+            "type": "lead",
+            "name": "Ana",
+            "email": "ana@example.com",
+            "phone": "",
+            "consent": True,
+            "consent_text": "I agree to be contacted (fake).",
+        }
+    ]
 
 
 def test_the_contact_form_is_offered_when_the_visitor_asks_for_a_person(page, fake):
@@ -260,7 +288,8 @@ def test_the_contact_form_is_offered_when_the_visitor_asks_for_a_person(page, fa
 def test_details_typed_in_the_chat_are_confirmed_after_the_answer_and_close_an_open_form(page, fake):
     fake.answers["can you fix my boat?"] = ScriptedAnswer(text="I could not find that.", answered=False)
     fake.answers["A quote for 10 bikes please, ana@example.com"] = ScriptedAnswer(
-        text="Thanks, we have your request for a quote.", lead="captured")
+        text="Thanks, we have your request for a quote.", lead="captured"
+    )
     widget = open_widget(page, fake)
     widget.ask("can you fix my boat?")
     widget.contact_form.wait_for(state="visible")
@@ -276,9 +305,9 @@ def test_a_server_error_on_the_contact_form_is_shown_in_the_form(page, fake):
     widget = open_widget(page, fake)
     widget.locator(".contact-open").click()
     form = widget.contact_form
-    assert page.evaluate(
-        "() => document.querySelector('chat-assistant-widget').shadowRoot.activeElement.name"
-    ) == "name"
+    assert (
+        page.evaluate("() => document.querySelector('chat-assistant-widget').shadowRoot.activeElement.name") == "name"
+    )
     form.locator("input[name=email]").fill("ana@refused.example")
     form.locator("input[name=consent]").check()
 
@@ -344,7 +373,7 @@ def test_reconnection_backs_off_exponentially(page, fake):
     page.wait_for_function("() => window.__wsOpened.length >= 5", timeout=15_000)
 
     opened = page.evaluate("() => window.__wsOpened")
-    gaps = [later - earlier for earlier, later in zip(opened[1:], opened[2:])]
+    gaps = [later - earlier for earlier, later in zip(opened[1:], opened[2:], strict=False)]
     for attempt, gap in enumerate(gaps[:3], start=1):
         ceiling = 500 * 2**attempt
         assert ceiling / 2 - 50 <= gap <= ceiling + 1000, (attempt, gaps)

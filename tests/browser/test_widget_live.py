@@ -161,12 +161,16 @@ def test_contact_details_left_in_the_form_become_a_lead(page, bot, db_reader):
 
     conversation_id = widget.conversation_id()
     lead = db_reader(
-        lambda: Lead.objects.filter(email="ana.rivera@example.com").values(
-            "name", "consent", "consent_text", "conversations__id"
-        ).first()
+        lambda: (
+            Lead.objects.filter(email="ana.rivera@example.com")
+            .values("name", "consent", "consent_text", "conversations__id")
+            .first()
+        )
     )
     assert lead == {
-        "name": "Ana Rivera", "consent": True, "consent_text": consent_text,
+        "name": "Ana Rivera",
+        "consent": True,
+        "consent_text": consent_text,
         "conversations__id": conversation_id,
     }
 
@@ -259,8 +263,9 @@ def test_an_xss_payload_in_an_answer_stays_inert(page, bot):
 
 
 def test_it_is_usable_on_a_360_pixel_wide_phone(browser, bot):
-    context = browser.new_context(viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True,
-                                  device_scale_factor=2)
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True, device_scale_factor=2
+    )
     try:
         page = context.new_page()
         widget = open_demo(page, bot)
@@ -292,14 +297,18 @@ def test_keyboard_and_screen_reader_use(page, bot):
     page.keyboard.press("Enter")
     widget.panel.wait_for(state="visible")
     widget.wait_connected()
-    assert page.evaluate("() => document.querySelector('chat-assistant-widget').shadowRoot.activeElement.tagName") == "TEXTAREA"
+    assert (
+        page.evaluate("() => document.querySelector('chat-assistant-widget').shadowRoot.activeElement.tagName")
+        == "TEXTAREA"
+    )
     assert widget.launcher.get_attribute("aria-expanded") == "true"
     page.keyboard.type("What is the top assisted speed?")
     page.keyboard.press("Enter")
     widget.finished_answers.first.wait_for(state="attached")
     live = widget.locator(".live")
     page.wait_for_function(
-        "() => document.querySelector('chat-assistant-widget').shadowRoot.querySelector('.live').textContent.length > 20"
+        "() => document.querySelector('chat-assistant-widget')"
+        ".shadowRoot.querySelector('.live').textContent.length > 20"
     )
 
     assert "20 mph" in live.text_content()

@@ -25,18 +25,51 @@ TIMEOUT_SECONDS = 240
 def test_no_generated_request_makes_the_api_answer_5xx(tidewater_kb, tmp_path: Path):
     report = tmp_path / "schemathesis.json"
     # Generous limits: the point is to reach the handlers, not to count 429s.
-    env = {"LLM_PROVIDER": "extractive", "LEADS_API_RATE": "10000/m", "RATE_LIMIT_MESSAGES_PER_IP": "10000/m",
-           "RATE_LIMIT_MESSAGES_PER_CONVERSATION": "10000/m", "RATE_LIMIT_READS_PER_IP": "10000/m",
-           "RATE_LIMIT_READS_PER_CONVERSATION": "10000/m", "RATE_LIMIT_FEEDBACK_PER_IP": "10000/m",
-           "RATE_LIMIT_FEEDBACK_PER_CONVERSATION": "10000/m", "RATE_LIMIT_LEADS_PER_CONVERSATION": "10000/m"}
+    env = {
+        "LLM_PROVIDER": "extractive",
+        "LEADS_API_RATE": "10000/m",
+        "RATE_LIMIT_MESSAGES_PER_IP": "10000/m",
+        "RATE_LIMIT_MESSAGES_PER_CONVERSATION": "10000/m",
+        "RATE_LIMIT_READS_PER_IP": "10000/m",
+        "RATE_LIMIT_READS_PER_CONVERSATION": "10000/m",
+        "RATE_LIMIT_FEEDBACK_PER_IP": "10000/m",
+        "RATE_LIMIT_FEEDBACK_PER_CONVERSATION": "10000/m",
+        "RATE_LIMIT_LEADS_PER_CONVERSATION": "10000/m",
+    }
     with server_process("gunicorn", env=env) as server:
         run = subprocess.run(
-            [sys.executable, "-m", "schemathesis.cli", "run", f"{server.url}/api/schema/",
-             "--checks", "not_a_server_error", "--phases", "examples,coverage,fuzzing",
-             "--max-examples", str(MAX_EXAMPLES), "--seed", "7",
-             "--workers", "2", "--request-timeout", "20", "--generation-database", "none",
-             "--report", "json", "--report-json-path", str(report), "--no-color", "--warnings", "off"],
-            cwd=tmp_path, capture_output=True, text=True, timeout=TIMEOUT_SECONDS,  # its caches land there
+            [
+                sys.executable,
+                "-m",
+                "schemathesis.cli",
+                "run",
+                f"{server.url}/api/schema/",
+                "--checks",
+                "not_a_server_error",
+                "--phases",
+                "examples,coverage,fuzzing",
+                "--max-examples",
+                str(MAX_EXAMPLES),
+                "--seed",
+                "7",
+                "--workers",
+                "2",
+                "--request-timeout",
+                "20",
+                "--generation-database",
+                "none",
+                "--report",
+                "json",
+                "--report-json-path",
+                str(report),
+                "--no-color",
+                "--warnings",
+                "off",
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_SECONDS,  # its caches land there
         )
         server_log = server.log()
 

@@ -44,8 +44,12 @@ def llm_timeout() -> float:
 @pytest.fixture
 def server(tidewater_kb, llm, llm_timeout):
     env = {
-        "LLM_PROVIDER": "openai", "OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "sk-test",
-        "LLM_TIMEOUT": str(llm_timeout), "LLM_CONNECT_TIMEOUT": "10", "LLM_MAX_RETRIES": "1",
+        "LLM_PROVIDER": "openai",
+        "OPENAI_BASE_URL": llm.base_url,
+        "OPENAI_API_KEY": "sk-test",
+        "LLM_TIMEOUT": str(llm_timeout),
+        "LLM_CONNECT_TIMEOUT": "10",
+        "LLM_MAX_RETRIES": "1",
     }
     with server_process("gunicorn", env=env) as running:
         yield running
@@ -66,8 +70,10 @@ async def test_a_model_that_never_answers_is_replaced_by_quoting_the_knowledge_b
     assert answer.kinds() == ["start", "token", "sources", "done"]
     assert answer.last["answered"] is True and "Canada" in answer.text
     assert len(llm.completion_requests()) == 2, "one attempt and one retry"
-    await await_until(lambda: all(request.client_gave_up for request in llm.completion_requests()),
-                      describe="the server did not cut both hung calls at LLM_TIMEOUT")
+    await await_until(
+        lambda: all(request.client_gave_up for request in llm.completion_requests()),
+        describe="the server did not cut both hung calls at LLM_TIMEOUT",
+    )
     message = await db_call(stored, answer.message_id)
     assert (message.provider, message.text) == ("extractive", answer.text)
     assert "APITimeoutError" in message.error
@@ -75,8 +81,9 @@ async def test_a_model_that_never_answers_is_replaced_by_quoting_the_knowledge_b
 
 
 async def test_a_model_failing_with_500s_is_retried_and_then_replaced(server, llm):
-    llm.script(Reply.error(500), Reply.stream("We ship to Canada for a flat $149 [1]."),
-               Reply.error(500), Reply.error(503))
+    llm.script(
+        Reply.error(500), Reply.stream("We ship to Canada for a flat $149 [1]."), Reply.error(500), Reply.error(503)
+    )
     visitor = ChatClient(server.ws_url)
     await visitor.open()
 
@@ -87,8 +94,7 @@ async def test_a_model_failing_with_500s_is_retried_and_then_replaced(server, ll
     assert [item["n"] for item in recovered.frames[-2]["items"]] == [1]
     assert replaced.done and replaced.last["answered"] is True and "rain" in replaced.text
     assert len(llm.completion_requests()) == 4
-    first, second = await asyncio.gather(db_call(stored, recovered.message_id),
-                                         db_call(stored, replaced.message_id))
+    first, second = await asyncio.gather(db_call(stored, recovered.message_id), db_call(stored, replaced.message_id))
     assert (first.provider, first.error) == ("openai", "")
     assert second.provider == "extractive" and "HTTP 503" in second.error
     await visitor.close()
@@ -115,8 +121,10 @@ async def test_a_stream_cut_half_way_ends_with_an_error_keeps_the_partial_answer
 def test_a_stream_cut_half_way_through_rest_answers_503_with_the_partial_answer(server, llm):
     llm.script(Reply.cut(LONG_REPLY, after_chunks=30))
     request = urllib.request.Request(
-        f"{server.url}/api/chat/", data=json.dumps({"message": "Do you ship to Canada?"}).encode(),
-        headers={"Content-Type": "application/json", "Accept": "application/json"}, method="POST",
+        f"{server.url}/api/chat/",
+        data=json.dumps({"message": "Do you ship to Canada?"}).encode(),
+        headers={"Content-Type": "application/json", "Accept": "application/json"},
+        method="POST",
     )
     with pytest.raises(urllib.error.HTTPError) as failure:
         urllib.request.urlopen(request, timeout=30)

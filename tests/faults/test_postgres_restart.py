@@ -47,11 +47,21 @@ def cluster():
 def app_env(cluster):
     """A migrated database with the sample FAQs indexed, on the throwaway cluster."""
     data_dir = tempfile.mkdtemp(prefix="fault-pg-data-")
-    env = {"DATABASE_URL": cluster.create_database("chatbot"), "DATA_DIR": data_dir,
-           "LLM_PROVIDER": "extractive", "TASK_BACKEND": "immediate"}
+    env = {
+        "DATABASE_URL": cluster.create_database("chatbot"),
+        "DATA_DIR": data_dir,
+        "LLM_PROVIDER": "extractive",
+        "TASK_BACKEND": "immediate",
+    }
     for command in (["manage.py", "migrate", "--noinput", "-v", "0"], ["-c", LOAD_KNOWLEDGE]):
-        subprocess.run([sys.executable, *command], cwd=BASE_DIR, env=child_environment(**env), check=True,
-                       capture_output=True, timeout=300)
+        subprocess.run(
+            [sys.executable, *command],
+            cwd=BASE_DIR,
+            env=child_environment(**env),
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
     yield env
     shutil.rmtree(data_dir, ignore_errors=True)
 
@@ -65,10 +75,14 @@ def get(url: str) -> tuple[int, dict]:
         return error.code, json.loads(body) if body.startswith(b"{") else {"raw": body[:200].decode()}
 
 
-@pytest.mark.parametrize("connections", [
-    {},  # the default: a pool per process, whose connections the restart kills
-    {"DATABASE_POOL_MAX_SIZE": "0", "DATABASE_CONN_MAX_AGE": "60"},  # persistent connections instead
-], ids=["pooled", "persistent"])
+@pytest.mark.parametrize(
+    "connections",
+    [
+        {},  # the default: a pool per process, whose connections the restart kills
+        {"DATABASE_POOL_MAX_SIZE": "0", "DATABASE_CONN_MAX_AGE": "60"},  # persistent connections instead
+    ],
+    ids=["pooled", "persistent"],
+)
 async def test_a_postgres_restart_costs_visitors_one_clear_error_and_nothing_else(cluster, app_env, connections):
     with server_process("gunicorn", env={**app_env, **connections}, log_dir=Path(app_env["DATA_DIR"])) as server:
         visitor = ChatClient(server.ws_url)
@@ -94,7 +108,8 @@ async def test_a_postgres_restart_costs_visitors_one_clear_error_and_nothing_els
         status, history = await asyncio.to_thread(get, f"{server.url}/api/conversations/{visitor.conversation_id}/")
         assert status == 200
         assert [(item["role"], item["text"]) for item in history["history"] if item["role"] == "visitor"] == [
-            ("visitor", "Do you ship to Canada?"), ("visitor", "Can I ride my e-bike in the rain?"),
+            ("visitor", "Do you ship to Canada?"),
+            ("visitor", "Can I ride my e-bike in the rain?"),
         ], "the refused message was not stored, the others were"
         assert [item["answered"] for item in history["history"] if item["role"] == "assistant"] == [True, True]
         await visitor.close()

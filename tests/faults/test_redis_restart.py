@@ -48,9 +48,9 @@ async def test_open_websockets_survive_a_redis_restart_and_lose_nothing(tidewate
         own_redis.start()
         after = await asyncio.gather(*[visitor.ask(QUESTIONS[2]) for visitor in visitors])
 
-        assert [answer.kinds() for answer in during] == [["start", "token", "sources", "done"]] * VISITORS, (
-            [answer.frames[-1] for answer in during]
-        )
+        assert [answer.kinds() for answer in during] == [["start", "token", "sources", "done"]] * VISITORS, [
+            answer.frames[-1] for answer in during
+        ]
         assert all(answer.done for answer in after), [a.frames[-1] for a in after]
         assert all(visitor.ws.close_code is None for visitor in visitors), "a WebSocket was closed by the restart"
 

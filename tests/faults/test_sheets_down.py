@@ -30,9 +30,14 @@ def mirror_environment(sheets: FakeSheets, gate: TcpGate) -> dict[str, str]:
     account = sheets.service_account_info()
     account["token_uri"] = f"{gate.url}/token"
     return {
-        "SHEETS_CREDENTIALS_JSON": json.dumps(account), "SHEETS_SPREADSHEET_ID": sheets.spreadsheet_id,
-        "SHEETS_API_BASE_URL": gate.url, "SHEETS_WORKSHEET": "Leads", "SHEETS_TIMEOUT": "10",
-        "LEADS_SYNC_RETRY_BASE": "0.3", "LEADS_SYNC_RETRY_MAX": "1", "LLM_PROVIDER": "extractive",
+        "SHEETS_CREDENTIALS_JSON": json.dumps(account),
+        "SHEETS_SPREADSHEET_ID": sheets.spreadsheet_id,
+        "SHEETS_API_BASE_URL": gate.url,
+        "SHEETS_WORKSHEET": "Leads",
+        "SHEETS_TIMEOUT": "10",
+        "LEADS_SYNC_RETRY_BASE": "0.3",
+        "LEADS_SYNC_RETRY_MAX": "1",
+        "LLM_PROVIDER": "extractive",
     }
 
 
@@ -51,8 +56,15 @@ async def leave_details(visitor: ChatClient, number: int) -> tuple[float, str]:
         answer = await visitor.ask(f"I'm Visitor {number}, please call me back at visitor{number}@example.com")
         assert answer.done, answer.frames
     else:
-        await visitor.send({"type": "lead", "name": f"Visitor {number}", "email": f"visitor{number}@example.com",
-                            "phone": "", "consent": True})
+        await visitor.send(
+            {
+                "type": "lead",
+                "name": f"Visitor {number}",
+                "email": f"visitor{number}@example.com",
+                "phone": "",
+                "consent": True,
+            }
+        )
     frame = await visitor.recv()
     assert frame["type"] == "lead", frame
     return time.monotonic() - started, frame["status"]
@@ -74,8 +86,10 @@ def test_leads_taken_while_the_sheets_api_is_down_are_kept_and_mirrored_once_it_
     with FakeSheets() as sheets:
         gate = TcpGate(target_port=urlsplit(sheets.url).port)  # down: nothing listens there yet
         env = mirror_environment(sheets, gate)
-        with (server_process("gunicorn", env={**env, "TASK_BACKEND": "database"}) as server,
-              worker_process(env=env) as worker):
+        with (
+            server_process("gunicorn", env={**env, "TASK_BACKEND": "database"}) as server,
+            worker_process(env=env) as worker,
+        ):
             results = asyncio.run(visitors_leave_details(server.ws_url))
 
             assert [status for _, status in results] == ["captured"] * VISITORS
@@ -83,14 +97,18 @@ def test_leads_taken_while_the_sheets_api_is_down_are_kept_and_mirrored_once_it_
             assert Lead.objects.count() == VISITORS
             wait_until(
                 lambda: Lead.objects.filter(sync_state=SyncState.PENDING, sync_attempts__gte=1).count() == VISITORS,
-                timeout=30, describe=sync_states,
+                timeout=30,
+                describe=sync_states,
             )
             assert all(state["sync_error"] for state in sync_states()), sync_states()
             assert not sheets.requests, "nothing reached the API while it was down"
 
             gate.up()
-            wait_until(lambda: Lead.objects.filter(sync_state=SyncState.SYNCED).count() == VISITORS,
-                       timeout=60, describe=sync_states)
+            wait_until(
+                lambda: Lead.objects.filter(sync_state=SyncState.SYNCED).count() == VISITORS,
+                timeout=60,
+                describe=sync_states,
+            )
             assert worker.process.poll() is None, worker.log()
         gate.down()
 

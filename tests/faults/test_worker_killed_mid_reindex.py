@@ -43,8 +43,12 @@ def new_text(sections: int = 30) -> str:
 
 
 def ask(url: str) -> str:
-    request = urllib.request.Request(f"{url}/api/chat/", data=json.dumps({"message": QUESTION}).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
+    request = urllib.request.Request(
+        f"{url}/api/chat/",
+        data=json.dumps({"message": QUESTION}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
     with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())["answer"]
 
@@ -63,8 +67,12 @@ def embeddings(settings):
 
 
 def embeddings_environment(fake: FakeEmbeddings) -> dict[str, str]:
-    return {"EMBEDDING_PROVIDER": "openai", "OPENAI_BASE_URL": fake.openai_base_url, "OPENAI_API_KEY": "sk-test",
-            "LLM_TIMEOUT": "60"}
+    return {
+        "EMBEDDING_PROVIDER": "openai",
+        "OPENAI_BASE_URL": fake.openai_base_url,
+        "OPENAI_API_KEY": "sk-test",
+        "LLM_TIMEOUT": "60",
+    }
 
 
 @pytest.fixture
@@ -78,16 +86,21 @@ def workshop_page(transactional_db, embeddings):
 
 @pytest.fixture
 def database_tasks(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",
-                                  "QUEUES": ["default", "index", "leads"]}}
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "index", "leads"]}
+    }
 
 
 def test_a_worker_killed_mid_reindex_leaves_the_old_index_serving_and_the_task_runs_again(
     workshop_page, embeddings, database_tasks
 ):
     # The test polls /api/chat/ from one address: per-IP limits are not the subject here.
-    env = {**embeddings_environment(embeddings), "TASKS_LEASE_SECONDS": str(LEASE_SECONDS), "LLM_PROVIDER": "extractive",
-           "RATE_LIMIT_MESSAGES_PER_IP": "10000/m"}
+    env = {
+        **embeddings_environment(embeddings),
+        "TASKS_LEASE_SECONDS": str(LEASE_SECONDS),
+        "LLM_PROVIDER": "extractive",
+        "RATE_LIMIT_MESSAGES_PER_IP": "10000/m",
+    }
     with server_process("gunicorn", env=env) as server:
         assert "hours-v1" in ask(server.url)
         version_before = IndexVersion.objects.get(is_current=True).pk
@@ -103,8 +116,10 @@ def test_a_worker_killed_mid_reindex_leaves_the_old_index_serving_and_the_task_r
             # Alive, the worker renews its lease past the first term: nobody else takes the task.
             task.refresh_from_db()
             first_term_over = task.started_at + timedelta(seconds=2 * LEASE_SECONDS)
-            wait_until(lambda: DBTaskResult.objects.get(pk=task.pk).run_after > first_term_over,
-                       describe=lambda: doomed.log()[-3000:])
+            wait_until(
+                lambda: DBTaskResult.objects.get(pk=task.pk).run_after > first_term_over,
+                describe=lambda: doomed.log()[-3000:],
+            )
             task.refresh_from_db()
             assert task.status == "RUNNING" and len(task.worker_ids) == 1, "a live worker keeps its lease"
             doomed.stop(signal.SIGKILL)
@@ -117,8 +132,10 @@ def test_a_worker_killed_mid_reindex_leaves_the_old_index_serving_and_the_task_r
 
         reindex.release()
         with worker_process(env=env) as revived:
-            wait_until(lambda: DBTaskResult.objects.get(pk=task.pk).status == "SUCCESSFUL",
-                       describe=lambda: revived.log()[-3000:])
+            wait_until(
+                lambda: DBTaskResult.objects.get(pk=task.pk).status == "SUCCESSFUL",
+                describe=lambda: revived.log()[-3000:],
+            )
             task.refresh_from_db()
             assert len(task.worker_ids) == 2, "run once more, by the new worker"
             # The re-run takes over the page's lease, which the dead worker still held (knowledge/tasks.py).

@@ -27,17 +27,27 @@ from testsupport.processes import server_process
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 VISITORS = 80
-QUESTIONS = ["Do you ship to Canada?", "Can I ride my e-bike in the rain?", "What warranty do Tidewater bikes have?",
-             "How long do I have to return a bike?", "How long does the battery last before it needs replacing?"]
+QUESTIONS = [
+    "Do you ship to Canada?",
+    "Can I ride my e-bike in the rain?",
+    "What warranty do Tidewater bikes have?",
+    "How long do I have to return a bike?",
+    "How long does the battery last before it needs replacing?",
+]
 
 
 @pytest.fixture
 def two_servers(tidewater_kb):
     with FakeOpenAI(chunk_delay=0.01) as llm:
         # Every visitor comes from 127.0.0.1: no per-address caps.
-        env = {"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "sk-test",
-               "RATE_LIMIT_MESSAGES_PER_IP": "100000/m", "WEBSOCKET_CONNECTIONS_PER_IP": "0",
-               "LLM_TOKENS_PER_IP_PER_DAY": "0"}
+        env = {
+            "LLM_PROVIDER": "openai",
+            "OPENAI_BASE_URL": llm.base_url,
+            "OPENAI_API_KEY": "sk-test",
+            "RATE_LIMIT_MESSAGES_PER_IP": "100000/m",
+            "WEBSOCKET_CONNECTIONS_PER_IP": "0",
+            "LLM_TOKENS_PER_IP_PER_DAY": "0",
+        }
         with server_process("gunicorn", env=env) as first, server_process("gunicorn", env=env) as second:
             yield first, second
 
@@ -51,10 +61,12 @@ async def test_every_visitor_gets_only_its_own_frames_whichever_process_holds_it
     visitors = [ChatClient(servers[n % 2].ws_url) for n in range(VISITORS)]
     markers = [f"ref-{secrets.token_hex(5)}" for _ in range(VISITORS)]
     await asyncio.gather(*[visitor.open() for visitor in visitors])
-    answers = await asyncio.gather(*[
-        visitor.ask(f"{QUESTIONS[n % len(QUESTIONS)]} {marker}")
-        for n, (visitor, marker) in enumerate(zip(visitors, markers, strict=True))
-    ])
+    answers = await asyncio.gather(
+        *[
+            visitor.ask(f"{QUESTIONS[n % len(QUESTIONS)]} {marker}")
+            for n, (visitor, marker) in enumerate(zip(visitors, markers, strict=True))
+        ]
+    )
     await asyncio.gather(*[visitor.close() for visitor in visitors])
 
     stored = await db_call(stored_answers, [answer.message_id for answer in answers])
@@ -64,7 +76,9 @@ async def test_every_visitor_gets_only_its_own_frames_whichever_process_holds_it
         assert set(re.findall(r"ref-\w+", answer.text)) == {marker}, "a token of another conversation arrived"
         message = stored[answer.message_id]
         assert (message.conversation_id, message.text, message.provider) == (
-            visitor.conversation_id, answer.text, "openai"
+            visitor.conversation_id,
+            answer.text,
+            "openai",
         )
     assert len({visitor.conversation_id for visitor in visitors}) == VISITORS
 
@@ -79,7 +93,8 @@ async def test_a_conversation_moves_between_processes_and_its_frames_go_only_to_
     # The widget reconnects and lands on the other process: the conversation follows.
     await visitor.open(second.ws_url)
     assert [(item["role"], item["text"]) for item in visitor.history] == [
-        ("visitor", "Do you ship to Canada? ref-first"), ("assistant", one.text),
+        ("visitor", "Do you ship to Canada? ref-first"),
+        ("assistant", one.text),
     ]
     # The same conversation open in a second tab, held by the first process.
     other_tab = ChatClient(first.ws_url)
@@ -96,6 +111,7 @@ async def test_a_conversation_moves_between_processes_and_its_frames_go_only_to_
     resumed.conversation_id = visitor.conversation_id
     await resumed.open()
     assert [item["text"] for item in resumed.history if item["role"] == "visitor"] == [
-        "Do you ship to Canada? ref-first", "Can I ride my e-bike in the rain? ref-second",
+        "Do you ship to Canada? ref-first",
+        "Can I ride my e-bike in the rain? ref-second",
     ]
     await resumed.close()

@@ -26,7 +26,9 @@ QUESTION = "Do you ship to Canada?"
 
 def post_chat(base_url: str, message: str) -> tuple[int, dict, str | None]:
     request = urllib.request.Request(
-        f"{base_url}/api/chat/", data=json.dumps({"message": message}).encode(), method="POST",
+        f"{base_url}/api/chat/",
+        data=json.dumps({"message": message}).encode(),
+        method="POST",
         headers={"Content-Type": "application/json", "Accept": "application/json"},
     )
     try:
@@ -43,8 +45,11 @@ def two_servers_limiting(tidewater_kb, request):
         yield first, second
 
 
-@pytest.mark.parametrize("two_servers_limiting", [{"RATE_LIMIT_MESSAGES_PER_CONVERSATION": "4/d",
-                                                    "RATE_LIMIT_MESSAGES_PER_IP": "100000/d"}], indirect=True)
+@pytest.mark.parametrize(
+    "two_servers_limiting",
+    [{"RATE_LIMIT_MESSAGES_PER_CONVERSATION": "4/d", "RATE_LIMIT_MESSAGES_PER_IP": "100000/d"}],
+    indirect=True,
+)
 async def test_a_conversation_over_its_limit_is_refused_by_either_process(two_servers_limiting):
     first, second = two_servers_limiting
     visitor = ChatClient(first.ws_url)
@@ -71,9 +76,11 @@ async def test_a_conversation_over_its_limit_is_refused_by_either_process(two_se
     assert other_answer.done, "another conversation has its own count"
 
 
-@pytest.mark.parametrize("two_servers_limiting", [{"RATE_LIMIT_MESSAGES_PER_IP": "5/d",
-                                                    "RATE_LIMIT_MESSAGES_PER_CONVERSATION": "100000/d"}],
-                         indirect=True)
+@pytest.mark.parametrize(
+    "two_servers_limiting",
+    [{"RATE_LIMIT_MESSAGES_PER_IP": "5/d", "RATE_LIMIT_MESSAGES_PER_CONVERSATION": "100000/d"}],
+    indirect=True,
+)
 async def test_a_client_over_its_ip_limit_is_refused_by_both_processes_over_rest_and_websocket(two_servers_limiting):
     first, second = two_servers_limiting
     accepted = [await asyncio.to_thread(post_chat, server.url, QUESTION) for server in (first, second, first)]

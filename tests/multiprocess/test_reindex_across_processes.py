@@ -40,8 +40,9 @@ class AdminSession:
 
     def post(self, path: str, data: dict, *, form: str | None = None) -> requests.Response:
         token = self._csrf(form or path)
-        response = self.http.post(f"{self.base_url}{path}", data={"csrfmiddlewaretoken": token, **data},
-                                  timeout=30, allow_redirects=False)
+        response = self.http.post(
+            f"{self.base_url}{path}", data={"csrfmiddlewaretoken": token, **data}, timeout=30, allow_redirects=False
+        )
         assert response.status_code == 302, response.text[-2000:]
         return response
 
@@ -73,23 +74,36 @@ def test_an_faq_saved_in_one_process_admin_is_answered_by_the_other_process(tide
     staff_user.save()
     first_version, second_version = f"rent-{secrets.token_hex(3)}", f"rent-{secrets.token_hex(3)}"
 
-    with (server_process("gunicorn", env=ENV) as editor, server_process("gunicorn", env=ENV) as visitor_side,
-          worker_process()):
+    with (
+        server_process("gunicorn", env=ENV) as editor,
+        server_process("gunicorn", env=ENV) as visitor_side,
+        worker_process(),
+    ):
         staff = AdminSession(editor.url, username="staff", password=password)
         assert "rent" not in asyncio.run(answer_from(visitor_side.ws_url, QUESTION)).lower()
 
-        staff.post("/admin/knowledge/faq/add/", {
-            "question": QUESTION, "answer": f"Yes: weekend rentals cost $89 (code {first_version}).",
-            "is_active": "on", "_save": "Save",
-        })
+        staff.post(
+            "/admin/knowledge/faq/add/",
+            {
+                "question": QUESTION,
+                "answer": f"Yes: weekend rentals cost $89 (code {first_version}).",
+                "is_active": "on",
+                "_save": "Save",
+            },
+        )
         text, seconds = wait_for_answer(visitor_side.ws_url, QUESTION, first_version)
         print(f"new FAQ answered by the other process {seconds:.1f}s after the save")
 
         faq = FAQ.objects.get(question=QUESTION)
-        staff.post(f"/admin/knowledge/faq/{faq.pk}/change/", {
-            "question": QUESTION, "answer": f"Yes: weekend rentals now cost $79 (code {second_version}).",
-            "is_active": "on", "_save": "Save",
-        })
+        staff.post(
+            f"/admin/knowledge/faq/{faq.pk}/change/",
+            {
+                "question": QUESTION,
+                "answer": f"Yes: weekend rentals now cost $79 (code {second_version}).",
+                "is_active": "on",
+                "_save": "Save",
+            },
+        )
         text, seconds = wait_for_answer(visitor_side.ws_url, QUESTION, second_version)
         print(f"edited FAQ answered by the other process {seconds:.1f}s after the save")
 

@@ -22,8 +22,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("file", help="JSONL (or .csv): question, expected_sources, expected_answer, group.")
-        parser.add_argument("--json", action="store_true",
-                            help="One JSON line per question, then one summary line.")
+        parser.add_argument("--json", action="store_true", help="One JSON line per question, then one summary line.")
 
     def handle(self, *args, file: str, json: bool, **options) -> None:
         path = Path(file)

@@ -13,7 +13,6 @@ from chatbot.services import answer_stream
 from conversations.models import Conversation, new_conversation_id
 from conversations.selectors import conversation_get
 
-
 ID_OPTIONS = ("--conversation",)
 
 
@@ -60,8 +59,12 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("question", nargs="+", help="The question (quote it, or give it as several words).")
-        parser.add_argument("--conversation", default="", metavar="ID",
-                            help="Continue this conversation (an id beginning with '-' works too).")
+        parser.add_argument(
+            "--conversation",
+            default="",
+            metavar="ID",
+            help="Continue this conversation (an id beginning with '-' works too).",
+        )
         parser.add_argument("--json", action="store_true", help="Print every protocol frame as one JSON line.")
 
     def handle(self, *args, question: list[str], conversation: str, json: bool, **options) -> None:

@@ -80,9 +80,21 @@ class LeasedWorker(Worker):
 class Command(DatabaseWorkerCommand):
     help = "Run a database background worker (requeues tasks whose worker died)"
 
-    def handle(self, *, verbosity: int, queue_name: str, interval: float, batch: bool, backend_name: str,
-               startup_delay: bool, reload: bool, max_tasks: int | None, worker_id: str, exclude_queues: str,
-               **options) -> None:
+    def handle(
+        self,
+        *,
+        verbosity: int,
+        queue_name: str,
+        interval: float,
+        batch: bool,
+        backend_name: str,
+        startup_delay: bool,
+        reload: bool,
+        max_tasks: int | None,
+        worker_id: str,
+        exclude_queues: str,
+        **options,
+    ) -> None:
         self.configure_logging(verbosity)
         if reload and batch:
             worker_logger.warning("Warning: --reload and --batch cannot be specified together. Disabling autoreload.")
@@ -93,8 +105,14 @@ class Command(DatabaseWorkerCommand):
             raise CommandError("--exclude-queues can only be used with --queue-name=*")
 
         worker = LeasedWorker(
-            lease_seconds=settings.TASKS_LEASE_SECONDS, queue_names=queue_names, interval=interval, batch=batch,
-            backend_name=backend_name, startup_delay=startup_delay, max_tasks=max_tasks, worker_id=worker_id,
+            lease_seconds=settings.TASKS_LEASE_SECONDS,
+            queue_names=queue_names,
+            interval=interval,
+            batch=batch,
+            backend_name=backend_name,
+            startup_delay=startup_delay,
+            max_tasks=max_tasks,
+            worker_id=worker_id,
             excluded_queue_names=excluded_queue_names,
         )
         if reload:

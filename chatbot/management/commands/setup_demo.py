@@ -45,8 +45,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("--username", default="admin")
         parser.add_argument("--no-sample-kb", action="store_true", help="Only create the admin login.")
-        parser.add_argument("--address", default="127.0.0.1:8000",
-                            help="HOST:PORT the server listens on, for the printed login (make run passes it).")
+        parser.add_argument(
+            "--address",
+            default="127.0.0.1:8000",
+            help="HOST:PORT the server listens on, for the printed login (make run passes it).",
+        )
 
     def handle(self, *args, username: str, no_sample_kb: bool, address: str, **options) -> None:
         admin_url = login_url(address)
@@ -63,8 +66,10 @@ class Command(BaseCommand):
         """
         marker = sample_kb_marker()
         if marker.exists():
-            self.stdout.write(f"Sample knowledge base: loaded once already ({marker}); not loaded again. "
-                              f"`manage.py ingest sample_kb` loads it again.")
+            self.stdout.write(
+                f"Sample knowledge base: loaded once already ({marker}); not loaded again. "
+                f"`manage.py ingest sample_kb` loads it again."
+            )
             return
         if Document.objects.exists() or FAQ.objects.exists():
             self.stdout.write("Sample knowledge base: not loaded, the knowledge base has content already.")
@@ -83,9 +88,7 @@ class Command(BaseCommand):
             password_file.chmod(0o600)
         password = password_file.read_text().strip()
         user_model = get_user_model()
-        user, _ = user_model.objects.get_or_create(
-            username=username, defaults={"is_staff": True, "is_superuser": True}
-        )
+        user, _ = user_model.objects.get_or_create(username=username, defaults={"is_staff": True, "is_superuser": True})
         if not user.check_password(password):
             user.set_password(password)
         user.is_staff = user.is_superuser = True

@@ -46,8 +46,9 @@ def test_it_returns_the_whole_answer_with_its_sources(api, tidewater_kb, extract
 
 def test_a_conversation_id_continues_the_conversation(api, tidewater_kb, extractive):
     first = api.post("/api/chat/", {"message": "Do you ship to Canada?"}, format="json").json()
-    second = api.post("/api/chat/", {"message": "Can I ride in the rain?", "conversation_id": first["conversation_id"]},
-                      format="json").json()
+    second = api.post(
+        "/api/chat/", {"message": "Can I ride in the rain?", "conversation_id": first["conversation_id"]}, format="json"
+    ).json()
 
     assert second["conversation_id"] == first["conversation_id"]
     assert Message.objects.filter(conversation_id=first["conversation_id"]).count() == 4
@@ -72,7 +73,9 @@ def test_an_unanswerable_question_offers_to_take_contact_details(api, tidewater_
 async def test_with_accept_event_stream_it_streams_the_same_frames_as_the_websocket(tidewater_kb, extractive):
     """Through Django's AsyncClient (the ASGI path the servers use); DRF's client is sync-only."""
     response = await AsyncClient().post(
-        "/api/chat/", {"message": "How long do I have to return a bike?"}, content_type="application/json",
+        "/api/chat/",
+        {"message": "How long do I have to return a bike?"},
+        content_type="application/json",
         headers={"accept": "text/event-stream"},
     )
 

@@ -19,13 +19,18 @@ ANSWER = "We deliver to all 50 US states and to Canada, for a flat fee of $149 p
 def test_an_sse_answer_arrives_token_by_token(tidewater_kb):
     """The model stops after a few words until the client has read them: nothing is buffered to the end."""
     rest = threading.Event()
-    with FakeOpenAI() as llm, server_process(
-        "uvicorn", env={"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "sk-test"}
-    ) as server:
+    with (
+        FakeOpenAI() as llm,
+        server_process(
+            "uvicorn", env={"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "sk-test"}
+        ) as server,
+    ):
         llm.script(Reply.stall(ANSWER, after_chunks=4, resume=rest))
         request = urllib.request.Request(
-            f"{server.url}/api/chat/", data=json.dumps({"message": "Do you ship to Canada?"}).encode(),
-            headers={"Content-Type": "application/json", "Accept": "text/event-stream"}, method="POST",
+            f"{server.url}/api/chat/",
+            data=json.dumps({"message": "Do you ship to Canada?"}).encode(),
+            headers={"Content-Type": "application/json", "Accept": "text/event-stream"},
+            method="POST",
         )
         frames: list[dict] = []
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -44,8 +49,10 @@ def test_an_sse_answer_arrives_token_by_token(tidewater_kb):
 def test_a_json_answer_from_a_server_process(tidewater_kb):
     with server_process("uvicorn", env={"LLM_PROVIDER": "extractive"}) as server:
         request = urllib.request.Request(
-            f"{server.url}/api/chat/", data=json.dumps({"message": "Do you ship to Canada?"}).encode(),
-            headers={"Content-Type": "application/json"}, method="POST",
+            f"{server.url}/api/chat/",
+            data=json.dumps({"message": "Do you ship to Canada?"}).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
         )
         with urllib.request.urlopen(request, timeout=30) as response:
             body = json.loads(response.read())

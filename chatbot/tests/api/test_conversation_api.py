@@ -61,16 +61,21 @@ def test_feedback_must_be_up_or_down(api, answered, rating):
 
 def test_feedback_for_an_unknown_message_or_another_conversation_is_not_found(api, answered):
     unknown = api.post("/api/feedback/", {"message_id": "nope", "rating": 1}, format="json")
-    elsewhere = api.post("/api/feedback/", {"message_id": answered["message_id"], "rating": 1,
-                                            "conversation_id": "other"}, format="json")
+    elsewhere = api.post(
+        "/api/feedback/", {"message_id": answered["message_id"], "rating": 1, "conversation_id": "other"}, format="json"
+    )
 
     assert unknown.status_code == elsewhere.status_code == 404
     assert Message.objects.get(public_id=answered["message_id"]).feedback is None
 
 
 def test_the_bot_endpoint_gives_the_public_settings_only(api):
-    BotSettings(name="Tidewater helper", widget_title="Ask Tidewater", color_primary="#123456",
-                system_prompt="secret instructions").save()
+    BotSettings(
+        name="Tidewater helper",
+        widget_title="Ask Tidewater",
+        color_primary="#123456",
+        system_prompt="secret instructions",
+    ).save()
     body = api.get("/api/bot/").json()
 
     assert body["name"] == "Tidewater helper"

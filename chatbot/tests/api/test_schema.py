@@ -13,7 +13,9 @@ def test_the_schema_describes_every_chat_endpoint():
 
     assert response.status_code == 200
     schema = response.json()
-    assert {"/api/chat/", "/api/conversations/{conversation_id}/", "/api/feedback/", "/api/bot/"} <= set(schema["paths"])
+    assert {"/api/chat/", "/api/conversations/{conversation_id}/", "/api/feedback/", "/api/bot/"} <= set(
+        schema["paths"]
+    )
     chat = schema["paths"]["/api/chat/"]["post"]
     assert set(chat["responses"]["200"]["content"]) == {"application/json", "text/event-stream"}
     assert "message" in str(chat["requestBody"])

@@ -34,9 +34,11 @@ def clock(monkeypatch):
 
 def login(client, username: str, password: str, ip: str):
     client.logout()
-    return client.post(f"/{django_settings.ADMIN_URL}login/", {"username": username, "password": password,
-                                                               "next": f"/{django_settings.ADMIN_URL}"},
-                       REMOTE_ADDR=ip)
+    return client.post(
+        f"/{django_settings.ADMIN_URL}login/",
+        {"username": username, "password": password, "next": f"/{django_settings.ADMIN_URL}"},
+        REMOTE_ADDR=ip,
+    )
 
 
 def logged_in(response) -> bool:

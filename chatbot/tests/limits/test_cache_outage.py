@@ -32,8 +32,9 @@ def test_chat_and_leads_are_served_while_the_cache_is_down(redis_down, settings,
 
     with caplog.at_level(logging.WARNING, logger="chatbot.limits"):
         chats = [api.post("/api/chat/", {"message": "hello"}, format="json") for _ in range(2)]
-        lead = api.post("/api/leads/", {"email": "ana@brightside.io", "consent": True, "consent_text": "ok"},
-                        format="json")
+        lead = api.post(
+            "/api/leads/", {"email": "ana@brightside.io", "consent": True, "consent_text": "ok"}, format="json"
+        )
 
     assert [r.status_code for r in chats] == [200, 200]
     assert lead.status_code == 201

@@ -7,14 +7,17 @@ import pytest
 from chatbot.limits import client_ip, rate_request_from_scope
 
 
-@pytest.mark.parametrize(("address", "bucket"), [
-    ("203.0.113.7", "203.0.113.7"),
-    ("2001:db8:abcd:12:1:2:3:4", "2001:db8:abcd:12::/64"),
-    ("2001:db8:abcd:12:ffff::9", "2001:db8:abcd:12::/64"),
-    ("::ffff:203.0.113.7", "203.0.113.7"),
-    ("", "unknown"),
-    ("not-an-ip", "unknown"),
-])
+@pytest.mark.parametrize(
+    ("address", "bucket"),
+    [
+        ("203.0.113.7", "203.0.113.7"),
+        ("2001:db8:abcd:12:1:2:3:4", "2001:db8:abcd:12::/64"),
+        ("2001:db8:abcd:12:ffff::9", "2001:db8:abcd:12::/64"),
+        ("::ffff:203.0.113.7", "203.0.113.7"),
+        ("", "unknown"),
+        ("not-an-ip", "unknown"),
+    ],
+)
 def test_an_address_counts_in_its_bucket(address, bucket):
     assert client_ip(address) == bucket
 

@@ -34,10 +34,17 @@ def test_the_token_caps_have_defaults():
 @pytest.mark.parametrize("value", ["twenty", "20", "0/m", "20/w"])
 def test_a_malformed_rate_is_refused_at_start(tmp_path, value):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE", "REDIS"))}
-    env.update({"DJANGO_SETTINGS_MODULE": "chatbot.settings", "DATA_DIR": str(tmp_path), "DOTENV": "0",
-                "RATE_LIMIT_MESSAGES_PER_IP": value})
-    result = subprocess.run([sys.executable, "-c", "import django; django.setup()"], cwd=BASE_DIR, env=env,
-                            capture_output=True, text=True)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "chatbot.settings",
+            "DATA_DIR": str(tmp_path),
+            "DOTENV": "0",
+            "RATE_LIMIT_MESSAGES_PER_IP": value,
+        }
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"], cwd=BASE_DIR, env=env, capture_output=True, text=True
+    )
 
     assert result.returncode != 0
     assert "RATE_LIMIT_MESSAGES_PER_IP must be a rate like 20/m" in result.stderr

@@ -29,14 +29,25 @@ def chat(api, ip: str, conversation_id: str = "", message: str = "hello", **extr
 
 ENDPOINTS = {
     "chat": ("RATE_LIMIT_MESSAGES_PER_IP", lambda api, ip, n: chat(api, ip)),
-    "conversation": ("RATE_LIMIT_READS_PER_IP",
-                     lambda api, ip, n: api.get(f"/api/conversations/{secrets.token_urlsafe(8)}/", REMOTE_ADDR=ip)),
-    "feedback": ("RATE_LIMIT_FEEDBACK_PER_IP",
-                 lambda api, ip, n: api.post("/api/feedback/", {"message_id": f"m{n}", "rating": 1}, format="json",
-                                             REMOTE_ADDR=ip)),
-    "leads": ("LEADS_API_RATE",
-              lambda api, ip, n: api.post("/api/leads/", {"email": f"visitor{n}@example.com", "consent": True,
-                                                          "consent_text": CONSENT}, format="json", REMOTE_ADDR=ip)),
+    "conversation": (
+        "RATE_LIMIT_READS_PER_IP",
+        lambda api, ip, n: api.get(f"/api/conversations/{secrets.token_urlsafe(8)}/", REMOTE_ADDR=ip),
+    ),
+    "feedback": (
+        "RATE_LIMIT_FEEDBACK_PER_IP",
+        lambda api, ip, n: api.post(
+            "/api/feedback/", {"message_id": f"m{n}", "rating": 1}, format="json", REMOTE_ADDR=ip
+        ),
+    ),
+    "leads": (
+        "LEADS_API_RATE",
+        lambda api, ip, n: api.post(
+            "/api/leads/",
+            {"email": f"visitor{n}@example.com", "consent": True, "consent_text": CONSENT},
+            format="json",
+            REMOTE_ADDR=ip,
+        ),
+    ),
     "bot": ("RATE_LIMIT_READS_PER_IP", lambda api, ip, n: api.get("/api/bot/", REMOTE_ADDR=ip)),
 }
 
@@ -97,12 +108,20 @@ def test_feedback_and_leads_are_limited_per_conversation(api, settings, extracti
     conversation_id, message_id = answer["conversation_id"], answer["message_id"]
 
     def rate(ip):
-        return api.post("/api/feedback/", {"message_id": message_id, "rating": 1, "conversation_id": conversation_id},
-                        format="json", REMOTE_ADDR=ip)
+        return api.post(
+            "/api/feedback/",
+            {"message_id": message_id, "rating": 1, "conversation_id": conversation_id},
+            format="json",
+            REMOTE_ADDR=ip,
+        )
 
     def lead(ip, email):
-        return api.post("/api/leads/", {"email": email, "consent": True, "consent_text": CONSENT,
-                                        "conversation_id": conversation_id}, format="json", REMOTE_ADDR=ip)
+        return api.post(
+            "/api/leads/",
+            {"email": email, "consent": True, "consent_text": CONSENT, "conversation_id": conversation_id},
+            format="json",
+            REMOTE_ADDR=ip,
+        )
 
     assert rate(IP_A).status_code == 200
     assert_rate_limited(rate(IP_B))

@@ -37,8 +37,11 @@ def ask(api, message: str, conversation_id: str = ""):
 
 
 def costing(prompt_tokens: int, completion_tokens: int) -> Reply:
-    return Reply(kind="stream", text="Returns are accepted within 30 days of delivery [1].",
-                 usage=(prompt_tokens, completion_tokens))
+    return Reply(
+        kind="stream",
+        text="Returns are accepted within 30 days of delivery [1].",
+        usage=(prompt_tokens, completion_tokens),
+    )
 
 
 def stored(body: dict) -> Message:
@@ -173,14 +176,25 @@ async def test_parallel_answers_cannot_all_start_on_the_last_free_tokens(setting
     """
     settings.LLM_TOKENS_PER_DAY = 150
     # Slow answers, so that all eight are asked while the first ones still stream.
-    openai_llm.script(*[Reply(kind="stream", text="Returns are accepted within 30 days of delivery [1].",
-                              usage=(80, 30), chunk_delay=0.2) for _ in range(8)])
+    openai_llm.script(
+        *[
+            Reply(
+                kind="stream",
+                text="Returns are accepted within 30 days of delivery [1].",
+                usage=(80, 30),
+                chunk_delay=0.2,
+            )
+            for _ in range(8)
+        ]
+    )
     questions = [RETURNS, RAIN, CANADA, RETURNS, RAIN, CANADA, RETURNS, RAIN]
 
     async def answer(n: int) -> list[dict]:
         client = RateRequest(META={"REMOTE_ADDR": f"203.0.113.{n + 1}"})
-        return [frame async for frame in answer_stream(conversation_id=new_conversation_id(), text=questions[n],
-                                                       client=client)]
+        return [
+            frame
+            async for frame in answer_stream(conversation_id=new_conversation_id(), text=questions[n], client=client)
+        ]
 
     answers = await asyncio.gather(*(answer(n) for n in range(8)))
 

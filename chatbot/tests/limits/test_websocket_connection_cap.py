@@ -42,8 +42,12 @@ async def test_an_address_over_its_cap_is_told_why_and_closed_until_one_of_its_s
     await first.disconnect()
     after_close, after_close_hello = await open_socket()
 
-    assert refusal == {"type": "error", "code": "rate_limited",
-                       "message": "Too many open connections from your network address.", "retry_after": 30}
+    assert refusal == {
+        "type": "error",
+        "code": "rate_limited",
+        "message": "Too many open connections from your network address.",
+        "retry_after": 30,
+    }
     assert closed == {"type": "websocket.close", "code": 4429, "reason": "too many connections"}
     assert elsewhere_hello["type"] == "conversation", "another address has its own count"
     assert after_close_hello["type"] == "conversation", "a closed socket gives its place back"

@@ -74,8 +74,9 @@ async def test_a_websocket_conversation_is_limited_across_connections(settings, 
     async with connected(ip="198.51.100.1", path=f"/ws/chat/?conversation={conversation_id}") as resumed:
         second = await ask(resumed)
         third = await ask(resumed)
-    rest_refused = await rest("post", "/api/chat/", {"message": "hello", "conversation_id": conversation_id},
-                              ip="192.0.2.5")
+    rest_refused = await rest(
+        "post", "/api/chat/", {"message": "hello", "conversation_id": conversation_id}, ip="192.0.2.5"
+    )
 
     assert second[-1]["type"] == "done"
     assert third[0]["code"] == "rate_limited"
@@ -84,8 +85,9 @@ async def test_a_websocket_conversation_is_limited_across_connections(settings, 
 
 async def test_contact_forms_over_websocket_and_rest_share_the_leads_bucket(settings, extractive):
     settings.LEADS_API_RATE = "2/m"
-    response = await rest("post", "/api/leads/", {"email": "ana@brightside.io", "consent": True,
-                                                  "consent_text": CONSENT})
+    response = await rest(
+        "post", "/api/leads/", {"email": "ana@brightside.io", "consent": True, "consent_text": CONSENT}
+    )
     assert response.status_code == 201
 
     async with connected() as ws:

@@ -12,7 +12,10 @@ from chatbot.llm import AnswerRequest, ExtractiveProvider, Passage, TextDelta, p
 from chatbot.llm.extractive import LEAD_IN, extractive_answer, passage_units
 
 COMMUTER = Passage(
-    n=1, title="Tidewater e-bike range > Tidewater Commuter 2", url="/kb/sources/1/#chunk-2", confidence=0.52,
+    n=1,
+    title="Tidewater e-bike range > Tidewater Commuter 2",
+    url="/kb/sources/1/#chunk-2",
+    confidence=0.52,
     text=(
         "The Commuter 2 is our city bike for daily rides to work.\n\n"
         "- Price: $2,399\n- Motor: 250 W mid-drive, 65 Nm torque\n"
@@ -21,14 +24,20 @@ COMMUTER = Passage(
     ),
 )
 SHIPPING_COSTS = Passage(
-    n=2, title="Shipping and delivery > Shipping costs", url="/kb/sources/2/#chunk-5", confidence=0.55,
+    n=2,
+    title="Shipping and delivery > Shipping costs",
+    url="/kb/sources/2/#chunk-5",
+    confidence=0.55,
     text=(
         "- Bikes ship free to any address in the contiguous US.\n- Alaska, Hawaii and Canada: a flat $149 per bike.\n"
         "- Parts and accessories ship free on orders over $75; below that, shipping is $8.95."
     ),
 )
 DELIVERY_TIMES = Passage(
-    n=3, title="Shipping and delivery > Delivery times", url="/kb/sources/2/#chunk-4", confidence=0.61,
+    n=3,
+    title="Shipping and delivery > Delivery times",
+    url="/kb/sources/2/#chunk-4",
+    confidence=0.61,
     text=(
         "Destination: West Coast (WA, OR, CA) | Bikes: 2-4 business days | Parts and accessories: 1-3 business days\n"
         "Destination: Canada | Bikes: 6-10 business days | Parts and accessories: 4-8 business days\n\n"
@@ -36,15 +45,26 @@ DELIVERY_TIMES = Passage(
     ),
 )
 RAIN_FAQ = Passage(
-    n=4, title="Can I ride my e-bike in the rain?", url="/kb/faqs/2/", confidence=0.58, source_type="faq",
-    text=("Can I ride my e-bike in the rain?\nYes. All Tidewater bikes are rated IPX5 and can be ridden in rain. "
-          "Do not use a pressure washer and do not submerge the motor or battery."),
+    n=4,
+    title="Can I ride my e-bike in the rain?",
+    url="/kb/faqs/2/",
+    confidence=0.58,
+    source_type="faq",
+    text=(
+        "Can I ride my e-bike in the rain?\nYes. All Tidewater bikes are rated IPX5 and can be ridden in rain. "
+        "Do not use a pressure washer and do not submerge the motor or battery."
+    ),
 )
 # A chunk that continues a section repeats the end of the previous one, list items run together.
 CONTINUED = Passage(
-    n=5, title="Care and maintenance guide > Battery care (p. 1)", url="/kb/sources/3/#chunk-9", confidence=0.5,
-    text=("Never charge a battery below freezing; let a cold battery warm up for an hour first. "
-          "- Use only the Tidewater charger that came with the bike or the Tidewater fast charger."),
+    n=5,
+    title="Care and maintenance guide > Battery care (p. 1)",
+    url="/kb/sources/3/#chunk-9",
+    confidence=0.5,
+    text=(
+        "Never charge a battery below freezing; let a cold battery warm up for an hour first. "
+        "- Use only the Tidewater charger that came with the bike or the Tidewater fast charger."
+    ),
 )
 
 
@@ -68,7 +88,9 @@ def test_a_lead_in_that_reads_like_a_person_not_a_search_engine():
 
 
 def test_it_picks_the_right_passage_not_the_first_one():
-    answer = extractive_answer("How many days does delivery to Canada take?", [SHIPPING_COSTS, COMMUTER, DELIVERY_TIMES])
+    answer = extractive_answer(
+        "How many days does delivery to Canada take?", [SHIPPING_COSTS, COMMUTER, DELIVERY_TIMES]
+    )
 
     assert "[3]" in answer and "[1]" not in answer
     assert answer.index("[3]") < answer.find("[2]") if "[2]" in answer else True
@@ -119,8 +141,12 @@ def test_an_faq_that_matches_is_given_whole_without_a_lead_in():
 def test_every_quoted_line_is_word_for_word_from_its_cited_passage():
     passages = [SHIPPING_COSTS, COMMUTER, DELIVERY_TIMES, RAIN_FAQ, CONTINUED]
     by_number = {passage.n: passage for passage in passages}
-    for question in ("What is the range of the Commuter 2?", "Do you ship to Alaska?", "Can I ride in the rain?",
-                     "Where do parcels to Canada take?"):
+    for question in (
+        "What is the range of the Commuter 2?",
+        "Do you ship to Alaska?",
+        "Can I ride in the rain?",
+        "Where do parcels to Canada take?",
+    ):
         answer = extractive_answer(question, passages)
         for block in answer.split("\n\n")[1:] if answer.startswith(LEAD_IN) else answer.split("\n\n"):
             cited = [int(n) for n in re.findall(r"\[(\d)\]", block)]
@@ -131,7 +157,7 @@ def test_every_quoted_line_is_word_for_word_from_its_cited_passage():
                 if text.startswith("---"):
                     continue
                 cells = [cell.strip() for cell in text.split(" | ")]
-                assert all(cell in source for cell in cells), (question, cell, source)
+                assert all(cell in source for cell in cells), (question, cells, source)
 
 
 async def test_it_streams_in_small_chunks():

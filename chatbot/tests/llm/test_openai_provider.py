@@ -18,7 +18,8 @@ from testsupport.fake_openai import Reply
 from testsupport.waiting import wait_until
 
 REQUEST = AnswerRequest(
-    question="How long is the warranty?", passages=(),
+    question="How long is the warranty?",
+    passages=(),
     messages=({"role": "system", "content": "Be brief."}, {"role": "user", "content": "How long is the warranty?"}),
 )
 

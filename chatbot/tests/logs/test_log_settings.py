@@ -29,8 +29,9 @@ except ValueError:
 def log_output(tmp_path: Path, **env: str) -> str:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("LOG_", "DATABASE", "REDIS"))}
     clean.update({"DJANGO_SETTINGS_MODULE": "chatbot.settings", "DATA_DIR": str(tmp_path), "DOTENV": "0", **env})
-    result = subprocess.run([sys.executable, "-c", LOG_SOME_LINES], cwd=BASE_DIR, env=clean, capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", LOG_SOME_LINES], cwd=BASE_DIR, env=clean, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stderr
     return result.stderr
 
@@ -39,7 +40,9 @@ def test_production_writes_one_json_object_per_line(tmp_path):
     lines = [json.loads(line) for line in log_output(tmp_path, LOG_FORMAT="json").splitlines()]
 
     assert [(line["level"], line["message"]) for line in lines] == [
-        ("info", "lead from a***@brightside.io"), ("error", "capture failed")]
+        ("info", "lead from a***@brightside.io"),
+        ("error", "capture failed"),
+    ]
     assert all((line["request_id"], line["conversation_id"]) == ("req-7", CONV_9_REF) for line in lines)
     assert "ValueError: no lead for +44***58" in lines[1]["exception"]
 

@@ -44,12 +44,22 @@ async def until(ws, *types: str) -> list[dict]:
 async def visit(ws_url: str) -> str:
     async with connect(f"{ws_url}/ws/chat/", open_timeout=TIMEOUT) as ws:
         conversation_id = json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))["id"]
-        await ws.send(json.dumps({"type": "message", "text": f"Do you ship to Canada? I'm Ana from Brightside, "
-                                                            f"mail me at {CHAT_EMAIL} or call {CHAT_PHONE}"}))
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "message",
+                    "text": f"Do you ship to Canada? I'm Ana from Brightside, "
+                    f"mail me at {CHAT_EMAIL} or call {CHAT_PHONE}",
+                }
+            )
+        )
         frames = await until(ws, "lead")
         assert frames[-1] == {"type": "lead", "status": "captured"}, frames
-        await ws.send(json.dumps({"type": "lead", "name": "Ben Walker", "email": FORM_EMAIL, "phone": FORM_PHONE,
-                                  "consent": True}))
+        await ws.send(
+            json.dumps(
+                {"type": "lead", "name": "Ben Walker", "email": FORM_EMAIL, "phone": FORM_PHONE, "consent": True}
+            )
+        )
         assert (await until(ws, "lead"))[-1]["type"] == "lead"
     return conversation_id
 
@@ -60,22 +70,56 @@ def post(url: str, body: dict) -> requests.Response:
 
 async def test_json_logs_carry_the_ids_and_no_contact_details_or_secrets(tidewater_kb):
     api_key = "sk-live-" + secrets.token_hex(16)
-    with FakeOpenAI() as llm, server_process("gunicorn", env={
-        "LOG_FORMAT": "json", "LOG_LEVEL": "debug", "LLM_PROVIDER": "openai", "OPENAI_BASE_URL": llm.base_url,
-        "OPENAI_API_KEY": api_key,
-    }) as server:
+    with (
+        FakeOpenAI() as llm,
+        server_process(
+            "gunicorn",
+            env={
+                "LOG_FORMAT": "json",
+                "LOG_LEVEL": "debug",
+                "LLM_PROVIDER": "openai",
+                "OPENAI_BASE_URL": llm.base_url,
+                "OPENAI_API_KEY": api_key,
+            },
+        ) as server,
+    ):
         conversation_id = await visit(server.ws_url)
-        lead = await asyncio.to_thread(post, f"{server.url}/api/leads/", {
-            "name": "Cy", "email": API_EMAIL, "phone": API_PHONE, "consent": True, "consent_text": CONSENT,
-            "conversation_id": conversation_id})
-        chat = await asyncio.to_thread(post, f"{server.url}/api/chat/", {
-            "message": f"Can I ride in the rain? Reach me at {API_EMAIL}", "conversation_id": conversation_id})
+        lead = await asyncio.to_thread(
+            post,
+            f"{server.url}/api/leads/",
+            {
+                "name": "Cy",
+                "email": API_EMAIL,
+                "phone": API_PHONE,
+                "consent": True,
+                "consent_text": CONSENT,
+                "conversation_id": conversation_id,
+            },
+        )
+        chat = await asyncio.to_thread(
+            post,
+            f"{server.url}/api/chat/",
+            {"message": f"Can I ride in the rain? Reach me at {API_EMAIL}", "conversation_id": conversation_id},
+        )
     assert lead.status_code == 201 and chat.status_code == 200
     assert len(llm.completion_requests()) == 2, "the model saw both questions, contact details included"
 
     log = server.log()
-    for raw in (CHAT_EMAIL, CHAT_PHONE, CHAT_E164, "7946 0958", "79460958", FORM_EMAIL, FORM_PHONE, FORM_E164,
-                "555-0142", API_EMAIL, API_PHONE, API_E164, api_key):
+    for raw in (
+        CHAT_EMAIL,
+        CHAT_PHONE,
+        CHAT_E164,
+        "7946 0958",
+        "79460958",
+        FORM_EMAIL,
+        FORM_PHONE,
+        FORM_E164,
+        "555-0142",
+        API_EMAIL,
+        API_PHONE,
+        API_E164,
+        api_key,
+    ):
         assert raw not in log, f"{raw!r} is in the server log"
 
     lines = [line for line in log.splitlines() if line.strip()]
@@ -101,8 +145,9 @@ ACCESS_LOG_ON = {"gunicorn": ["--access-logfile", "-"], "uvicorn": ["--access-lo
 async def resume_and_read(server, conversation_id: str) -> None:
     """The two URLs that carry a conversation id: the WebSocket's resume and the REST history."""
     forwarded = {"X-Forwarded-For": CLIENT}
-    async with connect(f"{server.ws_url}/ws/chat/?conversation={conversation_id}", open_timeout=TIMEOUT,
-                       additional_headers=forwarded) as ws:
+    async with connect(
+        f"{server.ws_url}/ws/chat/?conversation={conversation_id}", open_timeout=TIMEOUT, additional_headers=forwarded
+    ) as ws:
         assert json.loads(await asyncio.wait_for(ws.recv(), TIMEOUT))["id"] == conversation_id
     history = await asyncio.to_thread(
         requests.get, f"{server.url}/api/conversations/{conversation_id}/", headers=forwarded, timeout=TIMEOUT

@@ -29,8 +29,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def database_tasks(settings):
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend",
-                                  "QUEUES": ["default", "index", "leads"]}}
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "index", "leads"]}
+    }
 
 
 @pytest.fixture
@@ -49,8 +50,16 @@ def run_worker() -> None:
     """`db_worker --batch` as in its own process: a fresh context, nothing bound."""
     saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
     try:
-        contextvars.Context().run(call_command, "db_worker", batch=True, queue_name="*", interval=0.1,
-                                  startup_delay=False, reload=False, verbosity=1)
+        contextvars.Context().run(
+            call_command,
+            "db_worker",
+            batch=True,
+            queue_name="*",
+            interval=0.1,
+            startup_delay=False,
+            reload=False,
+            verbosity=1,
+        )
     finally:
         for sig, handler in saved.items():
             signal.signal(sig, handler)
@@ -71,12 +80,17 @@ def test_a_worker_logs_a_task_under_the_ids_of_the_request_that_enqueued_it(data
 
     run_worker()
 
-    published = [line for line in json_lines() if line["logger"] == "knowledge.services"
-                 and line["message"].startswith("published index version")]
+    published = [
+        line
+        for line in json_lines()
+        if line["logger"] == "knowledge.services" and line["message"].startswith("published index version")
+    ]
     assert len(published) == 2, json_lines()
     from_request, from_nowhere = published
     assert (from_request["request_id"], from_request["conversation_id"]) == (
-        "req-faq-edit-1", conversation_ref("conv-from-chat-42"))
+        "req-faq-edit-1",
+        conversation_ref("conv-from-chat-42"),
+    )
     assert from_nowhere["request_id"].startswith("task-"), "the next task does not inherit the last one's ids"
     assert from_nowhere["conversation_id"] == "-"
     assert FAQ.objects.filter(status="ready").count() == 2

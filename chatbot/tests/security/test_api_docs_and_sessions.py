@@ -23,9 +23,14 @@ def test_the_api_docs_are_served_when_enabled(client, settings):
 
 
 def test_an_admin_login_lasts_twelve_hours_not_two_weeks(client, admin_user):
-    response = client.post(f"/{django_settings.ADMIN_URL}login/", {
-        "username": admin_user.username, "password": "password", "next": f"/{django_settings.ADMIN_URL}",
-    })
+    response = client.post(
+        f"/{django_settings.ADMIN_URL}login/",
+        {
+            "username": admin_user.username,
+            "password": "password",
+            "next": f"/{django_settings.ADMIN_URL}",
+        },
+    )
 
     assert response.status_code == 302
     cookie = response.cookies[django_settings.SESSION_COOKIE_NAME]

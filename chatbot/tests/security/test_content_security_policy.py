@@ -32,16 +32,26 @@ def pages(client, admin_user) -> dict:
     document = TextDocumentFactory(title="Returns", text="# Returns\n\nThirty days.")
     faq = FAQFactory(question="Do you price match?", answer="Yes, within 14 days.")
     admin = f"/{django_settings.ADMIN_URL}"
-    anonymous = {name: client.get(path) for name, path in {
-        "demo": "/", "source": f"/kb/sources/{document.pk}/", "faq": f"/kb/faqs/{faq.pk}/",
-        "admin login": f"{admin}login/", "widget.js": "/static/chatbot/widget.js",
-    }.items()}
+    anonymous = {
+        name: client.get(path)
+        for name, path in {
+            "demo": "/",
+            "source": f"/kb/sources/{document.pk}/",
+            "faq": f"/kb/faqs/{faq.pk}/",
+            "admin login": f"{admin}login/",
+            "widget.js": "/static/chatbot/widget.js",
+        }.items()
+    }
     client.force_login(admin_user)
-    staff = {name: client.get(path) for name, path in {
-        "admin index": admin, "document list": f"{admin}knowledge/document/",
-        "document change": f"{admin}knowledge/document/{document.pk}/change/",
-        "kb search": f"{admin}knowledge/document/search/?query=returns",
-    }.items()}
+    staff = {
+        name: client.get(path)
+        for name, path in {
+            "admin index": admin,
+            "document list": f"{admin}knowledge/document/",
+            "document change": f"{admin}knowledge/document/{document.pk}/change/",
+            "kb search": f"{admin}knowledge/document/search/?query=returns",
+        }.items()
+    }
     return anonymous | staff
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 
 import pytest
+
 from chatbot.tests.security.websocket import frame_refused_then_answered
 from core.safejson import MAX_DEPTH
 
@@ -20,11 +21,14 @@ ENDPOINTS = ["/api/chat/", "/api/leads/", "/api/feedback/"]
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("path", ENDPOINTS)
-@pytest.mark.parametrize(("body", "fragment"), [
-    (DEEP, f"nest more than {MAX_DEPTH} levels"),
-    ('{"message": ' + "[" * 40 + "]" * 40 + "}", f"nest more than {MAX_DEPTH} levels"),
-    (HUGE_NUMBER, "Numbers must be at most"),
-])
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (DEEP, f"nest more than {MAX_DEPTH} levels"),
+        ('{"message": ' + "[" * 40 + "]" * 40 + "}", f"nest more than {MAX_DEPTH} levels"),
+        (HUGE_NUMBER, "Numbers must be at most"),
+    ],
+)
 def test_a_rest_body_too_deep_or_with_a_huge_number_is_a_bad_request(client, path, body, fragment):
     response = client.post(path, data=body, content_type="application/json")
 
@@ -53,11 +57,14 @@ def test_a_refused_body_in_sse_mode_is_one_error_event(client):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize(("frame", "fragment"), [
-    (DEEP, f"nest more than {MAX_DEPTH} levels"),
-    ('{"type": "feedback", "message_id": "x", "rating": ' + "1" * 5000 + "}", "Numbers must be at most"),
-    ('{"type": "message", "text": "hi", "extra": ' + "{" * 30_000 + "}", "nest more than"),
-])
+@pytest.mark.parametrize(
+    ("frame", "fragment"),
+    [
+        (DEEP, f"nest more than {MAX_DEPTH} levels"),
+        ('{"type": "feedback", "message_id": "x", "rating": ' + "1" * 5000 + "}", "Numbers must be at most"),
+        ('{"type": "message", "text": "hi", "extra": ' + "{" * 30_000 + "}", "nest more than"),
+    ],
+)
 async def test_a_websocket_frame_too_deep_or_with_a_huge_number_gets_an_error_and_the_socket_stays(
     frame, fragment, extractive
 ):

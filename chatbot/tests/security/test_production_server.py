@@ -43,10 +43,14 @@ def production_settings() -> dict[str, str]:
     # The test's own database (testsupport.processes) and Redis (from the environment, when set).
     env.pop("DATABASE_URL")
     env.pop("REDIS_URL")
-    env.update({
-        "ADMIN_URL": ADMIN.strip("/") + "/", "UPLOAD_MAX_BYTES": str(UPLOAD_MAX_BYTES),
-        "REQUEST_MAX_BYTES": str(REQUEST_MAX_BYTES), "DATA_UPLOAD_MAX_MEMORY_SIZE": str(API_MAX_BYTES),
-    })
+    env.update(
+        {
+            "ADMIN_URL": ADMIN.strip("/") + "/",
+            "UPLOAD_MAX_BYTES": str(UPLOAD_MAX_BYTES),
+            "REQUEST_MAX_BYTES": str(REQUEST_MAX_BYTES),
+            "DATA_UPLOAD_MAX_MEMORY_SIZE": str(API_MAX_BYTES),
+        }
+    )
     return env
 
 
@@ -57,13 +61,15 @@ def server(django_db_setup) -> Iterator[RunningProcess]:
 
 
 def get(server: RunningProcess, path: str, headers: dict | None = None, **kwargs) -> requests.Response:
-    return requests.get(server.url + path, headers={**BEHIND_TLS, **(headers or {})}, allow_redirects=False,
-                        timeout=20, **kwargs)
+    return requests.get(
+        server.url + path, headers={**BEHIND_TLS, **(headers or {})}, allow_redirects=False, timeout=20, **kwargs
+    )
 
 
 def post(server: RunningProcess, path: str, headers: dict | None = None, **kwargs) -> requests.Response:
-    return requests.post(server.url + path, headers={**BEHIND_TLS, **(headers or {})}, allow_redirects=False,
-                         timeout=20, **kwargs)
+    return requests.post(
+        server.url + path, headers={**BEHIND_TLS, **(headers or {})}, allow_redirects=False, timeout=20, **kwargs
+    )
 
 
 def set_cookies(response: requests.Response) -> dict[str, str]:
@@ -82,18 +88,27 @@ def csrf_token(page: str) -> str:
 def admin_login(server: RunningProcess) -> dict[str, str]:
     """Logs in through the form as a browser on https would; returns the request headers of the session."""
     # Hashed as the server's settings expect (the test settings use a faster hasher).
-    get_user_model().objects.create(username="ana", email="ana@example.com", is_staff=True, is_superuser=True,
-                                    password=PBKDF2PasswordHasher().encode(PASSWORD, "test-salt", iterations=1000))
+    get_user_model().objects.create(
+        username="ana",
+        email="ana@example.com",
+        is_staff=True,
+        is_superuser=True,
+        password=PBKDF2PasswordHasher().encode(PASSWORD, "test-salt", iterations=1000),
+    )
     page = get(server, f"{ADMIN}login/")
     csrf = cookie_value(set_cookies(page)["csrftoken"])
-    response = post(server, f"{ADMIN}login/", headers={"Cookie": f"csrftoken={csrf}",
-                                                        "Referer": f"https://{HOST}{ADMIN}login/"},
-                    data={"username": "ana", "password": PASSWORD, "csrfmiddlewaretoken": csrf_token(page.text),
-                          "next": ADMIN})
+    response = post(
+        server,
+        f"{ADMIN}login/",
+        headers={"Cookie": f"csrftoken={csrf}", "Referer": f"https://{HOST}{ADMIN}login/"},
+        data={"username": "ana", "password": PASSWORD, "csrfmiddlewaretoken": csrf_token(page.text), "next": ADMIN},
+    )
     assert response.status_code == 302, response.text[:500]
     cookies = set_cookies(response)
-    return {"Cookie": f"sessionid={cookie_value(cookies['sessionid'])}; csrftoken={cookie_value(cookies['csrftoken'])}",
-            "Referer": f"https://{HOST}{ADMIN}"}, cookies
+    return {
+        "Cookie": f"sessionid={cookie_value(cookies['sessionid'])}; csrftoken={cookie_value(cookies['csrftoken'])}",
+        "Referer": f"https://{HOST}{ADMIN}",
+    }, cookies
 
 
 def test_probes_answer_plain_http_from_inside_the_container(server):
@@ -143,21 +158,28 @@ def read_response(sock: socket.socket) -> tuple[int, dict]:
 
 def test_a_body_declared_over_the_limit_is_refused_before_it_is_sent(server):
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        sock.sendall(f"POST {ADMIN}login/ HTTP/1.1\r\nHost: {HOST}\r\nX-Forwarded-Proto: https\r\n"
-                     f"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {10**11}\r\n\r\n".encode())
+        sock.sendall(
+            f"POST {ADMIN}login/ HTTP/1.1\r\nHost: {HOST}\r\nX-Forwarded-Proto: https\r\n"
+            f"Content-Type: multipart/form-data; boundary=x\r\nContent-Length: {10**11}\r\n\r\n".encode()
+        )
         status, body = read_response(sock)
 
     assert status == 413
-    assert body == {"code": "too_large", "message": "The request body is over the 2 MB limit.",
-                    "max_bytes": REQUEST_MAX_BYTES}
+    assert body == {
+        "code": "too_large",
+        "message": "The request body is over the 2 MB limit.",
+        "max_bytes": REQUEST_MAX_BYTES,
+    }
 
 
 def test_a_streamed_body_is_cut_off_at_the_limit(server):
     chunk = b"x" * 65536
     sent = 0
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        sock.sendall(f"POST {ADMIN}login/ HTTP/1.1\r\nHost: {HOST}\r\nX-Forwarded-Proto: https\r\n"
-                     f"Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+        sock.sendall(
+            f"POST {ADMIN}login/ HTTP/1.1\r\nHost: {HOST}\r\nX-Forwarded-Proto: https\r\n"
+            f"Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+        )
         while sent < 20 * REQUEST_MAX_BYTES and not select.select([sock], [], [], 0.002)[0]:
             sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             sent += len(chunk)
@@ -179,11 +201,17 @@ def test_an_upload_over_upload_max_bytes_is_refused_with_a_clear_message(server)
     form = get(server, f"{ADMIN}knowledge/document/upload/", headers=session)
     files = [("files", ("price-list.pdf", b"%PDF-1.4 " + b"0" * (UPLOAD_MAX_BYTES + 1000), "application/pdf"))]
 
-    uploaded = post(server, f"{ADMIN}knowledge/document/upload/", headers=session, files=files,
-                    data={"csrfmiddlewaretoken": csrf_token(form.text)})
+    uploaded = post(
+        server,
+        f"{ADMIN}knowledge/document/upload/",
+        headers=session,
+        files=files,
+        data={"csrfmiddlewaretoken": csrf_token(form.text)},
+    )
     flashed = "; ".join(header.split(";", 1)[0] for header in set_cookies(uploaded).values())
-    listing = get(server, uploaded.headers["Location"],
-                  headers={**session, "Cookie": f"{session['Cookie']}; {flashed}"})
+    listing = get(
+        server, uploaded.headers["Location"], headers={**session, "Cookie": f"{session['Cookie']}; {flashed}"}
+    )
 
     assert uploaded.status_code == 302
     assert "Over the 1 MB limit, marked failed: price-list.pdf" in listing.text

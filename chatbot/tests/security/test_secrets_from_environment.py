@@ -25,11 +25,15 @@ print(json.dumps({n: getattr(settings, n) for n in names if isinstance(getattr(s
 
 
 def settings_in_a_fresh_process(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items()
-             if not SECRET_NAME.search(k) and not k.startswith(("DJANGO_", "DATABASE", "REDIS", "SHEETS_", "OPENAI_"))}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not SECRET_NAME.search(k) and not k.startswith(("DJANGO_", "DATABASE", "REDIS", "SHEETS_", "OPENAI_"))
+    }
     clean.update({"DJANGO_SETTINGS_MODULE": "chatbot.settings", "DATA_DIR": str(tmp_path), "DOTENV": "0", **env})
-    return subprocess.run([sys.executable, "-c", PRINT_SECRETS], cwd=BASE_DIR, env=clean, capture_output=True,
-                          text=True)
+    return subprocess.run(
+        [sys.executable, "-c", PRINT_SECRETS], cwd=BASE_DIR, env=clean, capture_output=True, text=True
+    )
 
 
 def test_no_secret_setting_has_a_default_in_the_code(tmp_path):
@@ -44,8 +48,9 @@ def test_no_secret_setting_has_a_default_in_the_code(tmp_path):
 
 
 def test_secrets_are_read_from_the_environment(tmp_path):
-    result = settings_in_a_fresh_process(tmp_path, OPENAI_API_KEY="sk-from-env-123", DJANGO_SECRET_KEY="k" * 60,
-                                         LEADS_WEBHOOK_SECRET="whsec-from-env")
+    result = settings_in_a_fresh_process(
+        tmp_path, OPENAI_API_KEY="sk-from-env-123", DJANGO_SECRET_KEY="k" * 60, LEADS_WEBHOOK_SECRET="whsec-from-env"
+    )
     secrets = json.loads(result.stdout)
 
     assert secrets["OPENAI_API_KEY"] == "sk-from-env-123"

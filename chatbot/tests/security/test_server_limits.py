@@ -31,8 +31,13 @@ WAIT_FOR_CLOSE = 60
 
 @pytest.fixture(scope="module")
 def server(django_db_setup) -> Iterator[RunningProcess]:
-    env = {"LLM_PROVIDER": "extractive", "REQUEST_HEADERS_TIMEOUT": "1", "WEBSOCKET_CONNECTIONS_PER_IP": "2",
-           "RATE_LIMIT_MESSAGES_PER_IP": "2/h", "FORWARDED_ALLOW_IPS": "127.0.0.1"}
+    env = {
+        "LLM_PROVIDER": "extractive",
+        "REQUEST_HEADERS_TIMEOUT": "1",
+        "WEBSOCKET_CONNECTIONS_PER_IP": "2",
+        "RATE_LIMIT_MESSAGES_PER_IP": "2/h",
+        "FORWARDED_ALLOW_IPS": "127.0.0.1",
+    }
     with server_process("gunicorn", env=env) as running:
         yield running
 
@@ -51,8 +56,10 @@ def closed_by_server(sock: socket.socket) -> bool:
 
 
 def test_connections_that_never_finish_their_request_headers_are_dropped(server):
-    upgrade = (b"GET /ws/chat/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-               b"Sec-WebSocket-Version: 13\r\n")  # the blank line that ends the headers never comes
+    upgrade = (
+        b"GET /ws/chat/ HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Version: 13\r\n"
+    )  # the blank line that ends the headers never comes
     half_open = []
     for n in range(HALF_OPEN):
         sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
@@ -114,8 +121,9 @@ async def test_websockets_over_the_per_address_cap_are_refused_with_4429(server)
 
 def test_x_forwarded_for_from_the_trusted_proxy_names_the_client(server):
     def chat(visitor: str) -> int:
-        return requests.post(f"{server.url}/api/chat/", json={"message": "hello"}, timeout=30,
-                             headers={"X-Forwarded-For": visitor}).status_code
+        return requests.post(
+            f"{server.url}/api/chat/", json={"message": "hello"}, timeout=30, headers={"X-Forwarded-For": visitor}
+        ).status_code
 
     first = [chat("203.0.113.10") for _ in range(3)]
     other_visitor = chat("203.0.113.11")

@@ -27,8 +27,12 @@ class Command(BaseCommand):
     help = "Delete visitor conversations older than CONVERSATION_RETENTION_DAYS (or --days); leads stay."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--days", type=int, default=None,
-                            help="Retention in days for this run (default: CONVERSATION_RETENTION_DAYS).")
+        parser.add_argument(
+            "--days",
+            type=int,
+            default=None,
+            help="Retention in days for this run (default: CONVERSATION_RETENTION_DAYS).",
+        )
         parser.add_argument("--dry-run", action="store_true", help="Count what would go; delete nothing.")
         parser.add_argument("--json", action="store_true", help="Print one JSON summary and nothing else.")
 
@@ -40,9 +44,13 @@ class Command(BaseCommand):
             report = conversations_purge(retention_days=days, dry_run=options["dry_run"])
         except KeyboardInterrupt:
             raise CommandError("Interrupted; the batches already deleted stay deleted.", returncode=130) from None
-        summary = {"retention_days": days, "dry_run": options["dry_run"], "conversations": report.conversations,
-                   "messages": report.messages,
-                   "older_than": report.older_than.isoformat() if report.older_than else None}
+        summary = {
+            "retention_days": days,
+            "dry_run": options["dry_run"],
+            "conversations": report.conversations,
+            "messages": report.messages,
+            "older_than": report.older_than.isoformat() if report.older_than else None,
+        }
         if options["json"]:
             self.stdout.write(json.dumps(summary))
         elif options["verbosity"] > 0:
@@ -50,5 +58,7 @@ class Command(BaseCommand):
                 self.stdout.write("Retention is off (CONVERSATION_RETENTION_DAYS=0): every conversation is kept.")
             else:
                 verb = "Would purge" if options["dry_run"] else "Purged"
-                self.stdout.write(f"{verb} {report.conversations} conversation(s) and {report.messages} "
-                                  f"message(s) with no message since {report.older_than:%Y-%m-%d %H:%M}.")
+                self.stdout.write(
+                    f"{verb} {report.conversations} conversation(s) and {report.messages} "
+                    f"message(s) with no message since {report.older_than:%Y-%m-%d %H:%M}."
+                )

@@ -55,8 +55,11 @@ def collect_files(paths: list[str]) -> list[Path]:
         if path.is_dir():
             for child in sorted(path.rglob("*")):
                 relative = child.relative_to(path)
-                if child.is_file() and child.suffix.lower() in SUFFIXES and \
-                        not any(part.startswith(".") for part in relative.parts):
+                if (
+                    child.is_file()
+                    and child.suffix.lower() in SUFFIXES
+                    and not any(part.startswith(".") for part in relative.parts)
+                ):
                     files.append(child)
         else:
             files.append(path)
@@ -84,14 +87,15 @@ def file_batches(files: list[Path]) -> Iterator[list[Path]]:
 
 
 class Command(BaseCommand):
-    help = ("Ingest files or folders (PDF, DOCX, Markdown, HTML, text; CSV of FAQs) and http(s) URLs of web "
-            "pages into the knowledge base.")
+    help = (
+        "Ingest files or folders (PDF, DOCX, Markdown, HTML, text; CSV of FAQs) and http(s) URLs of web "
+        "pages into the knowledge base."
+    )
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("paths", nargs="+", metavar="PATH_OR_URL")
         parser.add_argument("--force", action="store_true", help="Re-extract and re-chunk even unchanged files.")
-        parser.add_argument("--json", action="store_true",
-                            help="One JSON line per file or page, then a summary line.")
+        parser.add_argument("--json", action="store_true", help="One JSON line per file or page, then a summary line.")
 
     def handle(self, *args, paths: list[str], force: bool, json: bool, **options) -> None:
         urls, paths = split_urls(paths)
@@ -123,46 +127,63 @@ class Command(BaseCommand):
             publish = services.index_publish()
         except KeyboardInterrupt:
             bar.close()
-            self.stderr.write(f"Interrupted after {done} of {len(files) + len(urls)} sources. Finished ones are "
-                              "kept; run the command again to continue.")
+            self.stderr.write(
+                f"Interrupted after {done} of {len(files) + len(urls)} sources. Finished ones are "
+                "kept; run the command again to continue."
+            )
             raise SystemExit(130) from None
         seconds = time.perf_counter() - started
         summary = {
-            "files": len(files), "pages": len(urls), **totals, "chunks": chunks, "tokens": tokens,
+            "files": len(files),
+            "pages": len(urls),
+            **totals,
+            "chunks": chunks,
+            "tokens": tokens,
             "embedded": embedded,
-            "seconds": round(seconds, 3), "chunks_per_second": round(chunks / seconds, 1) if seconds else None,
-            "index": publish.status, "index_version": publish.version_id, "index_chunks": publish.chunk_count,
+            "seconds": round(seconds, 3),
+            "chunks_per_second": round(chunks / seconds, 1) if seconds else None,
+            "index": publish.status,
+            "index_version": publish.version_id,
+            "index_chunks": publish.chunk_count,
         }
         if json:
             self.stdout.write(_dumps({"summary": summary}))
         elif options["verbosity"] > 0:
-            self.stdout.write(self.style.SUCCESS(
-                f"{len(files)} file(s){f', {len(urls)} page(s)' if urls else ''}: {totals['indexed']} indexed, "
-                f"{totals['unchanged']} unchanged, "
-                f"{totals['failed']} failed; {chunks} chunks, {embedded} embedded in {seconds:.1f} s. "
-                f"Index v{publish.version_id} ({publish.status}): {publish.chunk_count} chunks."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{len(files)} file(s){f', {len(urls)} page(s)' if urls else ''}: {totals['indexed']} indexed, "
+                    f"{totals['unchanged']} unchanged, "
+                    f"{totals['failed']} failed; {chunks} chunks, {embedded} embedded in {seconds:.1f} s. "
+                    f"Index v{publish.version_id} ({publish.status}): {publish.chunk_count} chunks."
+                )
+            )
 
     def _ingest_batch(self, paths: list[Path] | list[str], *, force: bool):
         if isinstance(paths[0], str):
-            for url, outcome in zip(paths, services.document_urls_ingest(urls=paths, force=force)):
+            for url, outcome in zip(paths, services.document_urls_ingest(urls=paths, force=force), strict=False):
                 yield _record(url, outcome, key="url")
             return
         if paths[0].suffix.lower() == ".csv":
             yield from self._ingest_csv(paths[0], force=force)
             return
-        for path, outcome in zip(paths, services.document_files_ingest(paths=paths, force=force)):
+        for path, outcome in zip(paths, services.document_files_ingest(paths=paths, force=force), strict=False):
             yield _record(path, outcome)
 
     def _ingest_csv(self, path: Path, *, force: bool):
         if path.stat().st_size > settings.UPLOAD_MAX_BYTES:
-            yield {"file": str(path), "status": "failed", "reason": "The CSV is over the upload limit.",
-                   "chunks": 0, "tokens": 0, "embedded": 0}
+            yield {
+                "file": str(path),
+                "status": "failed",
+                "reason": "The CSV is over the upload limit.",
+                "chunks": 0,
+                "tokens": 0,
+                "embedded": 0,
+            }
             return
         try:
             imported = services.faq_import_csv(data=path.read_bytes(), enqueue=False)
         except ExtractionError as exc:
-            yield {"file": str(path), "status": "failed", "reason": str(exc), "chunks": 0, "tokens": 0,
-                   "embedded": 0}
+            yield {"file": str(path), "status": "failed", "reason": str(exc), "chunks": 0, "tokens": 0, "embedded": 0}
             return
         faq_ids = imported.faq_ids
         if force:
@@ -178,16 +199,31 @@ class Command(BaseCommand):
             if outcome.status == "failed":
                 failed.append(f"{outcome.source}: {outcome.reason}")
         status = "failed" if failed else ("indexed" if faq_ids else "unchanged")
-        yield {"file": str(path), "status": status, "faqs_created": imported.created,
-               "faqs_updated": imported.updated, "faqs_unchanged": imported.unchanged,
-               "skipped": imported.skipped, "reason": "; ".join(failed), "chunks": chunks, "tokens": tokens,
-               "embedded": embedded}
+        yield {
+            "file": str(path),
+            "status": status,
+            "faqs_created": imported.created,
+            "faqs_updated": imported.updated,
+            "faqs_unchanged": imported.unchanged,
+            "skipped": imported.skipped,
+            "reason": "; ".join(failed),
+            "chunks": chunks,
+            "tokens": tokens,
+            "embedded": embedded,
+        }
 
 
 def _record(path: Path | str, outcome: services.IngestOutcome, *, key: str = "file") -> dict:
-    return {key: str(path), "source": outcome.source, "status": outcome.status, "reason": outcome.reason,
-            "chunks": outcome.chunks, "tokens": outcome.tokens, "embedded": outcome.embedded,
-            "seconds": round(outcome.seconds, 3)}
+    return {
+        key: str(path),
+        "source": outcome.source,
+        "status": outcome.status,
+        "reason": outcome.reason,
+        "chunks": outcome.chunks,
+        "tokens": outcome.tokens,
+        "embedded": outcome.embedded,
+        "seconds": round(outcome.seconds, 3),
+    }
 
 
 def _dumps(payload: dict) -> str:

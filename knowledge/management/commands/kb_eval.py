@@ -43,10 +43,18 @@ class Command(BaseCommand):
         if json:
             self.stdout.write(dumps(report))
             return
-        self.stdout.write(f"{report['set']}: {report['documents']} documents, {report['chunks']} chunks, "
-                          f"{report['queries']} queries, model {report['model']}")
+        self.stdout.write(
+            f"{report['set']}: {report['documents']} documents, {report['chunks']} chunks, "
+            f"{report['queries']} queries, model {report['model']}"
+        )
         names = list(report["metrics"]["hybrid"])
-        self.stdout.write(f"{'':10}" + "".join(f"{name.replace('ndcg', 'nDCG').replace('recall', 'Recall').replace('mrr', 'MRR'):>12}" for name in names))
+        self.stdout.write(
+            f"{'':10}"
+            + "".join(
+                f"{name.replace('ndcg', 'nDCG').replace('recall', 'Recall').replace('mrr', 'MRR'):>12}"
+                for name in names
+            )
+        )
         for mode in MODES:
             self.stdout.write(f"{mode:10}" + "".join(f"{report['metrics'][mode][name]:>12.4f}" for name in names))
 

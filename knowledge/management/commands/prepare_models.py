@@ -24,12 +24,23 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             raise CommandError("Interrupted; nothing was left half-written (run it again).") from None
         if json:
-            self.stdout.write(_json({"path": str(result.path), "exported": result.exported,
-                                     "seconds": round(result.seconds, 2), "max_difference": result.max_difference}))
+            self.stdout.write(
+                _json(
+                    {
+                        "path": str(result.path),
+                        "exported": result.exported,
+                        "seconds": round(result.seconds, 2),
+                        "max_difference": result.max_difference,
+                    }
+                )
+            )
         elif result.exported:
-            self.stdout.write(self.style.SUCCESS(
-                f"Exported the ONNX model to {result.path} in {result.seconds:.1f} s "
-                f"(max difference vs sentence-transformers: {result.max_difference:.1e})."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"Exported the ONNX model to {result.path} in {result.seconds:.1f} s "
+                    f"(max difference vs sentence-transformers: {result.max_difference:.1e})."
+                )
+            )
         elif options["verbosity"] > 0:
             self.stdout.write(f"The ONNX model is already prepared at {result.path}.")
 

@@ -24,8 +24,16 @@ class Command(BaseCommand):
                 outcome = services.document_refetch(document_id=document_id)
                 counts[outcome.status] = counts.get(outcome.status, 0) + 1
                 if json:
-                    self.stdout.write(dumps({"source": outcome.source, "status": outcome.status,
-                                             "reason": outcome.reason, "chunks": outcome.chunks}))
+                    self.stdout.write(
+                        dumps(
+                            {
+                                "source": outcome.source,
+                                "status": outcome.status,
+                                "reason": outcome.reason,
+                                "chunks": outcome.chunks,
+                            }
+                        )
+                    )
                 elif outcome.status == "failed":
                     self.stderr.write(f"failed  {outcome.source}: {outcome.reason}")
             publish = services.index_publish()
@@ -35,9 +43,11 @@ class Command(BaseCommand):
         if json:
             self.stdout.write(dumps({"summary": summary}))
         elif options["verbosity"] > 0:
-            self.stdout.write(f"{len(ids)} page(s) re-fetched: " +
-                              (", ".join(f"{v} {k}" for k, v in counts.items()) or "none due") +
-                              f". Index v{publish.version_id} ({publish.status}).")
+            self.stdout.write(
+                f"{len(ids)} page(s) re-fetched: "
+                + (", ".join(f"{v} {k}" for k, v in counts.items()) or "none due")
+                + f". Index v{publish.version_id} ({publish.status})."
+            )
 
 
 def dumps(payload: dict) -> str:

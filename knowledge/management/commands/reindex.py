@@ -50,18 +50,25 @@ class Command(BaseCommand):
             counts[outcome.status] = counts.get(outcome.status, 0) + 1
         publish = result.publish
         summary = {
-            "sources": len(result.outcomes), **counts,
+            "sources": len(result.outcomes),
+            **counts,
             "embedded": sum(o.embedded for o in result.outcomes) + publish.embedded,
-            "index": publish.status, "index_version": publish.version_id, "index_chunks": publish.chunk_count,
+            "index": publish.status,
+            "index_version": publish.version_id,
+            "index_chunks": publish.chunk_count,
             "seconds": round(time.perf_counter() - started, 3),
         }
         if json:
             self.stdout.write(json_dumps(summary))
         elif options["verbosity"] > 0:
-            self.stdout.write(self.style.SUCCESS(
-                f"{summary['sources']} source(s) re-indexed ({', '.join(f'{v} {k}' for k, v in counts.items()) or 'none needed'}); "
-                f"{summary['embedded']} embedded. Index v{publish.version_id} ({publish.status}): "
-                f"{publish.chunk_count} chunks."))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"{summary['sources']} source(s) re-indexed "
+                    f"({', '.join(f'{v} {k}' for k, v in counts.items()) or 'none needed'}); "
+                    f"{summary['embedded']} embedded. Index v{publish.version_id} ({publish.status}): "
+                    f"{publish.chunk_count} chunks."
+                )
+            )
 
 
 def json_dumps(payload: dict) -> str:

@@ -24,8 +24,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser) -> None:
         parser.add_argument("query", nargs="?", help="The question.")
         parser.add_argument("-k", type=int, default=8, help="How many results (default 8).")
-        parser.add_argument("--json", action="store_true",
-                            help="One JSON object per result (per query with --queries-file).")
+        parser.add_argument(
+            "--json", action="store_true", help="One JSON object per result (per query with --queries-file)."
+        )
         parser.add_argument("--queries-file", type=Path, help="A file with one query per line.")
 
     def handle(self, *args, query: str | None, k: int, json: bool, queries_file: Path | None, **options) -> None:
@@ -50,8 +51,15 @@ class Command(BaseCommand):
                 results = search(query=text, k=k)
                 elapsed_ms = (time.perf_counter() - started) * 1000
                 if json and queries_file is not None:
-                    self.stdout.write(dumps({"query": text, "ms": round(elapsed_ms, 2),
-                                             "results": [result_payload(i, r) for i, r in enumerate(results, 1)]}))
+                    self.stdout.write(
+                        dumps(
+                            {
+                                "query": text,
+                                "ms": round(elapsed_ms, 2),
+                                "results": [result_payload(i, r) for i, r in enumerate(results, 1)],
+                            }
+                        )
+                    )
                 elif json:
                     for rank, result in enumerate(results, start=1):
                         self.stdout.write(dumps(result_payload(rank, result)))
@@ -66,7 +74,9 @@ class Command(BaseCommand):
         if not results:
             self.stdout.write("No results.")
         for rank, result in enumerate(results, start=1):
-            found_by = "+".join(side for side, r in (("dense", result.dense_rank), ("keyword", result.keyword_rank)) if r)
+            found_by = "+".join(
+                side for side, r in (("dense", result.dense_rank), ("keyword", result.keyword_rank)) if r
+            )
             self.stdout.write(
                 f"{rank:2}. {result.confidence:.3f}  {result.source_identifier}  {result.title}  "
                 f"[{result.citation_label}]  ({found_by}, fused {result.score:.4f})"

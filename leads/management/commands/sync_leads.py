@@ -31,8 +31,10 @@ from leads.sheets import sheets_mirror_enabled
 
 
 class Command(BaseCommand):
-    help = ("Push pending (or, with --all, every) lead to the Google Sheets mirror, remove erased leads' rows; "
-            "retry pending notifications.")
+    help = (
+        "Push pending (or, with --all, every) lead to the Google Sheets mirror, remove erased leads' rows; "
+        "retry pending notifications."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--all", action="store_true", help="Push every lead, not only pending and failed ones.")
@@ -43,21 +45,33 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         quiet = options["json"] or options["verbosity"] == 0
         batch_size = max(1, min(options["batch_size"], 500))
-        summary: dict[str, Any] = {"mirror": "on" if sheets_mirror_enabled() else "off", "synced": 0,
-                                   "retrying": 0, "failed": 0, "rows_deleted": 0, "errors": [],
-                                   "interrupted": False}
+        summary: dict[str, Any] = {
+            "mirror": "on" if sheets_mirror_enabled() else "off",
+            "synced": 0,
+            "retrying": 0,
+            "failed": 0,
+            "rows_deleted": 0,
+            "errors": [],
+            "interrupted": False,
+        }
         claim: uuid.UUID | None = None
         batch: list[Lead] = []
         try:
             if summary["mirror"] == "off":
                 if not quiet:
-                    self.stderr.write("The Google Sheets mirror is off (set SHEETS_CREDENTIALS_FILE or "
-                                      "SHEETS_CREDENTIALS_JSON and SHEETS_SPREADSHEET_ID); no lead pushed.")
+                    self.stderr.write(
+                        "The Google Sheets mirror is off (set SHEETS_CREDENTIALS_FILE or "
+                        "SHEETS_CREDENTIALS_JSON and SHEETS_SPREADSHEET_ID); no lead pushed."
+                    )
             else:
                 if options["all"]:
                     with transaction.atomic():
-                        Lead.objects.update(sync_state=SyncState.PENDING, sync_version=uuid.uuid4(),
-                                            sync_next_attempt_at=None, sync_attempts=0)
+                        Lead.objects.update(
+                            sync_state=SyncState.PENDING,
+                            sync_version=uuid.uuid4(),
+                            sync_next_attempt_at=None,
+                            sync_attempts=0,
+                        )
                 total = selectors.leads_to_sync().count()
                 progress = tqdm(total=total, unit="lead", disable=quiet or total == 0, file=sys.stderr)
                 for _ in range(math.ceil(total / batch_size) + 5):
@@ -93,17 +107,20 @@ class Command(BaseCommand):
                 f"{summary['failed']} failed; {summary['remaining']} not in the sheet."
             )
             if summary["rows_deleted"] or summary["deletions_remaining"]:
-                self.stdout.write(f"Removed the rows of {summary['rows_deleted']} erased lead(s); "
-                                  f"{summary['deletions_remaining']} removal(s) still to do.")
+                self.stdout.write(
+                    f"Removed the rows of {summary['rows_deleted']} erased lead(s); "
+                    f"{summary['deletions_remaining']} removal(s) still to do."
+                )
             for error in summary["errors"]:
                 self.stderr.write(f"  error: {error}")
             if summary.get("notifications"):
-                self.stdout.write("Notifications: " + ", ".join(
-                    f"{count} {outcome}" for outcome, count in summary["notifications"].items()))
+                self.stdout.write(
+                    "Notifications: "
+                    + ", ".join(f"{count} {outcome}" for outcome, count in summary["notifications"].items())
+                )
         if summary["interrupted"]:
             raise CommandError("Interrupted; unfinished leads stay pending.", returncode=130)
-        if summary["mirror"] == "on" and (summary["errors"] or summary["remaining"]
-                                          or summary["deletions_remaining"]):
+        if summary["mirror"] == "on" and (summary["errors"] or summary["remaining"] or summary["deletions_remaining"]):
             problems = [f"{summary['remaining']} lead(s) are not in the sheet yet"]
             if summary["deletions_remaining"]:
                 problems.append(f"{summary['deletions_remaining']} erased lead(s) are still in the sheet")
@@ -113,7 +130,8 @@ class Command(BaseCommand):
         """The rows of erased leads, in batches, through the same claim/retry path as pushes."""
         for _ in range(math.ceil(selectors.sheet_deletions_to_sync().count() / batch_size) + 5):
             claim, deletions = services.sheet_deletions_claim(
-                queryset=selectors.sheet_deletions_to_sync(), limit=batch_size)
+                queryset=selectors.sheet_deletions_to_sync(), limit=batch_size
+            )
             if not deletions:
                 return
             try:

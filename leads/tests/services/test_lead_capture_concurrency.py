@@ -22,6 +22,7 @@ def _in_thread(target, results, *args):
             results.append(exc)
         finally:
             connection.close()
+
     return threading.Thread(target=run)
 
 
@@ -106,6 +107,7 @@ def test_a_capture_that_loses_the_race_to_the_unique_index_updates_the_winner(ca
 
 def backends_waiting_for_a_lock() -> int:
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                       "AND wait_event_type = 'Lock'")
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
         return cursor.fetchone()[0]

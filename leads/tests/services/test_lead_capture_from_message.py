@@ -19,7 +19,11 @@ def test_it_turns_the_issue_example_into_one_clean_lead():
     assert result.status == "captured"
     lead = Lead.objects.get()
     assert (lead.name, lead.company, lead.email, lead.phone) == (
-        "Ana", "Brightside", "ana@brightside.io", "+442079460958")
+        "Ana",
+        "Brightside",
+        "ana@brightside.io",
+        "+442079460958",
+    )
     assert lead.source == Lead.Source.DETECTED
     assert lead.interest == "Do you do fleet pricing for 20 cargo bikes?"
     assert list(lead.conversations.all()) == [conversation]
@@ -36,8 +40,9 @@ def test_it_merges_a_second_message_with_the_same_email_in_the_same_conversation
     conversation = ConversationFactory()
     lead_capture_from_message(conversation=conversation, text="ana@brightside.io")
 
-    result = lead_capture_from_message(conversation=conversation,
-                                       text="It's Ana again: ANA@Brightside.io, +1 415 555 2671")
+    result = lead_capture_from_message(
+        conversation=conversation, text="It's Ana again: ANA@Brightside.io, +1 415 555 2671"
+    )
 
     assert result.status == "updated" and result.attempt is None
     lead = Lead.objects.get()

@@ -11,8 +11,15 @@ CONSENT = "I agree that Tidewater Bikes contacts me about my request."
 
 
 def submit(**overrides):
-    values = {"conversation": None, "name": "Ana Lopez", "email": "ana@brightside.io", "phone": "",
-              "consent": True, "consent_text": CONSENT, "source": Lead.Source.FORM}
+    values = {
+        "conversation": None,
+        "name": "Ana Lopez",
+        "email": "ana@brightside.io",
+        "phone": "",
+        "consent": True,
+        "consent_text": CONSENT,
+        "source": Lead.Source.FORM,
+    }
     values.update(overrides)
     return lead_submit_form(**values)
 
@@ -40,22 +47,30 @@ def test_a_second_submission_from_the_same_conversation_updates_the_lead():
     conversation = ConversationFactory()
     submit(conversation=conversation)
 
-    result = submit(conversation=conversation, email="Ana@Brightside.IO", phone="415 555 2671", company="Brightside",
-                    source=Lead.Source.API)
+    result = submit(
+        conversation=conversation,
+        email="Ana@Brightside.IO",
+        phone="415 555 2671",
+        company="Brightside",
+        source=Lead.Source.API,
+    )
 
     assert result.status == "updated"
     lead = Lead.objects.get()
     assert (lead.phone, lead.company, lead.source) == ("+14155552671", "Brightside", Lead.Source.FORM)
 
 
-@pytest.mark.parametrize(("overrides", "field", "message"), [
-    ({"email": "", "phone": ""}, "email", "email address or a phone number"),
-    ({"email": "ana@"}, "email", "valid email"),
-    ({"email": "", "phone": "12345"}, "phone", "valid phone"),
-    ({"consent": False}, "consent", "agree to be contacted"),
-    ({"consent_text": ""}, "consent_text", "consent wording"),
-    ({"name": "x" * 201}, "name", "under 200"),
-])
+@pytest.mark.parametrize(
+    ("overrides", "field", "message"),
+    [
+        ({"email": "", "phone": ""}, "email", "email address or a phone number"),
+        ({"email": "ana@"}, "email", "valid email"),
+        ({"email": "", "phone": "12345"}, "phone", "valid phone"),
+        ({"consent": False}, "consent", "agree to be contacted"),
+        ({"consent_text": ""}, "consent_text", "consent wording"),
+        ({"name": "x" * 201}, "name", "under 200"),
+    ],
+)
 def test_bad_input_is_a_clear_error_and_creates_nothing(overrides, field, message):
     with pytest.raises(ValidationError) as error:
         submit(**overrides)
