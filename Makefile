@@ -34,7 +34,12 @@ chromium:
 		echo "Installing Debian's chromium for the browser tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: install chromium test-embedded test-services
+test: install chromium lint test-embedded test-services
+
+# Lint and format (ruff), before the two passes.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 # Pass 1: the embedded defaults (SQLite, local-memory cache, in-memory channel layer).
 test-embedded: install
