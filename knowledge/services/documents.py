@@ -69,7 +69,7 @@ def document_ingest(
     [outcome] = ingest_run(
         model=Document,
         source_ids=[document_id],
-        prepare=partial(_prepare_document, refetch=refetch),
+        prepare=partial(document_prepare, refetch=refetch),
         force=force,
         take_over=take_over,
         preloaded=[document],
@@ -90,7 +90,7 @@ def documents_ingest(*, document_ids: list[int], force: bool = False) -> list[In
     one call per file on the sample knowledge base); a bad file still fails
     alone. The command's leases are taken over at once.
     """
-    return ingest_run(model=Document, source_ids=document_ids, prepare=_prepare_document, force=force, take_over=True)
+    return ingest_run(model=Document, source_ids=document_ids, prepare=document_prepare, force=force, take_over=True)
 
 
 def document_refetch(*, document_id: int, due: str | None = None, take_over: bool = False) -> IngestOutcome:
@@ -100,7 +100,7 @@ def document_refetch(*, document_id: int, due: str | None = None, take_over: boo
     return document_ingest(document_id=document_id, refetch=True, take_over=take_over)
 
 
-def _prepare_document(document: Document, force: bool, *, refetch: bool = False) -> Prepared:
+def document_prepare(document: Document, force: bool, *, refetch: bool = False) -> Prepared:
     """The runner's prepare step for a document: fetched if need be, then extracted and chunked."""
     if document.kind == Document.Kind.URL:
         if not document.url:

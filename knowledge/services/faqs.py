@@ -53,7 +53,7 @@ def faq_ingest(*, faq_id: int, force: bool = False, take_over: bool = False) -> 
         mark_ready_if_unchanged(FAQ, faq)
         return IngestOutcome(label, "unchanged", chunks=1)
     [outcome] = ingest_run(
-        model=FAQ, source_ids=[faq_id], prepare=_prepare_faq, force=force, take_over=take_over, preloaded=[faq]
+        model=FAQ, source_ids=[faq_id], prepare=faq_prepare, force=force, take_over=take_over, preloaded=[faq]
     )
     return outcome
 
@@ -64,10 +64,10 @@ def faqs_ingest(*, faq_ids: list[int], force: bool = False, take_over: bool = Fa
     lease update, one embedding call and one transaction instead of one of
     each per FAQ. An FAQ another worker holds is left to it ("busy").
     """
-    return ingest_run(model=FAQ, source_ids=faq_ids, prepare=_prepare_faq, force=force, take_over=take_over)
+    return ingest_run(model=FAQ, source_ids=faq_ids, prepare=faq_prepare, force=force, take_over=take_over)
 
 
-def _prepare_faq(faq: FAQ, force: bool) -> Prepared:
+def faq_prepare(faq: FAQ, force: bool) -> Prepared:
     """The runner's prepare step for an FAQ: its one chunk, unless it is unchanged."""
     source_hash = faq_source_hash(faq=faq)
     if not force and faq.source_hash == source_hash:
