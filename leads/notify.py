@@ -21,8 +21,8 @@ from django.conf import settings
 from django.core.mail import send_mail
 
 from core.netguard import FetchBlocked, guarded_request
+from core.retry import retry_after_seconds
 from leads.models import Lead, LeadContactAttempt, LeadNotification
-from leads.sheets import retry_after_seconds
 
 
 class NotificationError(Exception):
