@@ -3,7 +3,8 @@ Telling sales about a new lead: one small transport per channel.
 
 Each `send()` either returns (delivered) or raises `NotificationError`, which
 says whether retrying can help (`permanent`) and how long the peer asked us to
-wait (`retry_after`). Retrying itself is the outbox's job (`leads.services`).
+wait (`retry_after`). Retrying itself is the outbox's job
+(`leads.services.notifications`, through `core.outbox`).
 
 Sales is told about a new lead (`lead.created`) and about each unverified
 contact attempt on an existing one (`lead.contact_attempt`: details that named

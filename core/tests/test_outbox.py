@@ -198,20 +198,24 @@ def test_a_failure_is_not_written_over_a_row_another_worker_claimed(jobs):
     assert outcome.retrying == {} and outcome.failed == []
 
 
-def test_retries_are_scheduled_once_per_moment_with_their_rows(jobs):
+def fail_every_job(**failure):
+    """Claims every job and records a failure on all of them; what was scheduled, and the outcome."""
     claim, _ = outbox_claim(Job.objects.all(), fields=FIELDS, limit=10, lease=LEASE)
     scheduled: list[tuple[list[int], object]] = []
-
-    # A Retry-After longer than any backoff: every row is due at the same moment.
     outcome = outbox_record_failure(
         list(Job.objects.filter(claim=claim)),
         fields=FIELDS,
         claim=claim,
-        error="429",
         policy=POLICY,
-        retry_after=600,
         schedule=lambda pks, moment: scheduled.append((pks, moment)),
+        **failure,
     )
+    return scheduled, outcome
+
+
+def test_retries_are_scheduled_once_per_moment_with_their_rows(jobs):
+    # A Retry-After longer than any backoff: every row is due at the same moment.
+    scheduled, outcome = fail_every_job(error="429", retry_after=600)
 
     [(moment, pks)] = outcome.retrying.items()
     assert scheduled == [(pks, moment)]
@@ -220,17 +224,7 @@ def test_retries_are_scheduled_once_per_moment_with_their_rows(jobs):
 
 
 def test_rows_due_at_different_moments_are_scheduled_apart(jobs):
-    claim, _ = outbox_claim(Job.objects.all(), fields=FIELDS, limit=10, lease=LEASE)
-    scheduled: list[tuple[list[int], object]] = []
-
-    outcome = outbox_record_failure(
-        list(Job.objects.filter(claim=claim)),
-        fields=FIELDS,
-        claim=claim,
-        error="503",
-        policy=POLICY,
-        schedule=lambda pks, moment: scheduled.append((pks, moment)),
-    )
+    scheduled, outcome = fail_every_job(error="503")
 
     assert [(moment, pks) for pks, moment in scheduled] == list(outcome.retrying.items())
     assert sorted(pk for pks, _ in scheduled for pk in pks) == sorted(job.pk for job in jobs)
