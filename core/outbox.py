@@ -21,7 +21,7 @@ attempts, error, next attempt, claim, lease end); this module imports no app.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -191,7 +191,7 @@ def outbox_record_failure(
     return outcome
 
 
-def task_enqueue(*, task: Any, args: Iterable[Hashable], run_after: datetime | None = None) -> bool:
+def task_enqueue(*, task: Any, args: Iterable[Any], run_after: datetime | None = None) -> bool:
     """
     Enqueues `task` once per argument, at `run_after` when given. A backend
     that cannot defer gets nothing for a deferred run (False): the rows stay
