@@ -16,7 +16,7 @@ the middleware leaves such a response alone. Django's debug error pages
 (DEBUG only) rely on inline script and style and get no policy.
 
 The widget on a customer's site is governed by that site's policy, not this
-one: see the README ("Content-Security-Policy of a site that embeds the widget").
+one: see docs/widget.md ("Content-Security-Policy of a site that embeds the widget").
 """
 
 from __future__ import annotations

@@ -14,6 +14,10 @@ from leads.sheets import SheetsConfigError, credentials_info_load
 
 @checks.register()
 def check_leads_settings(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    return [*_region_messages(), *_sheets_messages(), *_webhook_messages(), *_notify_email_messages()]
+
+
+def _region_messages() -> list[checks.CheckMessage]:
     messages: list[checks.CheckMessage] = []
     if settings.LEADS_DEFAULT_REGION not in phonenumbers.SUPPORTED_REGIONS:
         messages.append(
@@ -23,7 +27,11 @@ def check_leads_settings(app_configs, **kwargs) -> list[checks.CheckMessage]:
                 id="leads.E001",
             )
         )
+    return messages
 
+
+def _sheets_messages() -> list[checks.CheckMessage]:
+    messages: list[checks.CheckMessage] = []
     has_credentials = bool(settings.SHEETS_CREDENTIALS_JSON or settings.SHEETS_CREDENTIALS_FILE)
     if has_credentials:
         try:
@@ -61,34 +69,44 @@ def check_leads_settings(app_configs, **kwargs) -> list[checks.CheckMessage]:
                 id="leads.W003",
             )
         )
+    return messages
 
-    if settings.LEADS_WEBHOOK_URL:
-        if urlsplit(settings.LEADS_WEBHOOK_URL).scheme not in {"http", "https"}:
-            messages.append(
-                checks.Warning(
-                    f"LEADS_WEBHOOK_URL={settings.LEADS_WEBHOOK_URL!r} is not an http(s) URL.",
-                    id="leads.W006",
-                )
+
+def _webhook_messages() -> list[checks.CheckMessage]:
+    messages: list[checks.CheckMessage] = []
+    if not settings.LEADS_WEBHOOK_URL:
+        return messages
+    if urlsplit(settings.LEADS_WEBHOOK_URL).scheme not in {"http", "https"}:
+        messages.append(
+            checks.Warning(
+                f"LEADS_WEBHOOK_URL={settings.LEADS_WEBHOOK_URL!r} is not an http(s) URL.",
+                id="leads.W006",
             )
-        if not settings.LEADS_WEBHOOK_SECRET:
-            messages.append(
-                checks.Warning(
-                    "LEADS_WEBHOOK_URL is set without LEADS_WEBHOOK_SECRET: no webhook is sent unsigned.",
-                    hint="Set LEADS_WEBHOOK_SECRET to a long random string shared with the receiver.",
-                    id="leads.W004",
-                )
+        )
+    if not settings.LEADS_WEBHOOK_SECRET:
+        messages.append(
+            checks.Warning(
+                "LEADS_WEBHOOK_URL is set without LEADS_WEBHOOK_SECRET: no webhook is sent unsigned.",
+                hint="Set LEADS_WEBHOOK_SECRET to a long random string shared with the receiver.",
+                id="leads.W004",
             )
-        refused = url_refusal_without_dns(url=settings.LEADS_WEBHOOK_URL, policy=AddressPolicy.from_settings())
-        if refused:
-            messages.append(
-                checks.Warning(
-                    f"LEADS_WEBHOOK_URL is a {refused} address, which server-side requests may not reach: "
-                    "no webhook will be delivered.",
-                    hint="For a receiver on your own network set FETCH_ALLOW_PRIVATE_ADDRESSES=1, or list its "
-                    "network in FETCH_ALLOWED_NETWORKS.",
-                    id="leads.W008",
-                )
+        )
+    refused = url_refusal_without_dns(url=settings.LEADS_WEBHOOK_URL, policy=AddressPolicy.from_settings())
+    if refused:
+        messages.append(
+            checks.Warning(
+                f"LEADS_WEBHOOK_URL is a {refused} address, which server-side requests may not reach: "
+                "no webhook will be delivered.",
+                hint="For a receiver on your own network set FETCH_ALLOW_PRIVATE_ADDRESSES=1, or list its "
+                "network in FETCH_ALLOWED_NETWORKS.",
+                id="leads.W008",
             )
+        )
+    return messages
+
+
+def _notify_email_messages() -> list[checks.CheckMessage]:
+    messages: list[checks.CheckMessage] = []
     for address in settings.LEADS_NOTIFY_EMAILS:
         try:
             validate_email(address)

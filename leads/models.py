@@ -11,6 +11,7 @@ the same claim/retry fields, so a webhook failing never re-sends the email.
 from __future__ import annotations
 
 import uuid
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core.outbox import OutboxFields
 from leads.detection import email_normalize, phone_normalize
 
 
@@ -31,8 +33,18 @@ class SheetOutbox(models.Model):
     """
     Outbox state for one change the Google Sheet must reflect: claimed with a
     conditional UPDATE (`sync_claim` until `sync_claimed_until`), retried with
-    backoff, given up as failed (leads.services).
+    backoff, given up as failed (core.outbox, through leads.services.sync).
     """
+
+    outbox_fields: ClassVar[OutboxFields] = OutboxFields(
+        state="sync_state",
+        attempts="sync_attempts",
+        error="sync_error",
+        next_attempt_at="sync_next_attempt_at",
+        claim="sync_claim",
+        claimed_until="sync_claimed_until",
+        done=SyncState.SYNCED,
+    )
 
     sync_state = models.CharField(max_length=10, choices=SyncState.choices, default=SyncState.PENDING, db_index=True)
     synced_at = models.DateTimeField(null=True, blank=True)
@@ -209,7 +221,10 @@ class SheetRowDeletion(SheetOutbox):
 
 
 class LeadNotification(models.Model):
-    """One "sales is told" delivery (email or webhook) for a new lead or an unverified contact attempt."""
+    """
+    One "sales is told" delivery (email or webhook) for a new lead or an
+    unverified contact attempt; an outbox row (core.outbox) of its own.
+    """
 
     class Channel(models.TextChoices):
         EMAIL = "email", "Email"
@@ -238,6 +253,8 @@ class LeadNotification(models.Model):
     claimed_until = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    outbox_fields: ClassVar[OutboxFields] = OutboxFields(done=State.SENT)
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -3,7 +3,8 @@ Telling sales about a new lead: one small transport per channel.
 
 Each `send()` either returns (delivered) or raises `NotificationError`, which
 says whether retrying can help (`permanent`) and how long the peer asked us to
-wait (`retry_after`). Retrying itself is the outbox's job (`leads.services`).
+wait (`retry_after`). Retrying itself is the outbox's job
+(`leads.services.notifications`, through `core.outbox`).
 
 Sales is told about a new lead (`lead.created`) and about each unverified
 contact attempt on an existing one (`lead.contact_attempt`: details that named
@@ -21,8 +22,8 @@ from django.conf import settings
 from django.core.mail import send_mail
 
 from core.netguard import FetchBlocked, guarded_request
+from core.retry import retry_after_seconds
 from leads.models import Lead, LeadContactAttempt, LeadNotification
-from leads.sheets import retry_after_seconds
 
 
 class NotificationError(Exception):

@@ -10,8 +10,9 @@ from django.db.models import F, Max, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest, Lower
 from django.utils import timezone
 
+from core.outbox import outbox_unclaimed
 from leads.detection import contact_details_extract
-from leads.models import Lead, LeadNotification, SheetRowDeletion, SyncState
+from leads.models import Lead, LeadContactAttempt, LeadNotification, SheetRowDeletion, SyncState
 
 if TYPE_CHECKING:
     from conversations.models import Conversation, Message
@@ -172,18 +173,16 @@ def leads_with_last_activity() -> QuerySet[Lead]:
 
 def leads_to_sync(*, include_synced: bool = False) -> QuerySet[Lead]:
     """Leads that `sync_leads` should push: pending or failed, unclaimed or with an expired claim."""
-    now = timezone.now()
-    queryset = Lead.objects.filter(Q(sync_claimed_until__isnull=True) | Q(sync_claimed_until__lt=now))
+    queryset = outbox_unclaimed(Lead.objects.all(), fields=Lead.outbox_fields)
     if not include_synced:
         queryset = queryset.filter(sync_state__in=[SyncState.PENDING, SyncState.FAILED])
     return queryset.order_by("created_at", "id")
 
 
 def notifications_to_send() -> QuerySet[LeadNotification]:
-    now = timezone.now()
-    return LeadNotification.objects.filter(
-        Q(claimed_until__isnull=True) | Q(claimed_until__lt=now),
-        state__in=[LeadNotification.State.PENDING, LeadNotification.State.FAILED],
+    return outbox_unclaimed(
+        LeadNotification.objects.filter(state__in=[LeadNotification.State.PENDING, LeadNotification.State.FAILED]),
+        fields=LeadNotification.outbox_fields,
     ).order_by("created_at", "id")
 
 
@@ -203,10 +202,13 @@ def sheet_deletions_to_sync() -> QuerySet[SheetRowDeletion]:
     unclaimed or with an expired claim, and past any push still in flight.
     """
     now = timezone.now()
-    return SheetRowDeletion.objects.filter(
-        Q(sync_claimed_until__isnull=True) | Q(sync_claimed_until__lt=now),
-        Q(not_before__isnull=True) | Q(not_before__lte=now),
-        sync_state__in=[SyncState.PENDING, SyncState.FAILED],
+    return outbox_unclaimed(
+        SheetRowDeletion.objects.filter(
+            Q(not_before__isnull=True) | Q(not_before__lte=now),
+            sync_state__in=[SyncState.PENDING, SyncState.FAILED],
+        ),
+        fields=SheetRowDeletion.outbox_fields,
+        now=now,
     ).order_by("created_at", "id")
 
 
@@ -222,30 +224,7 @@ def lead_export(*, lead: Lead) -> dict[str, Any]:
     be someone else's), every linked conversation with all its messages, and
     the notifications sent to sales.
     """
-    conversations = []
-    for conversation in lead.conversations.order_by("created_at").prefetch_related("messages"):
-        conversations.append(
-            {
-                "id": conversation.pk,
-                "channel": conversation.channel,
-                "origin": conversation.origin,
-                "user_agent": conversation.user_agent,
-                "created_at": _iso(conversation.created_at),
-                "last_message_at": _iso(conversation.last_message_at),
-                "messages": [
-                    {
-                        "id": message.public_id,
-                        "role": message.role,
-                        "text": message.text,
-                        "created_at": _iso(message.created_at),
-                        "answered": message.answered,
-                        "feedback": message.feedback,
-                        "sources": message.sources,
-                    }
-                    for message in conversation.messages.all()
-                ],
-            }
-        )
+    conversations = lead.conversations.order_by("created_at").prefetch_related("messages")
     owner = lead.owner.get_username() if lead.owner else None
     return {
         "format": "tidewater-assistant.person-export.v1",
@@ -267,23 +246,9 @@ def lead_export(*, lead: Lead) -> dict[str, Any]:
         },
         "consent": {"given": lead.consent, "text": lead.consent_text, "at": _iso(lead.consent_at)},
         "contact_attempts": [
-            {
-                "id": attempt.pk,
-                "verified": False,
-                "source": attempt.source,
-                "name": attempt.name,
-                "email": attempt.email,
-                "phone": attempt.phone,
-                "company": attempt.company,
-                "message": attempt.message,
-                "consent": attempt.consent,
-                "consent_text": attempt.consent_text,
-                "conversation_id": attempt.conversation_id,
-                "created_at": _iso(attempt.created_at),
-            }
-            for attempt in lead.contact_attempts.order_by("created_at", "id")
+            _contact_attempt_export(attempt) for attempt in lead.contact_attempts.order_by("created_at", "id")
         ],
-        "conversations": conversations,
+        "conversations": [_conversation_export(conversation) for conversation in conversations],
         "notifications": [
             {
                 "channel": notification.channel,
@@ -293,5 +258,46 @@ def lead_export(*, lead: Lead) -> dict[str, Any]:
                 "created_at": _iso(notification.created_at),
             }
             for notification in lead.notifications.order_by("created_at", "id")
+        ],
+    }
+
+
+def _contact_attempt_export(attempt: LeadContactAttempt) -> dict[str, Any]:
+    return {
+        "id": attempt.pk,
+        "verified": False,
+        "source": attempt.source,
+        "name": attempt.name,
+        "email": attempt.email,
+        "phone": attempt.phone,
+        "company": attempt.company,
+        "message": attempt.message,
+        "consent": attempt.consent,
+        "consent_text": attempt.consent_text,
+        "conversation_id": attempt.conversation_id,
+        "created_at": _iso(attempt.created_at),
+    }
+
+
+def _conversation_export(conversation: Conversation) -> dict[str, Any]:
+    """A conversation with all its messages (prefetched)."""
+    return {
+        "id": conversation.pk,
+        "channel": conversation.channel,
+        "origin": conversation.origin,
+        "user_agent": conversation.user_agent,
+        "created_at": _iso(conversation.created_at),
+        "last_message_at": _iso(conversation.last_message_at),
+        "messages": [
+            {
+                "id": message.public_id,
+                "role": message.role,
+                "text": message.text,
+                "created_at": _iso(message.created_at),
+                "answered": message.answered,
+                "feedback": message.feedback,
+                "sources": message.sources,
+            }
+            for message in conversation.messages.all()
         ],
     }

@@ -24,9 +24,7 @@ endpoint is the `token_uri` of the service-account JSON.
 from __future__ import annotations
 
 import dataclasses
-import email.utils
 import json
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -41,6 +39,8 @@ from google.auth.transport.requests import AuthorizedSession
 from google.oauth2 import service_account
 from gspread.utils import absolute_range_name
 from requests.adapters import HTTPAdapter
+
+from core.retry import retry_after_seconds
 
 GOOGLE_SHEETS_BASE_URL = "https://sheets.googleapis.com"
 SCOPES = ("https://www.googleapis.com/auth/spreadsheets",)
@@ -154,22 +154,6 @@ class _RebaseAdapter(HTTPAdapter):
     def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
         request.url = self.base_url + request.url[len(GOOGLE_SHEETS_BASE_URL) :]
         return super().send(request, **kwargs)
-
-
-def retry_after_seconds(value: str | None) -> float | None:
-    """A Retry-After header (seconds or an HTTP date) as seconds from now."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, moment.timestamp() - time.time())
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,7 @@ answer.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import logging
-import random
-import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -33,12 +30,14 @@ from chatbot.llm.base import (
     TextDelta,
     Usage,
 )
+from core.retry import backoff_delay, retry_after_from_headers
 
 logger = logging.getLogger(__name__)
 
 RETRYABLE_STATUS = {408, 409, 429}
 BACKOFF_BASE = 0.5
 BACKOFF_CAP = 8.0
+BACKOFF_JITTER = (0.5, 1.0)
 # A provider asking us to wait longer than this will not be waited for: the
 # visitor is watching a typing indicator.
 MAX_RETRY_AFTER = 10.0
@@ -56,25 +55,6 @@ class OpenAIConfig:
     timeout: float
     connect_timeout: float
     max_retries: int
-
-
-def _retry_after(exc: openai.APIStatusError) -> float | None:
-    headers = exc.response.headers
-    for name, divisor in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        value = headers.get(name)
-        if value is None:
-            continue
-        try:
-            return max(0.0, float(value) / divisor)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if value:
-        try:
-            return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            pass
-    return None
 
 
 def _is_retryable(exc: Exception) -> bool:
@@ -132,12 +112,12 @@ class OpenAIChatProvider:
 
     def _delay_before_retry(self, exc: Exception, attempt: int) -> float | None:
         """Seconds to wait before retry number `attempt` (1-based), or None to give up now."""
-        if isinstance(exc, openai.APIStatusError):
-            hinted = _retry_after(exc)
-            if hinted is not None:
-                return hinted if hinted <= MAX_RETRY_AFTER else None
-        backoff = min(BACKOFF_CAP, BACKOFF_BASE * 2 ** (attempt - 1))
-        return backoff * random.uniform(0.5, 1.0)
+        hinted = retry_after_from_headers(exc.response.headers) if isinstance(exc, openai.APIStatusError) else None
+        if hinted is not None and hinted > MAX_RETRY_AFTER:
+            return None
+        return backoff_delay(
+            attempt=attempt, base=BACKOFF_BASE, cap=BACKOFF_CAP, retry_after=hinted, jitter=BACKOFF_JITTER
+        )
 
     async def stream(self, request: AnswerRequest) -> AsyncIterator[LLMEvent]:
         client = _clients.get(self.config)

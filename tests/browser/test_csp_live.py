@@ -2,7 +2,7 @@
 The Content-Security-Policy in headless Chromium against the real server
 (daphne on the test database): the widget on the demo page, the admin and the
 /kb/ pages work under it and the browser reports no violation; and a customer
-site whose own policy allows only what the README says it must (the bot host
+site whose own policy allows only what docs/widget.md says it must (the bot host
 in script-src and connect-src, no inline style) runs the widget as well.
 
 Violations are collected twice: `securitypolicyviolation` events (they cross
@@ -45,7 +45,7 @@ def strict_page(bot_url: str) -> str:
 
 
 def strict_policy(bot_url: str) -> dict[str, str]:
-    """What the README says a host page's policy must allow, and nothing more."""
+    """What docs/widget.md says a host page's policy must allow, and nothing more."""
     bot_ws = bot_url.replace("http://", "ws://")
     return {
         "Content-Security-Policy": "; ".join(

@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-import uuid
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -25,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 from tqdm import tqdm
 
+from core.outbox import outbox_release
 from leads import selectors, services
 from leads.models import Lead, SheetRowDeletion, SyncState
 from leads.sheets import sheets_mirror_enabled
@@ -54,8 +54,6 @@ class Command(BaseCommand):
             "errors": [],
             "interrupted": False,
         }
-        claim: uuid.UUID | None = None
-        batch: list[Lead] = []
         try:
             if summary["mirror"] == "off":
                 if not quiet:
@@ -64,36 +62,12 @@ class Command(BaseCommand):
                         "SHEETS_CREDENTIALS_JSON and SHEETS_SPREADSHEET_ID); no lead pushed."
                     )
             else:
-                if options["all"]:
-                    with transaction.atomic():
-                        Lead.objects.update(
-                            sync_state=SyncState.PENDING,
-                            sync_version=uuid.uuid4(),
-                            sync_next_attempt_at=None,
-                            sync_attempts=0,
-                        )
-                total = selectors.leads_to_sync().count()
-                progress = tqdm(total=total, unit="lead", disable=quiet or total == 0, file=sys.stderr)
-                for _ in range(math.ceil(total / batch_size) + 5):
-                    claim, batch = services.leads_claim(queryset=selectors.leads_to_sync(), limit=batch_size)
-                    if not batch:
-                        break
-                    report = services.leads_push(claim=claim, leads=batch, schedule_retries=False)
-                    claim, batch = None, []
-                    for key in ("synced", "retrying", "failed"):
-                        summary[key] += getattr(report, key)
-                    summary["errors"] += report.errors
-                    progress.update(report.synced + report.retrying + report.failed)
-                    if report.errors:
-                        break
-                progress.close()
+                self._push_leads(summary, batch_size, every_lead=options["all"], quiet=quiet)
                 if not summary["errors"]:
                     self._delete_erased_rows(summary, batch_size)
             if not options["no_notifications"]:
                 summary["notifications"] = services.notifications_send_pending()
         except KeyboardInterrupt:
-            if claim is not None and batch:
-                Lead.objects.filter(sync_claim=claim).update(sync_claim=None, sync_claimed_until=None)
             summary["interrupted"] = True
 
         summary["remaining"] = Lead.objects.exclude(sync_state=SyncState.SYNCED).count()
@@ -102,22 +76,7 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(summary))
         elif not quiet:
-            self.stdout.write(
-                f"Synced {summary['synced']} lead(s); {summary['retrying']} still pending, "
-                f"{summary['failed']} failed; {summary['remaining']} not in the sheet."
-            )
-            if summary["rows_deleted"] or summary["deletions_remaining"]:
-                self.stdout.write(
-                    f"Removed the rows of {summary['rows_deleted']} erased lead(s); "
-                    f"{summary['deletions_remaining']} removal(s) still to do."
-                )
-            for error in summary["errors"]:
-                self.stderr.write(f"  error: {error}")
-            if summary.get("notifications"):
-                self.stdout.write(
-                    "Notifications: "
-                    + ", ".join(f"{count} {outcome}" for outcome, count in summary["notifications"].items())
-                )
+            self._print_summary(summary)
         if summary["interrupted"]:
             raise CommandError("Interrupted; unfinished leads stay pending.", returncode=130)
         if summary["mirror"] == "on" and (summary["errors"] or summary["remaining"] or summary["deletions_remaining"]):
@@ -125,6 +84,48 @@ class Command(BaseCommand):
             if summary["deletions_remaining"]:
                 problems.append(f"{summary['deletions_remaining']} erased lead(s) are still in the sheet")
             raise CommandError("; ".join(problems) + ".", returncode=1)
+
+    def _push_leads(self, summary: dict[str, Any], batch_size: int, *, every_lead: bool, quiet: bool) -> None:
+        """Pending (or, with --all, every) lead in batches; stops at the first batch the API refuses."""
+        if every_lead:
+            with transaction.atomic():
+                Lead.objects.update(**services.sync_pending_values())
+        total = selectors.leads_to_sync().count()
+        progress = tqdm(total=total, unit="lead", disable=quiet or total == 0, file=sys.stderr)
+        for _ in range(math.ceil(total / batch_size) + 5):
+            claim, batch = services.leads_claim(queryset=selectors.leads_to_sync(), limit=batch_size)
+            if not batch:
+                break
+            try:
+                report = services.leads_push(claim=claim, leads=batch, schedule_retries=False)
+            except KeyboardInterrupt:
+                outbox_release(Lead.objects.all(), fields=Lead.outbox_fields, claim=claim)
+                raise
+            for key in ("synced", "retrying", "failed"):
+                summary[key] += getattr(report, key)
+            summary["errors"] += report.errors
+            progress.update(report.synced + report.retrying + report.failed)
+            if report.errors:
+                break
+        progress.close()
+
+    def _print_summary(self, summary: dict[str, Any]) -> None:
+        self.stdout.write(
+            f"Synced {summary['synced']} lead(s); {summary['retrying']} still pending, "
+            f"{summary['failed']} failed; {summary['remaining']} not in the sheet."
+        )
+        if summary["rows_deleted"] or summary["deletions_remaining"]:
+            self.stdout.write(
+                f"Removed the rows of {summary['rows_deleted']} erased lead(s); "
+                f"{summary['deletions_remaining']} removal(s) still to do."
+            )
+        for error in summary["errors"]:
+            self.stderr.write(f"  error: {error}")
+        if summary.get("notifications"):
+            self.stdout.write(
+                "Notifications: "
+                + ", ".join(f"{count} {outcome}" for outcome, count in summary["notifications"].items())
+            )
 
     def _delete_erased_rows(self, summary: dict[str, Any], batch_size: int) -> None:
         """The rows of erased leads, in batches, through the same claim/retry path as pushes."""
@@ -137,7 +138,7 @@ class Command(BaseCommand):
             try:
                 report = services.sheet_rows_delete(claim=claim, deletions=deletions, schedule_retries=False)
             except KeyboardInterrupt:
-                SheetRowDeletion.objects.filter(sync_claim=claim).update(sync_claim=None, sync_claimed_until=None)
+                outbox_release(SheetRowDeletion.objects.all(), fields=SheetRowDeletion.outbox_fields, claim=claim)
                 raise
             summary["rows_deleted"] += report.synced
             summary["errors"] += report.errors
