@@ -168,8 +168,8 @@ def ingest_run(
     preloaded: Sequence[Document | FAQ] = (),
 ) -> list[IngestOutcome]:
     """
-    Claims, prepares, embeds and finishes the sources (of one model), in the
-    order given; one outcome per id. `preloaded` rows may have been read
+    Claims, prepares, embeds and finishes the sources (of one model); one
+    outcome per id, in the order given. `preloaded` rows may have been read
     before the claim: they are only finished if not saved since (same
     `updated_at`), otherwise they are read again and prepared anew.
     """
