@@ -379,41 +379,19 @@ def hybrid(snapshot: Snapshot, *, query: str, query_vector: np.ndarray | None, n
     dense = snapshot.dense(query_vector, n) if query_vector is not None else []
     by_question = snapshot.questions(query_vector, n) if query_vector is not None else []
     keyword_all = snapshot.keyword_scores(terms.tokens)
-    keyword_top: list[int] = []
-    if keyword_all is not None:
-        best = np.argpartition(-keyword_all, n)[:n] if len(keyword_all) > n else np.arange(len(keyword_all))
-        best = best[np.argsort(-keyword_all[best], kind="stable")]
-        keyword_top = [int(p) for p in best if keyword_all[p] > 0]
+    keyword_top = _keyword_top(keyword_all, n)
     positions = list(
         dict.fromkeys([hit.position for hit in dense] + [hit.position for hit in by_question] + keyword_top)
     )
     if not positions:
         return []
     order = np.asarray(positions, dtype=np.int64)
-
     similarity = np.zeros(len(positions), dtype=np.float32)
     question_similarity: dict[int, float] = {}
     if query_vector is not None:
-        passage = {hit.position: hit.score for hit in dense}
-        missing = [p for p in positions if p not in passage]
-        if missing:
-            passage.update(zip(missing, (snapshot.vectors(missing) @ query_vector).tolist(), strict=False))
-        question_similarity = {hit.position: hit.score for hit in by_question}
-        faqs_missing = [p for p in positions if p in snapshot.question_rows and p not in question_similarity]
-        if faqs_missing:
-            question_similarity.update(
-                zip(faqs_missing, (snapshot.question_vectors(faqs_missing) @ query_vector).tolist(), strict=False)
-            )
-        similarity = np.asarray(
-            [
-                (1 - FAQ_QUESTION_MIX) * passage[p] + FAQ_QUESTION_MIX * question_similarity[p]
-                if p in question_similarity
-                else passage[p]
-                for p in positions
-            ],
-            dtype=np.float32,
+        similarity, question_similarity = _similarities(
+            snapshot, query_vector, positions, dense=dense, by_question=by_question
         )
-
     keyword = keyword_all[order] if keyword_all is not None else np.zeros(len(positions), dtype=np.float32)
     dense_pool = _top(similarity, POOL)
     keyword_pool = _top(keyword_all, min(POOL, snapshot.count)) if keyword_all is not None else keyword[:0]
@@ -428,7 +406,6 @@ def hybrid(snapshot: Snapshot, *, query: str, query_vector: np.ndarray | None, n
             (keyword_weight if query_vector is not None else 1.0) * np.where(is_faq, FAQ_KEYWORD_FACTOR, 1.0) * side
         )
     background = float(dense_pool.mean()) if query_vector is not None and len(dense_pool) else 0.0
-
     coverage, missing_words = _coverage(snapshot, terms, order)
     dense_ranks = {hit.position: rank for rank, hit in enumerate(dense, start=1)}
     keyword_ranks = {position: rank for rank, position in enumerate(keyword_top, start=1)}
@@ -448,6 +425,45 @@ def hybrid(snapshot: Snapshot, *, query: str, query_vector: np.ndarray | None, n
     ]
     candidates.sort(key=lambda c: -c.score)
     return candidates
+
+
+def _keyword_top(keyword_all: np.ndarray | None, n: int) -> list[int]:
+    """The positions of the n best BM25 scores above 0, best first."""
+    if keyword_all is None:
+        return []
+    best = np.argpartition(-keyword_all, n)[:n] if len(keyword_all) > n else np.arange(len(keyword_all))
+    best = best[np.argsort(-keyword_all[best], kind="stable")]
+    return [int(p) for p in best if keyword_all[p] > 0]
+
+
+def _similarities(
+    snapshot: Snapshot, query_vector: np.ndarray, positions: list[int], *, dense: list[Hit], by_question: list[Hit]
+) -> tuple[np.ndarray, dict[int, float]]:
+    """
+    Each candidate's cosine to the query (for an FAQ, mixed with its own
+    question's, see FAQ_QUESTION_MIX), and the FAQs' question similarities;
+    the ones the dense searches did not return are computed from the vectors.
+    """
+    passage = {hit.position: hit.score for hit in dense}
+    missing = [p for p in positions if p not in passage]
+    if missing:
+        passage.update(zip(missing, (snapshot.vectors(missing) @ query_vector).tolist(), strict=False))
+    question_similarity = {hit.position: hit.score for hit in by_question}
+    faqs_missing = [p for p in positions if p in snapshot.question_rows and p not in question_similarity]
+    if faqs_missing:
+        question_similarity.update(
+            zip(faqs_missing, (snapshot.question_vectors(faqs_missing) @ query_vector).tolist(), strict=False)
+        )
+    similarity = np.asarray(
+        [
+            (1 - FAQ_QUESTION_MIX) * passage[p] + FAQ_QUESTION_MIX * question_similarity[p]
+            if p in question_similarity
+            else passage[p]
+            for p in positions
+        ],
+        dtype=np.float32,
+    )
+    return similarity, question_similarity
 
 
 # A word the knowledge base never uses counts as much as its rarest word: it is
