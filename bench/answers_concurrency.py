@@ -32,7 +32,6 @@ import asyncio
 import json
 import random
 import re
-import secrets
 import threading
 import time
 from dataclasses import dataclass, field
@@ -49,6 +48,7 @@ from bench.answers_common import (
 )
 from bench.knowledge_common import KNOWLEDGE_BASES
 from bench.results import Figure, run_save, run_start
+from testsupport.fake_openai import ref_marker
 
 TARGET_CONVERSATIONS = 500
 TIMEOUT = 180
@@ -200,7 +200,7 @@ def _verify(conversations: list[Conversation], *, expect_markers: bool) -> None:
 def _new_conversations(count: int, question_list: list[str], offset: int = 0) -> list[Conversation]:
     conversations = []
     for index in range(count):
-        marker = f"ref-{secrets.token_hex(5)}"
+        marker = ref_marker()
         question = question_list[(index + offset) % len(question_list)]
         conversations.append(Conversation(marker=marker, question=f"{question} {marker}"))
     return conversations

@@ -62,6 +62,7 @@ import psutil
 
 from bench.knowledge_common import KNOWLEDGE_BASES, knowledge_base_prepare
 from bench.results import Figure, run_save, run_start
+from testsupport.fake_openai import ref_marker
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TIMEOUT = 120.0
@@ -338,7 +339,7 @@ class Workload:
         self.random = random.Random(seed)
 
     def _question(self, visitor: Visitor) -> Question:
-        marker = f"ref-{secrets.token_hex(5)}"
+        marker = ref_marker()
         return Question(visitor=visitor, text=f"{self.random.choice(self.question_list)} {marker}", marker=marker)
 
     async def paced(self, *, rate: float, duration: float) -> tuple[list[Question], float]:

@@ -31,6 +31,8 @@ import collections
 import itertools
 import json
 import re
+import secrets
+import string
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +41,12 @@ from typing import Any
 
 TOKEN_RE = re.compile(r"\S+\s*|\s+")
 REF_RE = re.compile(r"\bref-[A-Za-z0-9_-]+")
+
+
+def ref_marker() -> str:
+    """A `ref-...` marker of letters only: a run of digits would read as a phone
+    number, which the pipeline strips from the question before the model sees it."""
+    return "ref-" + "".join(secrets.choice(string.ascii_lowercase) for _ in range(12))
 
 
 @dataclass(frozen=True)

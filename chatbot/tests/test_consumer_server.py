@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 
 import pytest
 from websockets.asyncio.client import connect
 
 from conversations.models import Message
-from testsupport.fake_openai import FakeOpenAI
+from testsupport.fake_openai import FakeOpenAI, ref_marker
 from testsupport.processes import server_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -49,7 +48,7 @@ async def test_concurrent_conversations_through_a_streaming_model_each_get_their
             "uvicorn", env={"LLM_PROVIDER": "openai", "OPENAI_BASE_URL": llm.base_url, "OPENAI_API_KEY": "sk-test"}
         ) as server,
     ):
-        markers = [f"ref-{secrets.token_hex(4)}" for _ in range(12)]
+        markers = [ref_marker() for _ in range(12)]
         results = await asyncio.gather(
             *[converse(f"{server.ws_url}/ws/chat/", f"Do you ship to Canada? {marker}") for marker in markers]
         )

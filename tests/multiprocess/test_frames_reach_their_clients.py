@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import re
-import secrets
 
 import pytest
 
 from conversations.models import Message
 from tests.faults.clients import ChatClient, db_call
-from testsupport.fake_openai import FakeOpenAI
+from testsupport.fake_openai import FakeOpenAI, ref_marker
 from testsupport.processes import server_process
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -59,7 +58,7 @@ def stored_answers(message_ids: list[str]) -> dict[str, Message]:
 async def test_every_visitor_gets_only_its_own_frames_whichever_process_holds_it(two_servers):
     servers = two_servers
     visitors = [ChatClient(servers[n % 2].ws_url) for n in range(VISITORS)]
-    markers = [f"ref-{secrets.token_hex(5)}" for _ in range(VISITORS)]
+    markers = [ref_marker() for _ in range(VISITORS)]
     await asyncio.gather(*[visitor.open() for visitor in visitors])
     answers = await asyncio.gather(
         *[
