@@ -1,5 +1,6 @@
 import secrets
 
+from django.conf import settings
 from django.db import models
 
 
@@ -43,9 +44,27 @@ class Conversation(models.Model):
     user_agent = models.CharField(max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     last_message_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Live handoff to a person (staff inbox). While `assigned_to` is set the bot
+    # does not answer; `handed_over_at` keeps the first take-over for insights.
+    handoff_requested_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="When the visitor asked for a person (waiting while set)."
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="held_conversations",
+        help_text="The staff member holding the conversation; the bot does not answer meanwhile.",
+    )
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    handed_over_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="When a staff member first took the conversation over."
+    )
 
     class Meta:
         ordering = ["-last_message_at"]
+        permissions = [("handle_conversation", "Can see live conversations and take them over")]
 
     def __str__(self) -> str:
         return f"Conversation {self.id[:8]}… ({self.created_at:%Y-%m-%d %H:%M})"
@@ -64,6 +83,7 @@ class Message(models.Model):
     class Role(models.TextChoices):
         VISITOR = "visitor", "Visitor"
         ASSISTANT = "assistant", "Assistant"
+        AGENT = "agent", "Staff member"
 
     class Feedback(models.IntegerChoices):
         UP = 1, "👍"
@@ -73,6 +93,14 @@ class Message(models.Model):
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
     role = models.CharField(max_length=10, choices=Role.choices)
     text = models.TextField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="conversation_messages",
+        help_text="For a staff member's message: who wrote it.",
+    )
     reply_to = models.ForeignKey(
         "self",
         null=True,
