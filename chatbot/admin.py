@@ -61,6 +61,8 @@ class BotSettingsAdmin(admin.ModelAdmin):
     def formfield_for_dbfield(self, db_field: models.Field, request: HttpRequest, **kwargs) -> forms.Field | None:
         if db_field.name in COLOUR_FIELDS:
             kwargs["widget"] = forms.TextInput(attrs={"type": "color", "class": "colour-picker"})
+        if isinstance(db_field, models.URLField):
+            kwargs["assume_scheme"] = "https"
         if db_field.name == "notify_emails":
             kwargs["widget"] = forms.Textarea(attrs={"rows": 3, "cols": 60})
         return super().formfield_for_dbfield(db_field, request, **kwargs)
