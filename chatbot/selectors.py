@@ -7,7 +7,7 @@ import functools
 import threading
 import time
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from chatbot.models import BotSettings, split_emails
 from core.language import gettext_in, language_default, language_supported
@@ -98,7 +98,7 @@ class BotConfig:
 
 @functools.lru_cache(maxsize=64)
 def _bot_config_in_language(bot: BotConfig, language: str) -> BotConfig:
-    changes = {
+    changes: dict[str, Any] = {
         name: gettext_in(language, default)
         for name, default in BotSettings.TRANSLATED_DEFAULTS.items()
         if getattr(bot, name).strip() == default

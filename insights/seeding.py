@@ -79,10 +79,10 @@ class _Writer:
     """Rows of one model, in its column order, written in batches (COPY or executemany)."""
 
     def __init__(self, model: type[Model]) -> None:
-        self.table = model._meta.db_table
+        self.table: str = model._meta.db_table
         automatic = ("AutoField", "BigAutoField")
         fields = [f for f in model._meta.concrete_fields if f.get_internal_type() not in automatic]
-        self.columns = [f.column for f in fields]
+        self.columns: list[str] = [f.column or f.attname for f in fields]
         self.defaults = {f.attname: self._default(f) for f in fields}
         self.attnames = [f.attname for f in fields]
         self.postgres = connection.vendor == "postgresql"

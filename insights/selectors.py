@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db.models import Count
 from django.urls import reverse
@@ -87,11 +88,13 @@ class Report:
     asked: list[dict] = field(default_factory=list)
 
 
-def _day_rows(period: Period) -> list[tuple[dt.date, dict]]:
+def _day_rows(period: Period) -> list[tuple[dt.date, dict[str, Any]]]:
     """Each day's figures: stored rollups, missing past days rolled up now, today computed live."""
     today = timezone.localdate()
-    stored = {row["day"]: row for row in InsightsDay.objects.filter(day__range=(period.start, period.end)).values()}
-    rows = []
+    stored: dict[dt.date, dict[str, Any]] = {
+        row["day"]: dict(row) for row in InsightsDay.objects.filter(day__range=(period.start, period.end)).values()
+    }
+    rows: list[tuple[dt.date, dict[str, Any]]] = []
     for day in period.days:
         if day > today:
             rows.append((day, {}))
@@ -107,7 +110,9 @@ def _day_rows(period: Period) -> list[tuple[dt.date, dict]]:
 
 def insights_report(*, period: Period) -> Report:
     report = Report(period=period)
-    histograms, cited, asked = [], {}, {}
+    histograms: list[list[int]] = []
+    cited: dict[str, dict[str, Any]] = {}
+    asked: dict[str, dict[str, Any]] = {}
     for day, row in _day_rows(period):
         figures = {name: row.get(name, 0) for name in DAY_FIELDS}
         histogram = row.get("first_token_histogram") or []

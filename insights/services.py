@@ -79,7 +79,7 @@ def insights_day_figures(*, day: dt.date) -> dict:
         "conversations": conversations,
         "handed_over": handed_over,
         "leads": Lead.objects.filter(created_at__gte=start, created_at__lt=end).count(),
-        "first_token_histogram": histogram_of(first_tokens.iterator(chunk_size=5000)),
+        "first_token_histogram": histogram_of(ms for ms in first_tokens.iterator(chunk_size=5000) if ms is not None),
         "cited": cited,
         "asked": {key: {"text": wording[key], "count": n} for key, n in asked.most_common(ASKED_PER_DAY)},
     }

@@ -116,7 +116,8 @@ def batch_list(request: HttpRequest) -> HttpResponse:
         except EvalFileError as exc:
             error = str(exc)
         else:
-            run = services.batch_run_create(name=upload.name, questions=questions, user=request.user)
+            name = (upload.name if upload else "") or "questions"
+            run = services.batch_run_create(name=name, questions=questions, user=request.user)
             messages.success(request, f"Batch test {run.pk} queued: {len(questions)} questions.")
             return HttpResponseRedirect(reverse("insights:batch_detail", args=[run.pk]))
     runs = BatchRun.objects.defer("questions", "results")[:RUNS_SHOWN]
