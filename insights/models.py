@@ -38,6 +38,8 @@ class InsightsDay(models.Model):
     cited = models.JSONField(default=dict)
     # {normalised question: {"text": a wording, "count": n}}: the day's most asked questions.
     asked = models.JSONField(default=dict)
+    # The same for the questions the bot could not answer, with when each was last asked (ISO).
+    unanswered = models.JSONField(default=dict)
     computed_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -15,18 +15,15 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
-from conversations.grouping import Question, questions_group
-from conversations.models import Message
 from insights.figures import day_bounds, histogram_percentile, histograms_add, share
 from insights.models import InsightsDay
-from insights.services import VISITOR_CHANNELS, insights_day_figures, insights_day_rollup, llm_cost
+from insights.services import insights_day_figures, insights_day_rollup, llm_cost
 from knowledge.models import FAQ, Document
 from leads.models import Lead
 
 PERIODS = (7, 30, 90)
 MAX_PERIOD_DAYS = 366
 TOP = 15
-UNANSWERED_SCANNED = 1000
 DAY_FIELDS = [
     "conversations",
     "visitor_messages",
@@ -113,6 +110,7 @@ def insights_report(*, period: Period) -> Report:
     histograms: list[list[int]] = []
     cited: dict[str, dict[str, Any]] = {}
     asked: dict[str, dict[str, Any]] = {}
+    unanswered: dict[str, dict[str, Any]] = {}
     for day, row in _day_rows(period):
         figures = {name: row.get(name, 0) for name in DAY_FIELDS}
         histogram = row.get("first_token_histogram") or []
@@ -130,12 +128,20 @@ def insights_report(*, period: Period) -> Report:
         for key, entry in (row.get("asked") or {}).items():
             total = asked.setdefault(key, {"question": entry["text"], "count": 0})
             total["count"] += entry["count"]
+        for key, entry in (row.get("unanswered") or {}).items():
+            total = unanswered.setdefault(key, {"question": entry["text"], "count": 0, "last": entry["last"]})
+            total["count"] += entry["count"]
+            total["last"] = max(total["last"], entry["last"])
     report.totals = _totals(report.days, histograms_add(histograms))
     report.cited = sorted(cited.values(), key=lambda e: (-e["count"], e["title"]))[:TOP]
     report.never_cited = _never_cited(set(cited))
     report.asked = sorted(asked.values(), key=lambda e: (-e["count"], e["question"]))[:TOP]
     report.leads_by_status = _leads_by_status(period)
-    report.unanswered = _unanswered_groups(period)
+    page = reverse("admin:conversations_unansweredquestion_changelist")
+    report.unanswered = [
+        {**entry, "last_asked": dt.datetime.fromisoformat(entry["last"]), "url": page}
+        for entry in sorted(unanswered.values(), key=lambda e: (-e["count"], e["question"]))[:TOP]
+    ]
     return report
 
 
@@ -163,30 +169,6 @@ def _leads_by_status(period: Period) -> list[dict]:
         .values_list("status", "n")
     )
     return [{"status": label, "leads": counts.get(value, 0)} for value, label in Lead.Status.choices]
-
-
-def _unanswered_groups(period: Period) -> list[dict]:
-    """Open unanswered questions of the period grouped by wording (the unanswered page groups by meaning)."""
-    start, _ = day_bounds(period.start)
-    _, end = day_bounds(period.end)
-    rows = (
-        Message.objects.filter(
-            created_at__gte=start,
-            created_at__lt=end,
-            role=Message.Role.VISITOR,
-            answered=False,
-            handled_at__isnull=True,
-            conversation__channel__in=VISITOR_CHANNELS,
-        )
-        .order_by("-created_at")
-        .values_list("pk", "text", "created_at", "conversation_id")[:UNANSWERED_SCANNED]
-    )
-    groups = questions_group([Question(message_id=pk, text=t, asked_at=at, conversation_id=c) for pk, t, at, c in rows])
-    page = reverse("admin:conversations_unansweredquestion_changelist")
-    return [
-        {"question": group.representative, "count": group.count, "last_asked": group.last_asked, "url": page}
-        for group in groups[:TOP]
-    ]
 
 
 def _never_cited(cited_keys: set[str]) -> list[dict]:

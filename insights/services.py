@@ -62,12 +62,19 @@ def insights_day_figures(*, day: dt.date) -> dict:
             entry = cited.setdefault(key, {"title": source.get("title", ""), "count": 0})
             entry["count"] += 1
     asked: Counter[str] = Counter()
+    refused: Counter[str] = Counter()
     wording: dict[str, str] = {}
-    for text in messages.filter(visitor).values_list("text", flat=True).iterator(chunk_size=2000):
+    last_refused: dict[str, str] = {}
+    questions = messages.filter(visitor).values_list("text", "answered", "created_at").order_by("created_at")
+    for text, answered, created_at in questions.iterator(chunk_size=2000):
         key = question_key(text)
-        if key:
-            asked[key] += 1
-            wording.setdefault(key, text[:300])
+        if not key:
+            continue
+        asked[key] += 1
+        wording.setdefault(key, text[:300])
+        if answered is False:
+            refused[key] += 1
+            last_refused[key] = created_at.isoformat()
     conversations = Conversation.objects.filter(
         created_at__gte=start, created_at__lt=end, channel__in=VISITOR_CHANNELS
     ).count()
@@ -82,6 +89,10 @@ def insights_day_figures(*, day: dt.date) -> dict:
         "first_token_histogram": histogram_of(ms for ms in first_tokens.iterator(chunk_size=5000) if ms is not None),
         "cited": cited,
         "asked": {key: {"text": wording[key], "count": n} for key, n in asked.most_common(ASKED_PER_DAY)},
+        "unanswered": {
+            key: {"text": wording[key], "count": n, "last": last_refused[key]}
+            for key, n in refused.most_common(ASKED_PER_DAY)
+        },
     }
 
 
