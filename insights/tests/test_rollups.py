@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from conversations.models import Message
 from insights.figures import TTFT_BOUNDS, histogram_of, histogram_percentile, histograms_add
@@ -85,3 +86,33 @@ def test_the_page_draws_every_chart_with_a_csv_link(client, analyst, db):
         assert reverse("insights:csv", args=[name]) + "?period=30" in page
     assert 'id="insights-data" type="application/json"' in page
     assert "<script>" not in page, "no inline script (CSP)"
+
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "index", "leads"]}}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_migrate_queues_one_rollup_and_each_rollup_queues_the_next(settings):
+    from django.core.management import call_command
+    from django.core.management.sql import emit_post_migrate_signal
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = DATABASE_TASKS
+    exchange_on(days_ago(1))
+    path = insights_rollup_task.module_path
+
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")
+    emit_post_migrate_signal(verbosity=0, interactive=False, db="default")  # a second deploy: still one chain
+
+    [queued] = DBTaskResult.objects.filter(task_path=path)
+    assert queued.status == "READY" and queued.run_after > timezone.now() + dt.timedelta(minutes=59)
+    DBTaskResult.objects.filter(pk=queued.pk).update(run_after=timezone.now())
+    call_command(
+        "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--queue-name", "*", "--interval", "0.01",
+        verbosity=0,
+    )  # fmt: skip
+
+    assert DBTaskResult.objects.get(pk=queued.pk).return_value == {"days": 7}
+    assert InsightsDay.objects.get(day=days_ago(1)).visitor_messages == 1
+    [following] = DBTaskResult.objects.filter(task_path=path, status="READY")
+    assert following.run_after > timezone.now() + dt.timedelta(minutes=59)
