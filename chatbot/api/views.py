@@ -1,5 +1,5 @@
 """
-The chat REST API: one view per operation, thin (the answer comes from chatbot.services).
+The chat REST API: one view per operation, thin (the answer comes from chatbot.pipeline).
 
 POST /api/chat/ answers as JSON, or, with `Accept: text/event-stream`, as
 Server-Sent Events carrying the WebSocket frames.
@@ -51,8 +51,8 @@ from chatbot.limits import (
     resume_misses_reached,
     resume_refusal,
 )
+from chatbot.pipeline import answer_collect, answer_refusal, answer_stream
 from chatbot.selectors import bot_settings_get
-from chatbot.services import answer_collect, answer_refusal, answer_stream
 from chatbot.structured_logging import bind_conversation
 from conversations.models import Conversation, Message, new_conversation_id
 from conversations.selectors import conversation_get, conversation_history
