@@ -10,7 +10,7 @@ one; the pipeline decides what the visitor sees in each case.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypedDict
 
@@ -86,4 +86,4 @@ class LLMProvider(Protocol):
     name: str
     model: str
 
-    def stream(self, request: AnswerRequest) -> AsyncIterator[LLMEvent]: ...
+    def stream(self, request: AnswerRequest) -> AsyncGenerator[LLMEvent, None]: ...

@@ -39,7 +39,7 @@ import functools
 import logging
 import math
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -472,7 +472,7 @@ class ExtractiveProvider:
     name = "extractive"
     model = ""
 
-    async def stream(self, request: AnswerRequest) -> AsyncIterator[LLMEvent]:
+    async def stream(self, request: AnswerRequest) -> AsyncGenerator[LLMEvent, None]:
         answer = await sync_to_async(extractive_answer, thread_sensitive=False)(
             request.question, request.passages, request.language
         )

@@ -107,8 +107,8 @@ async def model_answer_stream(
     choice = await provider_choose(
         bot=bot, question=question, passages=passages, recorded=recorded, language=language, client=client
     )
-    for event in choice.events:
-        yield event
+    for chosen in choice.events:
+        yield chosen
     outcome = Outcome.ANSWERED
     try:
         async with aclosing(generation_stream(choice.provider, choice.request, choice.system_text)) as events:

@@ -34,12 +34,12 @@ async def reply_stream(
             "thanks": gettext_in(language, THANKS_REPLY),
             "goodbye": gettext_in(language, GOODBYE_REPLY),
         }
-        for event in Canned(texts[intent.smalltalk], Reply(Outcome.SMALLTALK)).events():
-            yield event
+        for said in Canned(texts[intent.smalltalk], Reply(Outcome.SMALLTALK)).events():
+            yield said
     elif intent.request == "person":
         lead = await lead_outcome(lead_task)
-        for event in person_reply(bot=bot, results=results, lead=lead, language=language).events():
-            yield event
+        for said in person_reply(bot=bot, results=results, lead=lead, language=language).events():
+            yield said
     else:
         question = question_stream(intent=intent, intake=intake, results=results, lead_task=lead_task, client=client)
         async with aclosing(question) as events:

@@ -7,6 +7,8 @@ import time
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 
+from django.utils.translation import gettext_noop
+
 from chatbot.frames import ServerFrame, error_frame
 from chatbot.limits import RateRequest
 from chatbot.llm import LLMStreamBroken
@@ -23,6 +25,9 @@ from chatbot.structured_logging import bind_conversation
 from conversations.models import Conversation, new_message_id
 from core.language import gettext_in
 
+NOT_SAVED = gettext_noop("Your message could not be saved; please try again in a moment.")
+INTERRUPTED = gettext_noop("The answer was interrupted; please ask again in a moment.")
+
 
 async def answer_stream(
     *,
@@ -36,22 +41,16 @@ async def answer_stream(
     ui_language: str = "",
 ) -> AsyncGenerator[ServerFrame, None]:
     """
-    The frames of one answer: `start`, `token`s, `sources`, `done`, then `lead`
-    when the message carried contact details; or a single `error` frame for a
-    refused message (`answer_refusal`, skipped when the door has `admitted` it
-    already); or, when the model fails after its first token, `error`
-    (llm_unavailable, with the message_id) after the tokens, the partial answer
-    being saved. Fixed texts are in the language of the visitor's message, else
-    of the conversation, else `ui_language` (the widget's), else the site's.
+    The frames of one answer: `start`, `token`s, `sources`, `done`, then `lead` when the message
+    carried contact details. A refused message gets one `error` frame (`answer_refusal`, skipped when
+    the door has `admitted` it); a model failing after its first token, `error` (llm_unavailable)
+    after the tokens, the partial answer saved. Fixed texts are in the visitor's language (intake).
     """
     received = time.perf_counter()
     bind_conversation(conversation_id)
-    refusal = (
-        None
-        if admitted
-        else await answer_refusal(conversation_id=conversation_id, text=text, client=client, language=ui_language)
-    )
-    if refusal is not None:
+    if not admitted and (
+        refusal := await answer_refusal(conversation_id=conversation_id, text=text, client=client, language=ui_language)
+    ):
         yield refusal
         return
     intent = intent_read((text or "").strip())
@@ -66,8 +65,7 @@ async def answer_stream(
         ui_language=ui_language,
     )
     if intake is None:
-        message = gettext_in(ui_language, "Your message could not be saved; please try again in a moment.")
-        yield error_frame("server_error", message, message_id=draft.message_id)
+        yield error_frame("server_error", gettext_in(ui_language, NOT_SAVED), message_id=draft.message_id)
         return
     lead_task = lead_start(conversation=intake.recorded.conversation, text=intent.text)
     confidence: float | None = None
@@ -89,17 +87,15 @@ async def answer_stream(
         await answer_save(
             draft=draft, recorded=intake.recorded, outcome=Outcome.ERROR, confidence=confidence, error=error
         )
-        message = gettext_in(intake.language, "The answer was interrupted; please ask again in a moment.")
-        yield error_frame("llm_unavailable", message, message_id=draft.message_id)
+        yield error_frame("llm_unavailable", gettext_in(intake.language, INTERRUPTED), message_id=draft.message_id)
         return
     except (asyncio.CancelledError, GeneratorExit):
         # The visitor left mid-answer: keep what was said.
         error = draft.error or "interrupted: the visitor disconnected"
-        await asyncio.shield(
-            answer_save(
-                draft=draft, recorded=intake.recorded, outcome=Outcome.ERROR, confidence=confidence, error=error
-            )
+        saving = answer_save(
+            draft=draft, recorded=intake.recorded, outcome=Outcome.ERROR, confidence=confidence, error=error
         )
+        await asyncio.shield(saving)
         raise
     sources = cited_sources(draft.text, reply.passages) if reply.outcome is Outcome.ANSWERED else []
     # Stored before anything else is sent: a visitor who leaves now loses nothing.
