@@ -12,7 +12,7 @@ involved, per conversation, in the buckets the WebSocket shares
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 
 from asgiref.sync import async_to_sync
@@ -41,6 +41,7 @@ from chatbot.api.serializers import (
     PublicBotSettingsSerializer,
     SourceSerializer,
 )
+from chatbot.frames import ServerFrame
 from chatbot.limits import (
     FEEDBACK_PER_CONVERSATION,
     FEEDBACK_PER_IP,
@@ -221,7 +222,7 @@ class ChatApi(PublicApi):
         return Response(output.data)
 
 
-async def _sse(conversation_id: str, frames: AsyncIterator) -> AsyncIterator[bytes]:
+async def _sse(conversation_id: str, frames: AsyncGenerator[ServerFrame, None]) -> AsyncIterator[bytes]:
     yield sse_event({"type": "conversation", "id": conversation_id})
     async with aclosing(frames):
         async for frame in frames:
