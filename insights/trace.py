@@ -2,7 +2,8 @@
 "Test your bot": one question through the pipeline's public steps, with the
 figures behind each, and nothing stored.
 
-The steps are the ones `chatbot.services.answer_stream` runs: search
+The steps are the ones `chatbot.pipeline.answer_stream` runs: the intent
+(`intent_read`: small talk, a request, the question without contact details), search
 (`answer_search`: hybrid dense + keyword retrieval), the decision
 (`answer_decide` against the bot's thresholds), the passages the prompt gets
 (`passages_from_results`), the prompt a chat model would receive
@@ -22,12 +23,11 @@ from django.conf import settings
 
 from chatbot.answerability import answer_decide, answer_search, passage_score
 from chatbot.llm import AnswerRequest, ExtractiveProvider, LLMError, TextDelta, Usage, provider_get
+from chatbot.pipeline import SEARCH_K, passages_from_results
+from chatbot.pipeline.intent import intent_read
 from chatbot.prompting import prompt_build, token_estimate
 from chatbot.selectors import bot_settings_get
-from chatbot.services import SEARCH_K, passages_from_results
-from chatbot.smalltalk import smalltalk_kind
 from core.language import language_choose, language_default, language_detect, language_supported
-from leads.selectors import message_without_contact_details, visitor_request
 
 
 @dataclass
@@ -69,12 +69,12 @@ def bot_trace(*, question: str) -> BotTrace:
     bot = bot_settings_get()
     language = language_choose(guess=language_detect(question)) or language_default()
     bot = bot.in_language(language_supported(language) or language_default())
-    asked = message_without_contact_details(question) or question
-    trace = BotTrace(
-        question=question, language=language, smalltalk=smalltalk_kind(question), request=visitor_request(question)
-    )
+    intent = intent_read(question)
+    asked = intent.question
+    trace = BotTrace(question=question, language=language, smalltalk=intent.smalltalk, request=intent.request)
     started = time.perf_counter()
-    results = answer_search(query=asked, k=SEARCH_K)
+    # Small talk is not searched by the pipeline; the trace searches it anyway, to show what would match.
+    results = answer_search(query=intent.search_query or asked, k=SEARCH_K)
     trace.timings_ms["search"] = _ms(started)
     for rank, result in enumerate(results, start=1):
         score, _ = passage_score(result)
