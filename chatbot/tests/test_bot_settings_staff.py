@@ -39,7 +39,7 @@ def smtp(settings, mirror_off):
 
 
 @pytest.fixture
-def admin_client(client):
+def superuser_client(client):
     client.force_login(User.objects.create_superuser("boss", "boss@tidewater.test", "pw"))
     return client
 
@@ -94,8 +94,8 @@ def test_the_webhook_url_in_bot_settings_replaces_the_environments(
     assert json.loads(delivery["body"])["event"] == "lead.created"
 
 
-def test_send_a_test_email_sends_to_the_recipients_typed_in_the_form(admin_client, smtp):
-    response = admin_client.post(
+def test_send_a_test_email_sends_to_the_recipients_typed_in_the_form(superuser_client, smtp):
+    response = superuser_client.post(
         reverse("admin:chatbot_botsettings_send_test_email"),
         {"notify_emails": "new-sales@tidewater.test", "site_url": "https://bot.tidewater.test"},
         follow=True,
@@ -107,8 +107,8 @@ def test_send_a_test_email_sends_to_the_recipients_typed_in_the_form(admin_clien
     assert bot_settings_row_get().notify_emails == "", "a test saves nothing"
 
 
-def test_send_a_test_email_refuses_an_address_that_is_not_one(admin_client, smtp):
-    response = admin_client.post(
+def test_send_a_test_email_refuses_an_address_that_is_not_one(superuser_client, smtp):
+    response = superuser_client.post(
         reverse("admin:chatbot_botsettings_send_test_email"), {"notify_emails": "sales at tidewater"}, follow=True
     )
 
@@ -116,11 +116,11 @@ def test_send_a_test_email_refuses_an_address_that_is_not_one(admin_client, smtp
     assert smtp.messages == []
 
 
-def test_send_a_test_webhook_delivers_a_signed_test_event(admin_client, settings, webhook_receiver):
+def test_send_a_test_webhook_delivers_a_signed_test_event(superuser_client, settings, webhook_receiver):
     settings.FETCH_ALLOW_PRIVATE_ADDRESSES = True
     settings.LEADS_WEBHOOK_SECRET = SECRET
 
-    response = admin_client.post(
+    response = superuser_client.post(
         reverse("admin:chatbot_botsettings_send_test_webhook"), {"webhook_url": webhook_receiver.url}, follow=True
     )
 
@@ -130,34 +130,34 @@ def test_send_a_test_webhook_delivers_a_signed_test_event(admin_client, settings
     assert delivery["headers"]["X-Signature"].startswith("sha256=")
 
 
-def test_send_a_test_webhook_says_why_it_failed(admin_client, settings, webhook_receiver):
+def test_send_a_test_webhook_says_why_it_failed(superuser_client, settings, webhook_receiver):
     settings.FETCH_ALLOW_PRIVATE_ADDRESSES = True
     settings.LEADS_WEBHOOK_SECRET = SECRET
     webhook_receiver.statuses = [500]
 
-    response = admin_client.post(
+    response = superuser_client.post(
         reverse("admin:chatbot_botsettings_send_test_webhook"), {"webhook_url": webhook_receiver.url}, follow=True
     )
 
     assert "The test webhook was not delivered: webhook answered 500" in response.content.decode()
 
 
-def test_a_test_cannot_be_sent_with_a_get(admin_client):
-    assert admin_client.get(reverse("admin:chatbot_botsettings_send_test_email")).status_code == 403
+def test_a_test_cannot_be_sent_with_a_get(superuser_client):
+    assert superuser_client.get(reverse("admin:chatbot_botsettings_send_test_email")).status_code == 403
 
 
-def test_the_admin_title_is_the_one_in_bot_settings(admin_client):
+def test_the_admin_title_is_the_one_in_bot_settings(superuser_client):
     bot_settings(admin_site_title="Tidewater back office")
 
-    page = admin_client.get(reverse("admin:index")).content.decode()
+    page = superuser_client.get(reverse("admin:index")).content.decode()
 
     assert "Tidewater back office" in page
 
 
-def test_colours_are_edited_with_pickers_beside_a_preview(admin_client):
+def test_colours_are_edited_with_pickers_beside_a_preview(superuser_client):
     bot_settings_row_get()
 
-    page = admin_client.get(CHANGE).content.decode()
+    page = superuser_client.get(CHANGE).content.decode()
 
     assert page.count('type="color"') == 3
     assert 'id="widget-preview"' in page
@@ -165,12 +165,12 @@ def test_colours_are_edited_with_pickers_beside_a_preview(admin_client):
     assert 'id="send-test-email"' in page and 'id="send-test-webhook"' in page
 
 
-def test_a_recipient_that_is_not_an_email_is_refused_on_save(admin_client):
+def test_a_recipient_that_is_not_an_email_is_refused_on_save(superuser_client):
     row = bot_settings_row_get()
     data = {field.name: getattr(row, field.name) for field in BotSettings._meta.fields if field.editable}
     data.pop("id", None)
 
-    response = admin_client.post(CHANGE, {**data, "notify_emails": "sales@tidewater.test\nnot-an-address"})
+    response = superuser_client.post(CHANGE, {**data, "notify_emails": "sales@tidewater.test\nnot-an-address"})
 
     assert response.status_code == 200
     assert "Not an email address: not-an-address" in response.content.decode()
