@@ -3,7 +3,7 @@ The answer pipeline: one service behind every door (WebSocket, SSE, REST, `manag
 
     answer_stream(conversation_id=..., text=...)  ->  protocol frames, in order
 
-retrieve (hybrid search) -> decide (chatbot.answerability; when the knowledge
+retrieve (hybrid search) -> decide (knowledge.answerability; when the knowledge
 base does not answer, no model is called: the fallback message offers to take
 contact details and the question is marked unanswered) -> build a token-budgeted prompt -> stream
 through the configured provider -> map [n] citations to sources -> store.
@@ -25,19 +25,9 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.utils.translation import gettext_noop
 
-from chatbot.answerability import aanswer_search, answer_decide
 from chatbot.contact_channels import CHANNELS_LEAD_IN, CONTACT_QUERY, contact_channels_find
 from chatbot.frames import ErrorFrame, LeadFrame, ServerFrame, SourcesFrame, error_frame
 from chatbot.leakguard import LeakGuard
-from chatbot.limits import (
-    MESSAGES_PER_CONVERSATION,
-    MESSAGES_PER_IP,
-    RateRequest,
-    TokenReservation,
-    alimits_hit,
-    allm_tokens_reserve,
-    allm_tokens_settle,
-)
 from chatbot.llm import (
     AnswerRequest,
     ExtractiveProvider,
@@ -52,7 +42,6 @@ from chatbot.llm import (
 from chatbot.prompting import NO_ANSWER, prompt_build, token_estimate
 from chatbot.selectors import BotConfig, abot_settings_get
 from chatbot.smalltalk import GOODBYE_REPLY, THANKS_REPLY, smalltalk_kind
-from chatbot.structured_logging import bind_conversation
 from conversations.models import Conversation, Message, new_message_id
 from conversations.services import (
     RecordedQuestion,
@@ -61,6 +50,17 @@ from conversations.services import (
 )
 from conversations.types import SourceItem
 from core.language import gettext_in, language_default, language_supported
+from core.limits import (
+    MESSAGES_PER_CONVERSATION,
+    MESSAGES_PER_IP,
+    RateRequest,
+    TokenReservation,
+    alimits_hit,
+    allm_tokens_reserve,
+    allm_tokens_settle,
+)
+from core.structured_logging import bind_conversation
+from knowledge.answerability import aanswer_search, answer_decide
 from knowledge.types import SearchResult
 from leads.selectors import RequestKind, message_without_contact_details, visitor_request
 from leads.services import lead_capture_from_message
@@ -111,7 +111,7 @@ def cited_sources(text: str, passages: Sequence[Passage]) -> list[SourceItem]:
 def answer_confidence(results: Sequence[SearchResult]) -> float:
     """
     The best similarity among the passages the prompt would get, stored with
-    the answer. Whether to answer is `chatbot.answerability.answer_decide`'s call.
+    the answer. Whether to answer is `knowledge.answerability.answer_decide`'s call.
     """
     return max((result.confidence for result in results[:MAX_PROMPT_PASSAGES]), default=0.0)
 
@@ -205,7 +205,7 @@ class _Answer:
     saved: bool = False
     # Set when a chat model is asked: what its prompt is estimated to cost, for the token caps.
     prompt_tokens_estimate: int | None = None
-    # The tokens held on the caps' counters until the answer's real cost is known (chatbot.limits).
+    # The tokens held on the caps' counters until the answer's real cost is known (core.limits).
     tokens_reserved: TokenReservation | None = None
 
     @property
@@ -301,7 +301,7 @@ async def answer_refusal(
     (bad_request), over CHAT_MAX_MESSAGE_CHARS (too_long), or over the message
     rate of its client's IP or of its conversation (rate_limited, with
     retry_after). An accepted message is counted against both rates, in the
-    buckets every door shares (chatbot.limits). Messages are in `language`
+    buckets every door shares (core.limits). Messages are in `language`
     (the visitor's UI language), else the site's.
     """
     text = (text or "").strip()
@@ -579,7 +579,7 @@ async def _answer_from_passages(
 ) -> AsyncIterator[dict]:
     """
     The configured provider answers; when a model cannot start, or a token cap
-    of the conversation, the client's address or the day (chatbot.limits) has
+    of the conversation, the client's address or the day (core.limits) has
     no room for the most this answer can cost, the extractive provider answers
     instead.
     """
