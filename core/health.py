@@ -85,7 +85,7 @@ async def readyz(request: HttpRequest) -> JsonResponse:
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
             results[name] = f"{type(exc).__name__}: {exc}"
     failing = [name for name, result in results.items() if result != "ok"]
-    body = {"status": "unavailable" if failing else "ok"}
+    body: dict[str, object] = {"status": "unavailable" if failing else "ok"}
     if await _may_see_detail(request):
         body.update(failing=failing, checks=results)
     return JsonResponse(body, status=503 if failing else 200)
