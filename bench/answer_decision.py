@@ -63,7 +63,7 @@ def _features_main(argv: list[str]) -> None:
     from django.core.management import call_command
 
     from chatbot.evaluation import SourceKey, _source_keys, eval_questions_parse
-    from chatbot.services import SEARCH_K
+    from chatbot.pipeline import SEARCH_K
     from knowledge.answerability import DECISION_PASSAGES, answer_search, passage_features
 
     call_command("ingest", *args.knowledge, verbosity=0)

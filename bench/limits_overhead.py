@@ -78,7 +78,7 @@ def redis_reachable(url: str) -> bool:
 
 
 def measure(n: int, concurrency: int) -> dict:
-    from chatbot.services import answer_refusal
+    from chatbot.pipeline import answer_refusal
     from core.limits import (
         MESSAGES_PER_CONVERSATION,
         MESSAGES_PER_IP,

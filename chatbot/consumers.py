@@ -1,7 +1,7 @@
 """
 The chat WebSocket (/ws/chat/): frames in, frames out (docs/protocol.md).
 
-Thin on purpose: answers come from `chatbot.services.answer_stream`, leads from
+Thin on purpose: answers come from `chatbot.pipeline.answer_stream`, leads from
 `leads.services`, feedback from `conversations.services`. Answers run as a
 task, one at a time per connection and in the order asked, so that feedback
 and contact-form frames are handled while an answer streams.
@@ -37,8 +37,8 @@ from chatbot.frames import (
     client_frame_parse,
     error_frame,
 )
+from chatbot.pipeline import answer_refusal, answer_stream
 from chatbot.selectors import abot_settings_get
-from chatbot.services import answer_refusal, answer_stream
 from conversations.models import Conversation, Message, new_conversation_id
 from conversations.selectors import conversation_get, conversation_history
 from conversations.services import conversation_ensure, message_feedback_set

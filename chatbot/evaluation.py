@@ -203,7 +203,7 @@ class _Collected:
 
 
 async def _ask(question: str) -> _Collected:
-    from chatbot.services import answer_stream
+    from chatbot.pipeline import answer_stream
 
     collected = _Collected()
     parts: list[str] = []

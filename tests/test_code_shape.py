@@ -16,8 +16,9 @@ PACKAGES = ["core", "chatbot", "knowledge", "conversations", "leads"]
 SKIPPED_DIRECTORIES = {"tests", "migrations"}
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80
-# Over the limits until the answer pipeline moves into chatbot/pipeline/ (issue 13, item 3).
-ALLOWED = {"chatbot/services.py"}
+# Modules let off while they are being split (path from the repository root, with a reason
+# in a comment). Empty: chatbot/services.py, the last, became chatbot/pipeline/.
+ALLOWED: set[str] = set()
 
 
 def app_modules() -> list[Path]:

@@ -1,5 +1,5 @@
 """
-The chat REST API: one view per operation, thin (the answer comes from chatbot.services).
+The chat REST API: one view per operation, thin (the answer comes from chatbot.pipeline).
 
 POST /api/chat/ answers as JSON, or, with `Accept: text/event-stream`, as
 Server-Sent Events carrying the WebSocket frames.
@@ -12,7 +12,7 @@ involved, per conversation, in the buckets the WebSocket shares
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 
 from asgiref.sync import async_to_sync
@@ -39,8 +39,9 @@ from chatbot.api.serializers import (
     PublicBotSettingsSerializer,
     SourceSerializer,
 )
+from chatbot.frames import ServerFrame
+from chatbot.pipeline import answer_collect, answer_refusal, answer_stream
 from chatbot.selectors import bot_settings_get
-from chatbot.services import answer_collect, answer_refusal, answer_stream
 from conversations.models import Conversation, Message, new_conversation_id
 from conversations.selectors import conversation_get, conversation_history
 from conversations.services import message_feedback_set
@@ -221,7 +222,7 @@ class ChatApi(PublicApi):
         return Response(output.data)
 
 
-async def _sse(conversation_id: str, frames: AsyncIterator) -> AsyncIterator[bytes]:
+async def _sse(conversation_id: str, frames: AsyncGenerator[ServerFrame, None]) -> AsyncIterator[bytes]:
     yield sse_event({"type": "conversation", "id": conversation_id})
     async with aclosing(frames):
         async for frame in frames:

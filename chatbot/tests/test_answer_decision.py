@@ -14,8 +14,8 @@ from asgiref.sync import sync_to_async
 from django.core.management import call_command
 
 from chatbot.models import BotSettings
+from chatbot.pipeline import answer_collect
 from chatbot.selectors import question_groups_coverage
-from chatbot.services import answer_collect
 from chatbot.tests.decision_kbs import MANUAL, MANUAL_TITLE, SUPPORT_PAGES
 from chatbot.tests.support import knowledge_base_load
 from conversations.grouping import Question, QuestionGroup

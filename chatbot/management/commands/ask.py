@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from chatbot.services import answer_stream
+from chatbot.pipeline import answer_stream
 from conversations.models import Conversation, new_conversation_id
 from conversations.selectors import conversation_get
 
