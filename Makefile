@@ -36,10 +36,11 @@ chromium:
 
 test: install chromium lint test-embedded test-services
 
-# Lint and format (ruff), before the two passes.
+# Lint and format (ruff) and the import contract (import-linter, pyproject.toml), before the two passes.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 # Pass 1: the embedded defaults (SQLite, local-memory cache, in-memory channel layer).
 test-embedded: install
