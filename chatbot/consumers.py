@@ -30,6 +30,7 @@ from django.core.exceptions import ValidationError
 
 from chatbot.frames import (
     BadFrame,
+    ErrorFrame,
     FeedbackIn,
     LeadIn,
     MessageIn,
@@ -107,7 +108,7 @@ def _set_feedback(*, conversation_id: str, frame: FeedbackIn) -> None:
     message_feedback_set(message_id=frame.message_id, rating=frame.rating, conversation_id=conversation_id)
 
 
-def _rate_limited(retry_after: int, language: str) -> dict:
+def _rate_limited(retry_after: int, language: str) -> ErrorFrame:
     return error_frame(
         "rate_limited",
         gettext_in(language, "Too many requests in a short time; please slow down."),

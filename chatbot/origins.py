@@ -36,6 +36,8 @@ from core.origins import origin_is_allowed, origin_lines, origin_patterns_errors
 API_PREFIX = "/api/"
 REFUSED_CLOSE_CODE = 4403
 REFUSED_ERROR_CODE = "origin_not_allowed"
+# Where the middleware leaves its verdict for `cors_grant` (a request.META key, as WSGI extensions do).
+ORIGIN_ALLOWED_KEY = "chatbot.widget_origin_allowed"
 
 
 def allowed_origin_lines() -> list[str]:
@@ -85,7 +87,7 @@ class WidgetOriginMiddleware:
         origin = request.headers.get("origin")
         if origin and _applies_to(request):
             allowed = origin_is_allowed(origin=origin, host=_host(request), allowed=allowed_origin_lines())
-            request.widget_origin_allowed = allowed
+            request.META[ORIGIN_ALLOWED_KEY] = allowed
             if not allowed:
                 return _refusal(origin)
         return self.get_response(request)
@@ -94,7 +96,7 @@ class WidgetOriginMiddleware:
         origin = request.headers.get("origin")
         if origin and _applies_to(request):
             allowed = origin_is_allowed(origin=origin, host=_host(request), allowed=await aallowed_origin_lines())
-            request.widget_origin_allowed = allowed
+            request.META[ORIGIN_ALLOWED_KEY] = allowed
             if not allowed:
                 return _refusal(origin)
         return await self.get_response(request)
@@ -113,7 +115,7 @@ def _refusal(origin: str) -> JsonResponse:
 
 @receiver(check_request_enabled, dispatch_uid="chatbot.origins.cors_grant")
 def cors_grant(sender, request: HttpRequest, **kwargs) -> bool:
-    return bool(getattr(request, "widget_origin_allowed", False))
+    return bool(request.META.get(ORIGIN_ALLOWED_KEY, False))
 
 
 # --- WebSocket --------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from chatbot.models import BotSettings
 from conversations.grouping import QuestionGroup
@@ -97,7 +97,7 @@ class BotConfig:
 
 @functools.lru_cache(maxsize=64)
 def _bot_config_in_language(bot: BotConfig, language: str) -> BotConfig:
-    changes = {
+    changes: dict[str, Any] = {
         name: gettext_in(language, default)
         for name, default in BotSettings.TRANSLATED_DEFAULTS.items()
         if getattr(bot, name).strip() == default

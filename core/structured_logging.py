@@ -149,7 +149,6 @@ class RequestIdMiddleware:
     def _bind(self, request: HttpRequest) -> str:
         request_id = bind_request_id(request.headers.get(REQUEST_ID_HEADER, ""))
         conversation_id_var.set("-")
-        request.request_id = request_id
         return request_id
 
     def __call__(self, request: HttpRequest):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser, get_encoding
+from rest_framework.parsers import JSONParser, get_encoding  # type: ignore[attr-defined]  # not in the stubs yet
 
 from core.safejson import json_loads_bounded
 
