@@ -7,7 +7,10 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
 
 from chatbot.models import BotSettings, split_emails, validate_emails
-from chatbot.selectors import bot_settings_row_get
+from chatbot.selectors import bot_settings_row_get, question_groups_coverage
+from conversations.admin import UnansweredQuestionAdmin
+from conversations.grouping import QuestionGroup
+from conversations.models import UnansweredQuestion
 from leads.notify import NotificationError
 from leads.services import notification_test_email_send, notification_test_webhook_send
 
@@ -130,3 +133,18 @@ class BotSettingsAdmin(admin.ModelAdmin):
         else:
             messages.success(request, f"Test webhook delivered to {url}.")
         return self._back()
+
+
+class UnansweredQuestionCoverageAdmin(UnansweredQuestionAdmin):
+    """
+    The "Unanswered questions" page of conversations.admin, with the hint that
+    a group is now covered: it takes the bot's answer thresholds, which
+    conversations (a layer below chatbot) cannot read.
+    """
+
+    def groups_coverage(self, groups: list[QuestionGroup]) -> dict[int, dict]:
+        return question_groups_coverage(groups)
+
+
+admin.site.unregister(UnansweredQuestion)
+admin.site.register(UnansweredQuestion, UnansweredQuestionCoverageAdmin)

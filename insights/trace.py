@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from asgiref.sync import async_to_sync
 from django.conf import settings
 
-from chatbot.answerability import answer_decide, answer_search, passage_score
 from chatbot.llm import AnswerRequest, ExtractiveProvider, LLMError, TextDelta, Usage, provider_get
 from chatbot.pipeline import SEARCH_K, passages_from_results
 from chatbot.pipeline.intent import intent_read
 from chatbot.prompting import prompt_build, token_estimate
 from chatbot.selectors import bot_settings_get
 from core.language import language_choose, language_default, language_detect, language_supported
+from knowledge.answerability import answer_decide, answer_search, passage_score
 
 
 @dataclass
