@@ -42,6 +42,9 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
     ("leads_sheet_latency", []),
     ("limits_overhead", []),
     ("widget_render", []),
+    # 100,000 conversations / 1,000,000 messages seeded, then the page timed; the PostgreSQL database is recreated.
+    ("insights_page", []),
+    ("insights_page", ["--database-url", "postgres://postgres@127.0.0.1:5432/bench_insights"]),
     ("load_websockets", ["--visitors", "1000", "--servers", "gunicorn,daphne", "--providers", "extractive,fake-llm"]),
     (
         "load_websockets",

@@ -1,12 +1,20 @@
-from django.contrib import admin
-from django.http import HttpRequest, HttpResponseRedirect
-from django.urls import reverse
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import URLValidator
+from django.db import models
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import path, reverse
 
-from chatbot.models import BotSettings
+from chatbot.models import BotSettings, split_emails, validate_emails
 from chatbot.selectors import bot_settings_row_get, question_groups_coverage
 from conversations.admin import UnansweredQuestionAdmin
 from conversations.grouping import QuestionGroup
 from conversations.models import UnansweredQuestion
+from leads.notify import NotificationError
+from leads.services import notification_test_email_send, notification_test_webhook_send
+
+COLOUR_FIELDS = ("color_primary", "color_background", "color_text")
 
 
 @admin.register(BotSettings)
@@ -18,6 +26,7 @@ class BotSettingsAdmin(admin.ModelAdmin):
         "Dutch) while they keep their default wording. Once you change one, it is shown exactly as you "
         "wrote it, to every visitor."
     )
+    change_form_template = "admin/chatbot/botsettings/change_form.html"
     fieldsets = [
         ("Identity", {"fields": ["name", "greeting", "widget_title"], "description": LANGUAGE_RULE}),
         (
@@ -35,9 +44,31 @@ class BotSettingsAdmin(admin.ModelAdmin):
             },
         ),
         ("Contact form", {"fields": ["consent_text"], "description": LANGUAGE_RULE}),
-        ("Widget", {"fields": ["color_primary", "color_background", "color_text", "allowed_origins"]}),
+        ("Widget", {"fields": [*COLOUR_FIELDS, "allowed_origins"], "classes": ["widget-colours"]}),
+        (
+            "Notifications",
+            {
+                "fields": ["notify_emails", "webhook_url", "site_url"],
+                "description": "Who hears about new leads. “Send a test” uses what is in the form now, saved or not.",
+                "classes": ["notifications"],
+            },
+        ),
+        ("Admin", {"fields": ["admin_site_title"]}),
     ]
     readonly_fields = ["updated_at"]
+
+    class Media:
+        css = {"all": ["chatbot/admin/bot_settings.css"]}
+        js = ["chatbot/admin/bot_settings.js"]
+
+    def formfield_for_dbfield(self, db_field: models.Field, request: HttpRequest, **kwargs) -> forms.Field | None:
+        if db_field.name in COLOUR_FIELDS:
+            kwargs["widget"] = forms.TextInput(attrs={"type": "color", "class": "colour-picker"})
+        if isinstance(db_field, models.URLField):
+            kwargs["assume_scheme"] = "https"
+        if db_field.name == "notify_emails":
+            kwargs["widget"] = forms.Textarea(attrs={"rows": 3, "cols": 60})
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -48,6 +79,60 @@ class BotSettingsAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context=None):
         row = bot_settings_row_get()
         return HttpResponseRedirect(reverse("admin:chatbot_botsettings_change", args=[row.pk]))
+
+    def get_urls(self):
+        extra = [
+            path(
+                "send-test-email/",
+                self.admin_site.admin_view(self.send_test_email),
+                name="chatbot_botsettings_send_test_email",
+            ),
+            path(
+                "send-test-webhook/",
+                self.admin_site.admin_view(self.send_test_webhook),
+                name="chatbot_botsettings_send_test_webhook",
+            ),
+        ]
+        return extra + super().get_urls()
+
+    def _back(self) -> HttpResponse:
+        return HttpResponseRedirect(reverse("admin:chatbot_botsettings_change", args=[BotSettings.SINGLETON_PK]))
+
+    def _check(self, request: HttpRequest) -> None:
+        if request.method != "POST" or not self.has_change_permission(request):
+            raise PermissionDenied
+
+    def send_test_email(self, request: HttpRequest) -> HttpResponse:
+        self._check(request)
+        typed = request.POST.get("notify_emails", "")
+        site_url = request.POST.get("site_url", "").strip().rstrip("/")
+        try:
+            validate_emails(typed)
+            if site_url:
+                URLValidator(schemes=["http", "https"])(site_url)
+            sent_to = notification_test_email_send(recipients=split_emails(typed), site_url=site_url)
+        except ValidationError as error:
+            messages.error(request, f"No test sent: {' '.join(error.messages)}")
+        except NotificationError as error:
+            messages.error(request, f"The test email was not sent: {error}")
+        else:
+            messages.success(request, f"Test email sent to {', '.join(sent_to)}.")
+        return self._back()
+
+    def send_test_webhook(self, request: HttpRequest) -> HttpResponse:
+        self._check(request)
+        typed = request.POST.get("webhook_url", "").strip()
+        try:
+            if typed:
+                URLValidator(schemes=["http", "https"])(typed)
+            url = notification_test_webhook_send(url=typed)
+        except ValidationError as error:
+            messages.error(request, f"No test sent: {' '.join(error.messages)}")
+        except NotificationError as error:
+            messages.error(request, f"The test webhook was not delivered: {error}")
+        else:
+            messages.success(request, f"Test webhook delivered to {url}.")
+        return self._back()
 
 
 class UnansweredQuestionCoverageAdmin(UnansweredQuestionAdmin):

@@ -33,6 +33,27 @@ DEFAULT_CONSENT = gettext_noop(
 )
 
 
+def validate_emails(value: str) -> None:
+    """One email address per line (commas also separate)."""
+    from django.core.validators import validate_email
+
+    bad = [address for address in split_emails(value) if not _is_email(address, validate_email)]
+    if bad:
+        raise ValidationError(f"Not an email address: {', '.join(bad)}")
+
+
+def _is_email(address: str, validate) -> bool:
+    try:
+        validate(address)
+    except ValidationError:
+        return False
+    return True
+
+
+def split_emails(value: str) -> list[str]:
+    return [part.strip() for part in (value or "").replace(",", "\n").splitlines() if part.strip()]
+
+
 def validate_origins(value: str) -> None:
     """One origin per line, as core.origins understands them (https://www.example.com, https://*.example.com, *)."""
     errors = origin_patterns_errors(text=value)
@@ -116,6 +137,32 @@ class BotSettings(models.Model):
             "Sites that may embed the widget, one origin per line: https://www.example.com, "
             "https://*.example.com for a domain and its subdomains, or * for any site."
         ),
+    )
+    notify_emails = models.TextField(
+        "notification recipients",
+        blank=True,
+        validators=[validate_emails],
+        help_text="Who is emailed about each new lead, one address per line. Empty: LEADS_NOTIFY_EMAILS.",
+    )
+    webhook_url = models.URLField(
+        "webhook URL",
+        max_length=2000,
+        blank=True,
+        help_text="Where each new lead is POSTed as signed JSON (the secret stays in LEADS_WEBHOOK_SECRET). "
+        "Empty: LEADS_WEBHOOK_URL.",
+    )
+    site_url = models.URLField(
+        "site URL",
+        max_length=300,
+        blank=True,
+        help_text="Where staff reach this server, such as https://bot.example.com: notification emails link to "
+        "the lead with it. Empty: SITE_URL.",
+    )
+    admin_site_title = models.CharField(
+        "admin site title",
+        max_length=100,
+        blank=True,
+        help_text="Shown at the top of every admin page. Empty: “Website assistant”.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

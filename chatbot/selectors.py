@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, TypedDict
 
-from chatbot.models import BotSettings
+from chatbot.models import BotSettings, split_emails
 from conversations.grouping import QuestionGroup
 from core.language import gettext_in, language_default, language_supported
 from knowledge.answerability import answer_decide, answer_search
@@ -56,6 +56,10 @@ class BotConfig:
     color_text: str
     allowed_origins: str  # one origin per line, as edited in admin (see chatbot.origins)
     answer_threshold: float = 0.5  # see knowledge.answerability
+    notify_emails: tuple[str, ...] = ()  # empty: LEADS_NOTIFY_EMAILS (leads.notify)
+    webhook_url: str = ""  # empty: LEADS_WEBHOOK_URL
+    site_url: str = ""  # empty: SITE_URL
+    admin_site_title: str = ""
 
     @classmethod
     def from_model(cls, row: BotSettings) -> BotConfig:
@@ -74,6 +78,10 @@ class BotConfig:
             color_text=row.color_text,
             allowed_origins=row.allowed_origins,
             answer_threshold=row.answer_threshold,
+            notify_emails=tuple(split_emails(row.notify_emails)),
+            webhook_url=row.webhook_url,
+            site_url=row.site_url.rstrip("/"),
+            admin_site_title=row.admin_site_title,
         )
 
     def in_language(self, language: str) -> BotConfig:
@@ -170,6 +178,25 @@ async def abot_settings_get() -> BotConfig:
     config = BotConfig.from_model(row)
     _memo.put(config, saves=BotSettings.saves_in_process)
     return config
+
+
+ADMIN_SITE_TITLE = "Website assistant"
+
+
+def admin_site_title() -> str:
+    """The admin's title from the bot settings (a failure to read them must not break the admin)."""
+    try:
+        return bot_settings_get().admin_site_title or ADMIN_SITE_TITLE
+    except Exception:  # noqa: BLE001 - e.g. before the first migration
+        return ADMIN_SITE_TITLE
+
+
+def lead_notification_targets():
+    """The notification targets staff edited in the bot settings (leads.notify falls back to the environment)."""
+    from leads.notify import NotificationTargets
+
+    bot = bot_settings_get()
+    return NotificationTargets(emails=bot.notify_emails, webhook_url=bot.webhook_url, site_url=bot.site_url)
 
 
 def question_groups_coverage(groups: list[QuestionGroup]) -> dict[int, dict]:

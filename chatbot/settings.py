@@ -158,6 +158,7 @@ INSTALLED_APPS = [
     "knowledge",
     "conversations",
     "leads",
+    "insights",
 ]
 
 MIDDLEWARE = [
@@ -442,6 +443,10 @@ LLM_MAX_RETRIES = env_int("LLM_MAX_RETRIES", 2, minimum=0)
 LLM_CONTEXT_TOKENS = env_int("LLM_CONTEXT_TOKENS", 3000, minimum=256)
 CHAT_HISTORY_TURNS = env_int("CHAT_HISTORY_TURNS", 6, minimum=0)
 CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 2000, minimum=1)
+# What the chat model's tokens cost, per million, for the estimate on the insights page
+# (the defaults are gpt-4o-mini's list prices in US dollars).
+LLM_PRICE_INPUT_PER_MILLION = env_float("LLM_PRICE_INPUT_PER_MILLION", 0.15, minimum=0.0)
+LLM_PRICE_OUTPUT_PER_MILLION = env_float("LLM_PRICE_OUTPUT_PER_MILLION", 0.60, minimum=0.0)
 
 # --- Rate limits and cost caps (core.limits) ----------------------------------------
 
@@ -496,6 +501,8 @@ SHEETS_API_BASE_URL = env_str("SHEETS_API_BASE_URL", "https://sheets.googleapis.
 LEADS_SYNC_MAX_ATTEMPTS = env_int("LEADS_SYNC_MAX_ATTEMPTS", 12, minimum=1)
 LEADS_SYNC_RETRY_BASE = env_float("LEADS_SYNC_RETRY_BASE", 30.0, minimum=0.01)
 LEADS_SYNC_RETRY_MAX = env_float("LEADS_SYNC_RETRY_MAX", 3600.0, minimum=0.01)
+# Recipients and webhook URL are edited in admin (Bot settings > Notifications); these
+# are the defaults used while those fields are empty. The webhook secret stays here.
 LEADS_NOTIFY_EMAILS = env_list("LEADS_NOTIFY_EMAILS")
 LEADS_WEBHOOK_URL = env_str("LEADS_WEBHOOK_URL")
 LEADS_WEBHOOK_SECRET = env_str("LEADS_WEBHOOK_SECRET")
@@ -517,6 +524,11 @@ EMAIL_HOST_USER = env_str("EMAIL_HOST_USER")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "assistant@localhost")
+# Where staff reach this server (https://bot.example.com), for absolute links in
+# notification emails; the bot settings' "site URL" (admin) wins when set.
+SITE_URL = env_str("SITE_URL").rstrip("/")
+if SITE_URL and not re.fullmatch(r"https?://[^/\s]+(/\S*)?", SITE_URL):
+    raise ImproperlyConfigured(f"SITE_URL must be an http(s) URL like https://bot.example.com, got {SITE_URL!r}")
 
 # --- Logging ---------------------------------------------------------------------------
 

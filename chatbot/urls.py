@@ -10,6 +10,8 @@ urlpatterns = [
     path("api/leads/", include("leads.urls")),
     path("api/", include("chatbot.api.urls")),
     path("kb/", include("knowledge.urls")),
+    # Staff pages inside the admin (insights, "Test your bot", batch tests): before the admin's catch-all.
+    path(settings.ADMIN_URL + "insights/", include("insights.urls")),
     path(settings.ADMIN_URL, admin.site.urls),
     path("", include("chatbot.web_urls")),
 ]

@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol, TypedDict
 
 from django.conf import settings
@@ -31,6 +33,42 @@ class NotificationError(Exception):
         super().__init__(message)
         self.permanent = permanent
         self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class NotificationTargets:
+    """Who is told: the recipients, the webhook URL, and the site URL that makes the email's link absolute."""
+
+    emails: tuple[str, ...] = ()
+    webhook_url: str = ""
+    site_url: str = ""
+
+
+# Staff edit the targets in admin (the bot settings, in `chatbot`, above this app):
+# `chatbot` registers a reader of them here when it starts, so that `leads` imports no
+# app above it. Empty edited values fall back to the environment's settings.
+_edited_targets: Callable[[], NotificationTargets] | None = None
+
+
+def notification_targets_source_set(source: Callable[[], NotificationTargets] | None) -> None:
+    global _edited_targets
+    _edited_targets = source
+
+
+def notification_targets() -> NotificationTargets:
+    """The edited recipients, webhook URL and site URL, each falling back to LEADS_NOTIFY_EMAILS, ... SITE_URL."""
+    edited = _edited_targets() if _edited_targets is not None else NotificationTargets()
+    return NotificationTargets(
+        emails=edited.emails or tuple(settings.LEADS_NOTIFY_EMAILS),
+        webhook_url=edited.webhook_url or settings.LEADS_WEBHOOK_URL,
+        site_url=(edited.site_url or settings.SITE_URL).rstrip("/"),
+    )
+
+
+def lead_admin_url(*, lead_id: int, site_url: str) -> str:
+    """The lead's admin page: absolute when a site URL is set, so that a mail client can open it."""
+    path = f"/{settings.ADMIN_URL}leads/lead/{lead_id}/change/"
+    return f"{site_url}{path}" if site_url else path
 
 
 class LeadWebhookPayload(TypedDict, total=False):
@@ -86,17 +124,20 @@ class WebhookTransport:
 
     def send(self, *, lead: Lead, delivery_id: str, attempt: LeadContactAttempt | None = None) -> None:
         payload = lead_webhook_payload(lead=lead, attempt=attempt)
+        self.post(payload=dict(payload), event=payload["event"], delivery_id=delivery_id)
+
+    def post(self, *, payload: dict[str, Any], event: str, delivery_id: str, url: str = "") -> None:
         body = json.dumps(payload, separators=(",", ":")).encode()
         headers = {
             "Content-Type": "application/json",
             "User-Agent": "tidewater-assistant-leads/1",
             "X-Signature": webhook_signature(body=body, secret=settings.LEADS_WEBHOOK_SECRET),
-            "X-Lead-Event": payload["event"],
+            "X-Lead-Event": event,
             "X-Delivery-Id": delivery_id,
         }
         try:  # through the fetch guard; the cause of a refusal is in the server log only
             with guarded_request(
-                url=settings.LEADS_WEBHOOK_URL,
+                url=url or notification_targets().webhook_url,
                 method="POST",
                 body=body,
                 headers=headers,
@@ -119,9 +160,10 @@ class WebhookTransport:
 
 
 class EmailTransport:
-    """A plain-text email to LEADS_NOTIFY_EMAILS through Django's mail framework."""
+    """A plain-text email to the recipients (bot settings, else LEADS_NOTIFY_EMAILS) through Django's mail framework."""
 
     def send(self, *, lead: Lead, delivery_id: str, attempt: LeadContactAttempt | None = None) -> None:
+        targets = notification_targets()
         who = lead.name or lead.email or lead.phone
         subject = f"New lead: {who}" + (f" ({lead.company})" if lead.company else "")
         lines = [
@@ -132,7 +174,7 @@ class EmailTransport:
             f"Source: {lead.get_source_display()}",
             f"Interest: {lead.interest or '-'}",
             "",
-            f"Open it in admin: /{settings.ADMIN_URL}leads/lead/{lead.pk}/change/",
+            f"Open it in admin: {lead_admin_url(lead_id=lead.pk, site_url=targets.site_url)}",
         ]
         if attempt is not None:
             subject = f"Unverified contact attempt for lead: {who}"
@@ -145,10 +187,14 @@ class EmailTransport:
                 "The lead as it stands:",
                 *lines,
             ]
-        try:
-            send_mail(subject, "\n".join(lines), None, settings.LEADS_NOTIFY_EMAILS, fail_silently=False)
-        except (OSError, ValueError) as exc:  # smtplib's errors are OSErrors
-            raise NotificationError(f"email not sent: {str(exc)[:300]}") from None
+        email_send(subject=subject, body="\n".join(lines), recipients=list(targets.emails))
+
+
+def email_send(*, subject: str, body: str, recipients: list[str]) -> None:
+    try:
+        send_mail(subject, body, None, recipients, fail_silently=False)
+    except (OSError, ValueError) as exc:  # smtplib's errors are OSErrors
+        raise NotificationError(f"email not sent: {str(exc)[:300]}") from None
 
 
 def transport_for(channel: str) -> Transport:

@@ -13,7 +13,7 @@ import gc
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parents[1]
-PACKAGES = ["core", "chatbot", "knowledge", "conversations", "leads"]
+PACKAGES = ["core", "chatbot", "knowledge", "conversations", "leads", "insights"]
 SKIPPED_DIRECTORIES = {"tests", "migrations"}
 MAX_MODULE_LINES = 600
 MAX_FUNCTION_LINES = 80

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from chatbot.tests.support import TIDEWATER_FAQS, knowledge_base_load
+from leads.tests.conftest import mirror_off, webhook_receiver  # noqa: F401 (fixtures of the bot settings tests)
 from testsupport.fake_openai import FakeOpenAI
 
 

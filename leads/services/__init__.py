@@ -29,6 +29,8 @@ from leads.services.edits import (
 from leads.services.notifications import (
     notification_enqueue,
     notification_send,
+    notification_test_email_send,
+    notification_test_webhook_send,
     notifications_send_pending,
 )
 from leads.services.privacy import LeadErasure, lead_erase, leads_delete
@@ -72,6 +74,8 @@ __all__ = [
     "leads_resync",
     "notification_enqueue",
     "notification_send",
+    "notification_test_email_send",
+    "notification_test_webhook_send",
     "notifications_send_pending",
     "sheet_deletions_claim",
     "sheet_row_deletion_enqueue",

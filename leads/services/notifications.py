@@ -18,7 +18,7 @@ from django.utils import timezone
 from core.outbox import outbox_claim, outbox_complete, outbox_due, outbox_record_failure, task_enqueue
 from leads import selectors
 from leads.models import Lead, LeadContactAttempt, LeadNotification
-from leads.notify import NotificationError, transport_for
+from leads.notify import NotificationError, notification_targets, transport_for
 from leads.services.sync import retry_policy
 
 logger = logging.getLogger(__name__)
@@ -29,9 +29,10 @@ NOTIFICATION = LeadNotification.outbox_fields
 def notifications_create(*, lead: Lead, attempt: LeadContactAttempt | None = None) -> None:
     """One notification per channel for a new lead, or for an unverified contact attempt on one."""
     channels = []
-    if settings.LEADS_NOTIFY_EMAILS:
+    targets = notification_targets()
+    if targets.emails:
         channels.append(LeadNotification.Channel.EMAIL)
-    if settings.LEADS_WEBHOOK_URL and settings.LEADS_WEBHOOK_SECRET:
+    if targets.webhook_url and settings.LEADS_WEBHOOK_SECRET:
         channels.append(LeadNotification.Channel.WEBHOOK)
     for channel in channels:
         LeadNotification.objects.create(lead=lead, contact_attempt=attempt, channel=channel)
@@ -113,3 +114,41 @@ def notifications_send_pending(*, limit: int = 500) -> dict[str, int]:
         result = notification_send(notification_id=notification_id, schedule_retries=False)
         outcome[result] = outcome.get(result, 0) + 1
     return outcome
+
+
+def notification_test_email_send(*, recipients: list[str] | None = None, site_url: str = "") -> list[str]:
+    """
+    "Send a test" in the bot settings: one email at once (no outbox: staff wait
+    for the outcome) to `recipients` as typed in the form, else the current
+    ones. Raises NotificationError.
+    """
+    from leads.notify import NotificationTargets, email_send, lead_admin_url
+
+    current = notification_targets()
+    targets = NotificationTargets(emails=tuple(recipients or current.emails), site_url=site_url or current.site_url)
+    if not targets.emails:
+        raise NotificationError("No recipients: set them in the bot settings or LEADS_NOTIFY_EMAILS.", permanent=True)
+    example = lead_admin_url(lead_id=1, site_url=targets.site_url)
+    body = (
+        "This is a test of the lead notifications of your website assistant.\n\n"
+        f"A new lead's email links to its page in admin, like this: {example}"
+    )
+    email_send(subject="Test: lead notifications work", body=body, recipients=list(targets.emails))
+    return list(targets.emails)
+
+
+def notification_test_webhook_send(*, url: str = "") -> str:
+    """
+    "Send a test" for the webhook: a signed `test` event to `url` (else the
+    current one), at once. Raises NotificationError.
+    """
+    from leads.notify import WebhookTransport
+
+    url = url or notification_targets().webhook_url
+    if not url:
+        raise NotificationError("No webhook URL: set it in the bot settings or LEADS_WEBHOOK_URL.", permanent=True)
+    if not settings.LEADS_WEBHOOK_SECRET:
+        raise NotificationError("LEADS_WEBHOOK_SECRET is not set: no webhook is sent unsigned.", permanent=True)
+    payload = {"event": "test", "message": "A test of the lead webhook of your website assistant."}
+    WebhookTransport().post(payload=payload, event="test", delivery_id=f"test-{uuid.uuid4()}", url=url)
+    return url

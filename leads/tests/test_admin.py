@@ -84,7 +84,8 @@ def test_the_list_query_count_does_not_grow_with_the_leads(sales_client, django_
         lead = LeadFactory(owner=owner)
         lead.conversations.add(ConversationFactory())
 
-    with django_assert_max_num_queries(12):
+    # One of them reads the bot settings for the admin's title (then cached a few seconds per process).
+    with django_assert_max_num_queries(13):
         assert sales_client.get(CHANGELIST).status_code == 200
 
 
