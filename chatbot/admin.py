@@ -45,3 +45,6 @@ class BotSettingsAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context=None):
         row = bot_settings_row_get()
         return HttpResponseRedirect(reverse("admin:chatbot_botsettings_change", args=[row.pk]))
+
+
+from chatbot.handoff.admin import StaffInboxAdmin  # noqa: E402, F401 - registers the live inbox

@@ -41,6 +41,8 @@ from chatbot.api.serializers import (
     PublicBotSettingsSerializer,
     SourceSerializer,
 )
+from chatbot.handoff.relay import answer_relay_collected, answer_relayed
+from chatbot.handoff.visitor import HandoffRoute, visitor_message_route
 from chatbot.limits import (
     FEEDBACK_PER_CONVERSATION,
     FEEDBACK_PER_IP,
@@ -131,6 +133,14 @@ class ChatApi(PublicApi):
         lead = serializers.CharField(
             allow_null=True, help_text='"captured" or "updated" when the message carried contact details.'
         )
+        handoff = serializers.ChoiceField(
+            choices=["held", "waiting"],
+            allow_null=True,
+            required=False,
+            help_text='Live handoff: "held" when a staff member holds the conversation (the message was stored '
+            'and relayed to them; no answer, `message_id` is the message\'s); "waiting" when the visitor asked '
+            "for a person and one will join. Staff messages appear in GET /api/conversations/<id>/.",
+        )
 
     @extend_schema(
         request=InputSerializer,
@@ -175,9 +185,20 @@ class ChatApi(PublicApi):
                 return _not_found("No conversation with this id.")
         origin = request.headers.get("origin", "")[:300]
         user_agent = request.headers.get("user-agent", "")[:500]
+        streaming = isinstance(request.accepted_renderer, EventStreamRenderer)
+        routed = async_to_sync(visitor_message_route)(
+            conversation_id=conversation_id,
+            text=data["message"],
+            channel=Conversation.Channel.API,
+            origin=origin,
+            user_agent=user_agent,
+            ui_language=ui_language,
+        )
+        if routed is not None:
+            return self._handoff_response(conversation_id, routed, streaming=streaming)
 
-        if isinstance(request.accepted_renderer, EventStreamRenderer):
-            frames = answer_stream(
+        if streaming:
+            stream = answer_stream(
                 conversation_id=conversation_id,
                 text=data["message"],
                 channel=Conversation.Channel.API,
@@ -187,6 +208,7 @@ class ChatApi(PublicApi):
                 admitted=True,
                 ui_language=ui_language,
             )
+            frames = answer_relayed(conversation_id=conversation_id, text=data["message"], frames=stream)
             response = StreamingHttpResponse(_sse(conversation_id, frames), content_type="text/event-stream")
             response["Cache-Control"] = "no-cache"
             response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
@@ -207,6 +229,9 @@ class ChatApi(PublicApi):
             if result.message_id and result.error["code"] == "llm_unavailable":
                 error.update(conversation_id=conversation_id, partial_answer=result.answer)
             return error_response(error)
+        async_to_sync(answer_relay_collected)(
+            conversation_id=conversation_id, text=data["message"], message_id=result.message_id, answer=result.answer
+        )
         output = self.OutputSerializer(
             {
                 "conversation_id": conversation_id,
@@ -219,6 +244,34 @@ class ChatApi(PublicApi):
             }
         )
         return Response(output.data)
+
+    def _handoff_response(
+        self, conversation_id: str, routed: HandoffRoute, *, streaming: bool
+    ) -> Response | StreamingHttpResponse:
+        """A message the live handoff took (chatbot.handoff.visitor): its frames, or one JSON answer."""
+        if streaming:
+            response = StreamingHttpResponse(
+                _sse(conversation_id, _frames(routed.frames)), content_type="text/event-stream"
+            )
+            response["Cache-Control"] = "no-cache"
+            response["X-Accel-Buffering"] = "no"
+            return response
+        output = {
+            "conversation_id": conversation_id,
+            "message_id": routed.message_id,
+            "answer": routed.text,
+            "sources": [],
+            "answered": True,
+            "offer_contact": False,
+            "lead": routed.lead,
+            "handoff": routed.kind,
+        }
+        return Response(self.OutputSerializer(output).data)
+
+
+async def _frames(frames: list[dict]) -> AsyncIterator[dict]:
+    for frame in frames:
+        yield frame
 
 
 async def _sse(conversation_id: str, frames: AsyncIterator) -> AsyncIterator[bytes]:
