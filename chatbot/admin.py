@@ -33,6 +33,15 @@ class BotSettingsAdmin(admin.ModelAdmin):
         ),
         ("Contact form", {"fields": ["consent_text"], "description": LANGUAGE_RULE}),
         ("Widget", {"fields": ["color_primary", "color_background", "color_text", "allowed_origins"]}),
+        (
+            "Live handoff",
+            {
+                "fields": ["office_days", "office_opens", "office_closes", "office_timezone"],
+                "description": "A visitor who asks for a person is told someone will join when a staff member "
+                "with the permission has the live inbox open within these office hours; otherwise they get "
+                "the contact offer.",
+            },
+        ),
     ]
     readonly_fields = ["updated_at"]
 
