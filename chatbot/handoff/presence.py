@@ -10,9 +10,12 @@ tab of the same person sets it again at its next refresh).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from django.core.cache import cache
+
+logger = logging.getLogger(__name__)
 
 # A staff socket refreshes its keys this often; they expire after PRESENCE_TTL without it.
 PRESENCE_REFRESH = 15.0
@@ -51,13 +54,23 @@ def users_online(user_ids: Iterable[int]) -> set[int]:
     keys = {_online_key(user_id): user_id for user_id in user_ids}
     if not keys:
         return set()
-    return {keys[key] for key in cache.get_many(list(keys))}
+    try:
+        found = cache.get_many(list(keys))
+    except Exception:
+        logger.warning("could not read staff presence", exc_info=True)
+        return set()
+    return {keys[key] for key in found}
 
 
 async def aaudience(*, conversation_id: str) -> tuple[bool, bool]:
     """
-    (any staff online, someone watching this conversation): one cache read per
-    answer, so that nobody online costs the answer nothing more.
+        (any staff online, someone watching this conversation): one cache read per
+        answer, so that nobody online costs the answer nothing more. A cache that
+    cannot be read counts as nobody there.
     """
-    found = await cache.aget_many([ANY_STAFF_KEY, _watch_key(conversation_id)])
+    try:
+        found = await cache.aget_many([ANY_STAFF_KEY, _watch_key(conversation_id)])
+    except Exception:
+        logger.warning("could not read staff presence", exc_info=True)
+        return False, False
     return ANY_STAFF_KEY in found, _watch_key(conversation_id) in found

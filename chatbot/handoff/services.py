@@ -104,7 +104,7 @@ def agent_typing_check(*, conversation_id: str, user) -> str:
 # --- Staff actions, with the frames they send ------------------------------------------------
 
 
-async def _inbox_update(conversation_id: str, **extra: object) -> None:
+async def ainbox_update(conversation_id: str, **extra: object) -> None:
     """The conversation's inbox row, as it now is, to every staff socket (each works out `held_by_me`)."""
     rows = await database_sync_to_async(staff_inbox)(user_id=None, conversation_id=conversation_id)
     if rows:
@@ -115,14 +115,14 @@ async def astaff_take(*, conversation_id: str, user) -> Taken:
     taken = await database_sync_to_async(conversation_take)(conversation_id=conversation_id, user=user)
     if not taken.already:
         await agroups_send([visitor_group(conversation_id)], {"type": "agent_joined", "name": taken.name})
-        await _inbox_update(conversation_id, held_by_id=user.pk)
+        await ainbox_update(conversation_id, held_by_id=user.pk)
     return taken
 
 
 async def astaff_release(*, conversation_id: str, user) -> None:
     name = await database_sync_to_async(conversation_release)(conversation_id=conversation_id, user=user)
     await agroups_send([visitor_group(conversation_id)], {"type": "agent_left", "name": name})
-    await _inbox_update(conversation_id)
+    await ainbox_update(conversation_id)
 
 
 async def astaff_message(*, conversation_id: str, user, text: str) -> Message:
