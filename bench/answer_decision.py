@@ -64,7 +64,7 @@ def _features_main(argv: list[str]) -> None:
 
     from chatbot.answerability import DECISION_PASSAGES, answer_search, passage_features
     from chatbot.evaluation import SourceKey, _source_keys, eval_questions_parse
-    from chatbot.services import SEARCH_K
+    from chatbot.pipeline import SEARCH_K
 
     call_command("ingest", *args.knowledge, verbosity=0)
     for item in args.files:

@@ -1,7 +1,7 @@
 """
 How much time the backend adds before the first token.
 
-Runs the real answer pipeline (`chatbot.services.answer_stream`) in-process on
+Runs the real answer pipeline (`chatbot.pipeline.answer_stream`) in-process on
 the sample knowledge base, once per question of the knowledge base's eval set,
 and reports p50/p99 of:
 
@@ -37,7 +37,7 @@ TARGET_P50_MS = 40.0
 async def _measure(question_list: list[str], rounds: int, warmup: int) -> dict:
     from django.conf import settings
 
-    from chatbot.services import answer_stream
+    from chatbot.pipeline import answer_stream
     from conversations.models import new_conversation_id
     from knowledge.embeddings import few_cache_clear
     from knowledge.selectors import asearch

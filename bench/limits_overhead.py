@@ -88,7 +88,7 @@ def measure(n: int, concurrency: int) -> dict:
         websocket_slot_release,
         websocket_slot_take,
     )
-    from chatbot.services import answer_refusal
+    from chatbot.pipeline import answer_refusal
 
     clients = [
         RateRequest(META={"REMOTE_ADDR": f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}"})

@@ -1,7 +1,7 @@
 """
 The chat WebSocket (/ws/chat/): frames in, frames out (docs/protocol.md).
 
-Thin on purpose: answers come from `chatbot.services.answer_stream`, leads from
+Thin on purpose: answers come from `chatbot.pipeline.answer_stream`, leads from
 `leads.services`, feedback from `conversations.services`. Answers run as a
 task, one at a time per connection and in the order asked, so that feedback
 and contact-form frames are handled while an answer streams.
@@ -59,8 +59,8 @@ from chatbot.limits import (
     aresume_refusal,
     rate_request_from_scope,
 )
+from chatbot.pipeline import answer_refusal, answer_stream
 from chatbot.selectors import abot_settings_get
-from chatbot.services import answer_refusal, answer_stream
 from chatbot.structured_logging import bind_conversation, bind_request_id
 from conversations.models import Conversation, Message, new_conversation_id
 from conversations.selectors import conversation_get, conversation_history
@@ -258,8 +258,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 logger.exception("handoff routing failed in conversation %s", self.conversation_id)
                 routed = None
             if routed is not None:
-                for frame in routed.frames:
-                    await self.send_frame(frame)
+                for routed_frame in routed.frames:
+                    await self.send_frame(routed_frame)
                 continue
             stream = answer_stream(
                 conversation_id=self.conversation_id,

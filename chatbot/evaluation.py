@@ -35,6 +35,7 @@ from channels.db import database_sync_to_async
 from django.db.models import Q
 
 from conversations.models import Conversation, new_conversation_id
+from conversations.types import SourceItem
 from knowledge.models import FAQ, Document
 
 WORD_RE = re.compile(r"\w+", re.UNICODE)
@@ -196,13 +197,13 @@ def _cited_key(url: str, documents_by_url: dict[str, int]) -> SourceKey | None:
 class _Collected:
     answer: str = ""
     answered: bool = False
-    sources: list[dict] = field(default_factory=list)
+    sources: list[SourceItem] = field(default_factory=list)
     first_token_ms: float | None = None
     error: str = ""
 
 
 async def _ask(question: str) -> _Collected:
-    from chatbot.services import answer_stream
+    from chatbot.pipeline import answer_stream
 
     collected = _Collected()
     parts: list[str] = []
@@ -211,16 +212,15 @@ async def _ask(question: str) -> _Collected:
     async for frame in answer_stream(
         conversation_id=conversation_id, text=question, channel=Conversation.Channel.EVAL, admitted=True
     ):
-        kind = frame["type"]
-        if kind == "token":
+        if frame["type"] == "token":
             if collected.first_token_ms is None:
                 collected.first_token_ms = (time.perf_counter() - started) * 1000
             parts.append(frame["text"])
-        elif kind == "sources":
+        elif frame["type"] == "sources":
             collected.sources = list(frame["items"])
-        elif kind == "done":
+        elif frame["type"] == "done":
             collected.answered = bool(frame["answered"])
-        elif kind == "error":
+        elif frame["type"] == "error":
             collected.error = f"{frame['code']}: {frame['message']}"
     collected.answer = "".join(parts)
     return collected

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import admin, messages
@@ -21,6 +22,10 @@ from conversations.selectors import (
 from conversations.services import unanswered_questions_mark_handled
 
 GROUPS_SHOWN = 100
+
+# A Conversation row of the change list, annotated by `ConversationAdmin.get_queryset` with
+# first_question_text, messages_total, has_lead, has_unanswered and has_negative_feedback.
+ListedConversation = Any
 
 
 class _ExistsFilter(admin.SimpleListFilter):
@@ -61,8 +66,7 @@ class MessageInline(admin.TabularInline):
     """The transcript: every message in order, read-only."""
 
     model = Message
-    fields = ["created_at", "role", "message", "details"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "role", "message", "details")
     extra = 0
     can_delete = False
     ordering = ["created_at", "id"]
@@ -165,23 +169,23 @@ class ConversationAdmin(admin.ModelAdmin):
         return f"{obj.pk[:10]}…"
 
     @admin.display(description="first question")
-    def first_question(self, obj: Conversation) -> str:
+    def first_question(self, obj: ListedConversation) -> str:
         return Truncator(obj.first_question_text or "").chars(80)
 
     @admin.display(description="messages", ordering="messages_total")
-    def message_count(self, obj: Conversation) -> int:
+    def message_count(self, obj: ListedConversation) -> int:
         return obj.messages_total
 
     @admin.display(description="lead", boolean=True, ordering="has_lead")
-    def has_lead(self, obj: Conversation) -> bool:
+    def has_lead(self, obj: ListedConversation) -> bool:
         return obj.has_lead
 
     @admin.display(description="unanswered", boolean=True, ordering="has_unanswered")
-    def has_unanswered(self, obj: Conversation) -> bool:
+    def has_unanswered(self, obj: ListedConversation) -> bool:
         return obj.has_unanswered
 
     @admin.display(description="👎", boolean=True, ordering="has_negative_feedback")
-    def has_negative_feedback(self, obj: Conversation) -> bool:
+    def has_negative_feedback(self, obj: ListedConversation) -> bool:
         return obj.has_negative_feedback
 
     @admin.display(description="leads")

@@ -31,7 +31,7 @@ def conversation_get(*, conversation_id: str) -> Conversation | None:
 def message_history_item(message: Message) -> HistoryItem:
     item: HistoryItem = {
         "id": message.public_id,
-        "role": message.role,  # type: ignore[typeddict-item]
+        "role": message.role,
         "text": message.text,
         "sources": list(message.sources or []),
         "answered": message.answered if message.role == Message.Role.ASSISTANT else None,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
 
 
 class SourceItem(TypedDict):
@@ -17,7 +17,7 @@ class HistoryItem(TypedDict):
     """One message as the widget shows it (the `history` of a `conversation` frame)."""
 
     id: str
-    role: Literal["visitor", "assistant", "agent"]  # agent: a staff member's message (live handoff)
+    role: str  # "visitor", "assistant" or "agent" (a staff member's reply, live handoff)
     text: str
     sources: list[SourceItem]
     answered: bool | None
@@ -30,5 +30,5 @@ class HistoryItem(TypedDict):
 class Turn:
     """One earlier message, as the prompt needs it."""
 
-    role: Literal["visitor", "assistant"]
+    role: str  # "visitor", "assistant" or "agent" (a staff member's reply)
     text: str

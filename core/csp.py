@@ -65,11 +65,12 @@ def content_security_policy_middleware(get_response: Callable) -> Callable:
     """Adds `POLICY` to every response that has no policy of its own."""
     if iscoroutinefunction(get_response):
 
-        async def middleware(request: HttpRequest) -> HttpResponse:
+        async def async_middleware(request: HttpRequest) -> HttpResponse:
             return _with_policy(await get_response(request))
-    else:
 
-        def middleware(request: HttpRequest) -> HttpResponse:
-            return _with_policy(get_response(request))
+        return async_middleware
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        return _with_policy(get_response(request))
 
     return middleware

@@ -112,7 +112,8 @@ class DocumentForm(forms.ModelForm):
 
 
 class UploadForm(forms.Form):
-    files = MultipleFileField(
+    # Django's form metaclass moves fields off the class, so this does not shadow `Form.files`.
+    files = MultipleFileField(  # type: ignore[assignment]
         help_text="Choose one or more files. A file with the name of an existing source replaces it."
     )
 
@@ -126,7 +127,9 @@ class SearchForm(forms.Form):
     k = forms.IntegerField(min_value=1, max_value=50, initial=8, label="Results")
 
 
-class SourceActionsMixin:
+class SourceActionsMixin(admin.ModelAdmin):
+    source_argument: str  # the keyword of `services.sources_set_active` this admin's rows go to
+
     @admin.action(description="Activate selected (searchable again)")
     def activate(self, request: HttpRequest, queryset: QuerySet) -> None:
         count = services.sources_set_active(**{self.source_argument: queryset}, active=True)
@@ -385,7 +388,7 @@ class ChunkAdmin(admin.ModelAdmin):
         "search_text",
         "content_hash",
     ]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).defer("document__content", "search_text")
@@ -435,7 +438,7 @@ class IndexVersionAdmin(admin.ModelAdmin):
         "created_at",
         "published_at",
     ]
-    fields = readonly_fields
+    fields = tuple(readonly_fields)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         return super().get_queryset(request).defer("blob")

@@ -18,6 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -108,7 +109,8 @@ def _embed_with_cache(texts: list[str], provider: EmbeddingProvider) -> np.ndarr
         for i, vector in zip(missing, vectors, strict=False):
             cached[hashes[i]] = vector
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, **cached)
+        arrays: dict[str, Any] = cached  # numpy's stub would read a key as its allow_pickle flag
+        np.savez(path, **arrays)
     return np.vstack([cached[h] for h in hashes]) if hashes else np.zeros((0, 0), dtype=np.float32)
 
 
@@ -144,7 +146,7 @@ def evaluate(
     ingest_seconds = time.perf_counter() - started
 
     query_ids = sorted(data.qrels)[:limit] if limit else sorted(data.qrels)
-    scores = {mode: {"ndcg": [], "recall": [], "mrr": []} for mode in MODES}
+    scores: dict[str, dict[str, list[float]]] = {mode: {"ndcg": [], "recall": [], "mrr": []} for mode in MODES}
     with tempfile.TemporaryDirectory(prefix="kb-eval-") as folder:
         index.build_snapshot(
             directory=Path(folder),

@@ -25,6 +25,7 @@ import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from django.conf import settings
@@ -171,6 +172,7 @@ def build_snapshot(
     if count:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         faiss.omp_set_num_threads(os.cpu_count() or 1)  # per thread: only this build uses every core
+        index: Any
         if kind == "hnsw":
             index = faiss.IndexHNSWFlat(dimension, HNSW_M, faiss.METRIC_INNER_PRODUCT)
             index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
@@ -249,13 +251,15 @@ class Snapshot:
         self.kind: str = meta["kind"]
         self.chunk_ids: np.ndarray = np.load(directory / IDS_FILE)
         self.count = int(meta["count"])
-        self._faiss = faiss.read_index(str(directory / FAISS_FILE)) if self.count else None
+        # faiss and bm25s objects are typed loosely here: their stubs do not know the concrete classes.
+        self._faiss: Any = faiss.read_index(str(directory / FAISS_FILE)) if self.count else None
         if self._faiss is not None and self.kind == "hnsw":
-            faiss.downcast_index(self._faiss).hnsw.efSearch = HNSW_EF_SEARCH
-        self._bm25 = (
+            hnsw_index: Any = faiss.downcast_index(self._faiss)
+            hnsw_index.hnsw.efSearch = HNSW_EF_SEARCH
+        self._bm25: Any = (
             bm25s.BM25.load(str(directory / BM25_DIR), load_vocab=True, show_progress=False) if self.count else None
         )
-        self._questions = None
+        self._questions: Any = None
         # FAQ chunk position -> row of the questions index
         self.question_rows: dict[int, int] = {}
         if (directory / QUESTIONS_FAISS_FILE).exists():

@@ -105,7 +105,28 @@ def search(*, query: str, k: int = 8) -> list[SearchResult]:
 
 
 def _result(chunk: Chunk, candidate: Candidate) -> SearchResult:
-    evidence = dict(
+    faq, document = chunk.faq, chunk.document
+    if faq is not None:
+        source_type, source_id, identifier = "faq", faq.pk, f"faq:{faq.pk}"
+        title, url = faq.question, faq.get_absolute_url()
+    else:
+        assert document is not None, "a chunk belongs to a document or an FAQ"
+        source_type, source_id, identifier = "document", document.pk, document.identifier
+        title = document.title or document.identifier
+        if document.kind == Document.Kind.URL and document.url:
+            url = document.url
+        else:
+            url = f"{document.get_absolute_url()}#chunk-{chunk.pk}"
+    return SearchResult(
+        chunk_id=chunk.pk,
+        text=chunk.text,
+        source_type=source_type,
+        source_id=source_id,
+        source_identifier=identifier,
+        title=title,
+        heading_path=chunk.heading_path,
+        page=chunk.page,
+        url=url,
         score=candidate.score,
         confidence=max(0.0, min(1.0, candidate.similarity)),
         dense_rank=candidate.dense_rank,
@@ -114,37 +135,6 @@ def _result(chunk: Chunk, candidate: Candidate) -> SearchResult:
         lift=candidate.lift,
         coverage=candidate.coverage,
         missing_words=candidate.missing_words,
-    )
-    if chunk.faq_id:
-        faq = chunk.faq
-        return SearchResult(
-            chunk_id=chunk.pk,
-            text=chunk.text,
-            source_type="faq",
-            source_id=faq.pk,
-            source_identifier=f"faq:{faq.pk}",
-            title=faq.question,
-            heading_path=chunk.heading_path,
-            page=chunk.page,
-            url=faq.get_absolute_url(),
-            **evidence,
-        )
-    document = chunk.document
-    if document.kind == Document.Kind.URL and document.url:
-        url = document.url
-    else:
-        url = f"{document.get_absolute_url()}#chunk-{chunk.pk}"
-    return SearchResult(
-        chunk_id=chunk.pk,
-        text=chunk.text,
-        source_type="document",
-        source_id=document.pk,
-        source_identifier=document.identifier,
-        title=document.title or document.identifier,
-        heading_path=chunk.heading_path,
-        page=chunk.page,
-        url=url,
-        **evidence,
     )
 
 

@@ -11,6 +11,8 @@ import json
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import PermissionDenied
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -54,8 +56,7 @@ def _csv_safe(value: str) -> str:
 
 class NotificationInline(admin.TabularInline):
     model = LeadNotification
-    fields = ["channel", "about", "state", "attempts", "last_error", "next_attempt_at", "sent_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("channel", "about", "state", "attempts", "last_error", "next_attempt_at", "sent_at")
     extra = 0
     can_delete = False
 
@@ -289,7 +290,7 @@ class LeadAdmin(admin.ModelAdmin):
 
     @admin.action(description="Assign to me", permissions=["change"])
     def assign_to_me(self, request: HttpRequest, queryset: QuerySet[Lead]) -> None:
-        count = services.leads_assign(leads=queryset.select_related(None).only("pk"), owner=request.user)
+        count = services.leads_assign(leads=queryset.select_related(None).only("pk"), owner=_staff_user(request))
         self.message_user(request, f"{count} lead(s) assigned to you.", messages.SUCCESS)
 
     @admin.action(description="Mark contacted", permissions=["change"])
@@ -384,7 +385,7 @@ class LeadAdmin(admin.ModelAdmin):
 
     def _erase(self, request: HttpRequest, leads: list[Lead]) -> None:
         for lead in leads:
-            erasure = services.lead_erase(lead=lead, actor=request.user)
+            erasure = services.lead_erase(lead=lead, actor=_staff_user(request))
             self.message_user(request, erasure.describe(), messages.SUCCESS)
 
     def _erase_confirmation(self, request: HttpRequest, leads: list[Lead], *, selected: bool) -> TemplateResponse:
@@ -394,10 +395,16 @@ class LeadAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "leads": leads,
             "selected": selected,
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
             "media": self.media,
         }
         return TemplateResponse(request, "admin/leads/lead/erase_confirmation.html", context)
+
+
+def _staff_user(request: HttpRequest) -> AbstractBaseUser:
+    """The logged-in staff member of an admin view (the admin lets nobody else in)."""
+    assert isinstance(request.user, AbstractBaseUser)
+    return request.user
 
 
 def _conversation_link(conversation: Any) -> SafeString | str:

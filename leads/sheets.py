@@ -151,9 +151,9 @@ class _RebaseAdapter(HTTPAdapter):
         super().__init__()
         self.base_url = base_url
 
-    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
-        request.url = self.base_url + request.url[len(GOOGLE_SHEETS_BASE_URL) :]
-        return super().send(request, **kwargs)
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        request.url = self.base_url + (request.url or "")[len(GOOGLE_SHEETS_BASE_URL) :]
+        return super().send(request, *args, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,9 @@ class LeadSheet:
         return self._call(self._read_range, "A:" + LAST_COLUMN)
 
     def _upsert(self, rows: Sequence[list[Any]]) -> UpsertResult:
-        ids_column, header = self._read_ids_and_header()
+        read = self._read_ids_and_header()
+        assert read is not None, "a missing worksheet is created"
+        ids_column, header = read
         header_missing = not ids_column or not ids_column[0]
         self._check_header(ids_column)
         positions = _positions(ids_column)

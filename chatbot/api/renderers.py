@@ -1,4 +1,5 @@
 import json
+from collections.abc import Mapping
 
 from rest_framework.renderers import BaseRenderer
 
@@ -24,6 +25,6 @@ class EventStreamRenderer(BaseRenderer):
         return sse_event(frame)
 
 
-def sse_event(frame: dict) -> bytes:
+def sse_event(frame: Mapping[str, object]) -> bytes:
     """One Server-Sent Event named after the frame type, carrying the frame as JSON."""
     return f"event: {frame['type']}\ndata: {json.dumps(frame, ensure_ascii=False)}\n\n".encode()

@@ -1,5 +1,5 @@
 """
-The chat REST API: one view per operation, thin (the answer comes from chatbot.services).
+The chat REST API: one view per operation, thin (the answer comes from chatbot.pipeline).
 
 POST /api/chat/ answers as JSON, or, with `Accept: text/event-stream`, as
 Server-Sent Events carrying the WebSocket frames.
@@ -12,7 +12,7 @@ involved, per conversation, in the buckets the WebSocket shares
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 
 from asgiref.sync import async_to_sync
@@ -41,6 +41,7 @@ from chatbot.api.serializers import (
     PublicBotSettingsSerializer,
     SourceSerializer,
 )
+from chatbot.frames import ServerFrame
 from chatbot.handoff.relay import answer_relay_collected, answer_relayed
 from chatbot.handoff.visitor import HandoffRoute, visitor_message_route
 from chatbot.limits import (
@@ -53,8 +54,8 @@ from chatbot.limits import (
     resume_misses_reached,
     resume_refusal,
 )
+from chatbot.pipeline import answer_collect, answer_refusal, answer_stream
 from chatbot.selectors import bot_settings_get
-from chatbot.services import answer_collect, answer_refusal, answer_stream
 from chatbot.structured_logging import bind_conversation
 from conversations.models import Conversation, Message, new_conversation_id
 from conversations.selectors import conversation_get, conversation_history
@@ -230,7 +231,10 @@ class ChatApi(PublicApi):
                 error.update(conversation_id=conversation_id, partial_answer=result.answer)
             return error_response(error)
         async_to_sync(answer_relay_collected)(
-            conversation_id=conversation_id, text=data["message"], message_id=result.message_id, answer=result.answer
+            conversation_id=conversation_id,
+            text=data["message"],
+            message_id=result.message_id or "",
+            answer=result.answer,
         )
         output = self.OutputSerializer(
             {
@@ -269,12 +273,12 @@ class ChatApi(PublicApi):
         return Response(self.OutputSerializer(output).data)
 
 
-async def _frames(frames: list[dict]) -> AsyncIterator[dict]:
+async def _frames(frames: list[dict]) -> AsyncGenerator[ServerFrame, None]:
     for frame in frames:
-        yield frame
+        yield frame  # type: ignore[misc]
 
 
-async def _sse(conversation_id: str, frames: AsyncIterator) -> AsyncIterator[bytes]:
+async def _sse(conversation_id: str, frames: AsyncGenerator[ServerFrame, None]) -> AsyncIterator[bytes]:
     yield sse_event({"type": "conversation", "id": conversation_id})
     async with aclosing(frames):
         async for frame in frames:

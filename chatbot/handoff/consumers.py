@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Mapping
+from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -87,7 +89,7 @@ class StaffConsumer(AsyncWebsocketConsumer):
             except Exception:
                 logger.warning("could not refresh a staff presence", exc_info=True)
 
-    async def send_frame(self, frame: dict) -> None:
+    async def send_frame(self, frame: Mapping[str, Any]) -> None:
         if frame.get("type") == "conversation_update":
             # One update for every staff socket: whose it is depends on who reads it.
             row = dict(frame["conversation"])

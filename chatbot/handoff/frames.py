@@ -81,10 +81,10 @@ def staff_frame_parse(raw: str | None) -> StaffIn:
         raise BadFrame("`conversation` must be a conversation id.")
     text = ""
     if action == "message":
-        text = frame.get("text")
-        if not isinstance(text, str) or not text.strip():
+        raw = frame.get("text")
+        if not isinstance(raw, str) or not raw.strip():
             raise BadFrame("`text` must be a non-empty string.")
-        if len(text) > MAX_AGENT_MESSAGE_CHARS:
+        if len(raw) > MAX_AGENT_MESSAGE_CHARS:
             raise BadFrame(f"`text` is too long (at most {MAX_AGENT_MESSAGE_CHARS} characters).")
-        text = text.strip()
+        text = raw.strip()
     return StaffIn(action=action, conversation=conversation, text=text)

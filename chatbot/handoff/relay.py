@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import aclosing
+from typing import Any
 
 from django.utils import timezone
 
+from chatbot.frames import ServerFrame
 from chatbot.handoff.groups import INBOX_GROUP, agroup_send, watch_group
 from chatbot.handoff.presence import aaudience
 from chatbot.handoff.services import ainbox_update
@@ -26,7 +28,9 @@ from chatbot.handoff.services import ainbox_update
 RELAY_INTERVAL = 0.1
 
 
-async def answer_relayed(*, conversation_id: str, text: str, frames: AsyncIterator) -> AsyncIterator:
+async def answer_relayed(
+    *, conversation_id: str, text: str, frames: AsyncGenerator[ServerFrame, None]
+) -> AsyncGenerator[ServerFrame, None]:
     # Read while the first frame is produced: the visitor's `start` never waits for it.
     audience: asyncio.Future | None = asyncio.ensure_future(aaudience(conversation_id=conversation_id))
     staff_online = watched = unanswered = False
@@ -39,8 +43,9 @@ async def answer_relayed(*, conversation_id: str, text: str, frames: AsyncIterat
 
     try:
         async with aclosing(frames):
-            async for frame in frames:
-                yield frame
+            async for sent in frames:
+                yield sent
+                frame: dict[str, Any] = dict(sent)
                 if audience is not None:
                     staff_online, watched = await audience
                     audience = None
@@ -54,7 +59,7 @@ async def answer_relayed(*, conversation_id: str, text: str, frames: AsyncIterat
                 if not watched:
                     continue
                 if kind == "token":
-                    pending.append(frame.get("text", ""))
+                    pending.append(str(frame.get("text", "")))
                     if time.monotonic() - flushed < RELAY_INTERVAL:
                         continue
                     frame = {"type": "token", "text": "".join(pending)}
@@ -91,7 +96,7 @@ async def _inbox_moved(conversation_id: str, text: str) -> None:
 async def answer_relay_collected(*, conversation_id: str, text: str, message_id: str, answer: str) -> None:
     """For a door that answers in one piece (REST JSON): the same relay, after the fact."""
 
-    async def frames() -> AsyncIterator[dict]:
+    async def frames() -> AsyncGenerator[ServerFrame, None]:
         yield {"type": "start", "message_id": message_id}
         yield {"type": "token", "text": answer}
         yield {"type": "done", "message_id": message_id, "answered": True, "offer_contact": False}

@@ -68,8 +68,12 @@ def _route_decide(*, conversation_id: str, person: bool) -> Literal["held", "wai
     return None
 
 
-def _store(*, kind: str, conversation_id: str, text: str, language: str, **where: str) -> HandoffRoute:
-    recorded = conversation_question_record(conversation_id=conversation_id, text=text, **where)
+def _store(
+    *, kind: str, conversation_id: str, text: str, language: str, channel: str, origin: str, user_agent: str
+) -> HandoffRoute:
+    recorded = conversation_question_record(
+        conversation_id=conversation_id, text=text, channel=channel, origin=origin, user_agent=user_agent
+    )
     lead = _lead_status(recorded, text)
     if kind == "held":
         return HandoffRoute(kind="held", message_id=recorded.message.public_id, lead=lead)

@@ -13,6 +13,7 @@ from chatbot.llm.base import (
     Passage,
     TextDelta,
     Usage,
+    text_chunks,
 )
 from chatbot.llm.extractive import ExtractiveProvider
 from chatbot.llm.openai_chat import OpenAIChatProvider, OpenAIConfig
@@ -31,6 +32,7 @@ __all__ = [
     "TextDelta",
     "Usage",
     "provider_get",
+    "text_chunks",
 ]
 
 

@@ -9,9 +9,20 @@ one; the pipeline decides what the visitor sees in each case.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypedDict
+
+# Text streamed at once (an extractive answer, a fixed reply) goes out in chunks of this many words.
+CHUNK_WORDS = 3
+_WORD_RE = re.compile(r"\S+\s*|\s+")
+
+
+def text_chunks(text: str) -> list[str]:
+    """`text` in chunks of CHUNK_WORDS words with their spacing, as a model streams: joined, they are `text`."""
+    words = _WORD_RE.findall(text)
+    return ["".join(words[start : start + CHUNK_WORDS]) for start in range(0, len(words), CHUNK_WORDS)]
 
 
 class ChatMessage(TypedDict):
@@ -75,4 +86,4 @@ class LLMProvider(Protocol):
     name: str
     model: str
 
-    def stream(self, request: AnswerRequest) -> AsyncIterator[LLMEvent]: ...
+    def stream(self, request: AnswerRequest) -> AsyncGenerator[LLMEvent, None]: ...

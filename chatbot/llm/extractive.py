@@ -39,14 +39,14 @@ import functools
 import logging
 import math
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 from asgiref.sync import sync_to_async
 from django.utils.translation import gettext_noop
 
-from chatbot.llm.base import AnswerRequest, LLMEvent, Passage, TextDelta
+from chatbot.llm.base import AnswerRequest, LLMEvent, Passage, TextDelta, text_chunks
 from core.language import (
     gettext_in,
     language_choose,
@@ -84,7 +84,6 @@ SAME_TABLE_RATIO = 0.85
 SAME_PASSAGE_RATIO = 0.9
 OTHER_PASSAGE_RATIO = 0.9
 FOLLOWING_SENTENCE_CHARS = 220  # the next sentence of the paragraph follows while the quote is shorter
-CHUNK_WORDS = 3
 
 WORD_RE = re.compile(r"\w+", re.UNICODE)
 SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9\"'“(])")
@@ -95,7 +94,6 @@ TABLE_CELL_RE = re.compile(r"^([^:|]{1,80}):\s+(.*)$")
 PAGE_SUFFIX_RE = re.compile(r"\s*\(p\.\s*\d+\)$")
 # "How long", "how often": asking for a duration or a frequency, not about something long.
 QUESTION_WORDS_RE = re.compile(r"\bhow\s+(?:long|often|soon|many\s+times)\b", re.IGNORECASE)
-STREAM_PIECE_RE = re.compile(r"\S+\s*|\s+")
 STEM_SUFFIXES = (
     "ments",
     "ment",
@@ -474,12 +472,11 @@ class ExtractiveProvider:
     name = "extractive"
     model = ""
 
-    async def stream(self, request: AnswerRequest) -> AsyncIterator[LLMEvent]:
+    async def stream(self, request: AnswerRequest) -> AsyncGenerator[LLMEvent, None]:
         answer = await sync_to_async(extractive_answer, thread_sensitive=False)(
             request.question, request.passages, request.language
         )
-        pieces = STREAM_PIECE_RE.findall(answer)
-        for start in range(0, len(pieces), CHUNK_WORDS):
-            yield TextDelta("".join(pieces[start : start + CHUNK_WORDS]))
+        for chunk in text_chunks(answer):
+            yield TextDelta(chunk)
             # Hands the loop to other conversations between chunks, as a network stream would.
             await asyncio.sleep(0)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
 
 import httpx2
@@ -119,7 +119,7 @@ class OpenAIChatProvider:
             attempt=attempt, base=BACKOFF_BASE, cap=BACKOFF_CAP, retry_after=hinted, jitter=BACKOFF_JITTER
         )
 
-    async def stream(self, request: AnswerRequest) -> AsyncIterator[LLMEvent]:
+    async def stream(self, request: AnswerRequest) -> AsyncGenerator[LLMEvent, None]:
         client = _clients.get(self.config)
         attempt = 0
         while True:

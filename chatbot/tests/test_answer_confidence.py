@@ -9,7 +9,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.core.management import call_command
 
-from chatbot.services import MAX_PROMPT_PASSAGES, answer_confidence, answer_stream, passages_from_results
+from chatbot.pipeline import MAX_PROMPT_PASSAGES, answer_confidence, answer_stream, passages_from_results
 from conversations.models import new_conversation_id
 from knowledge.tests.samples import SAMPLE_KB
 from knowledge.types import SearchResult

@@ -15,7 +15,7 @@ from django.core.management import call_command
 
 from chatbot.answerability import BIAS, answer_decide, message_queries
 from chatbot.models import BotSettings
-from chatbot.services import answer_collect
+from chatbot.pipeline import answer_collect
 from chatbot.tests.decision_kbs import MANUAL, MANUAL_TITLE, SUPPORT_PAGES
 from chatbot.tests.support import knowledge_base_load
 from conversations.grouping import Question, QuestionGroup

@@ -9,7 +9,7 @@ from asgiref.sync import sync_to_async
 
 from chatbot.llm.extractive import LEAD_IN
 from chatbot.models import DEFAULT_FALLBACK, DEFAULT_LEAD_THANKS, BotSettings
-from chatbot.services import answer_stream
+from chatbot.pipeline import answer_stream
 from chatbot.smalltalk import THANKS_REPLY
 from chatbot.tests.support import TIDEWATER_FAQS, knowledge_base_load
 from conversations.models import Message, new_conversation_id

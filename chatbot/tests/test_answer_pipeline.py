@@ -8,7 +8,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from chatbot.models import BotSettings
-from chatbot.services import answer_stream
+from chatbot.pipeline import answer_stream
 from conversations.models import Conversation, Message, new_conversation_id
 from testsupport.fake_openai import Reply
 

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 
 from chatbot.llm.extractive import LEAD_IN
-from chatbot.services import answer_stream
+from chatbot.pipeline import answer_stream
 from conversations.models import new_conversation_id
 from knowledge.selectors import search
 from knowledge.tests.samples import MANUAL_HEADER, manual_pdf_bytes

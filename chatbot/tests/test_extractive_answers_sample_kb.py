@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from chatbot.llm.extractive import LEAD_IN
-from chatbot.services import answer_stream
+from chatbot.pipeline import answer_stream
 from chatbot.tests.support import module_transactional_db
 from conversations.models import new_conversation_id
 

@@ -14,7 +14,7 @@ from asgiref.sync import sync_to_async
 
 from chatbot.llm.extractive import LEAD_IN
 from chatbot.models import BotSettings
-from chatbot.services import WITHHELD_REPLY, answer_stream
+from chatbot.pipeline import WITHHELD_REPLY, answer_stream
 from chatbot.tests.support import knowledge_base_load
 from conversations.models import Message, new_conversation_id
 

@@ -12,7 +12,7 @@ import pytest
 
 from chatbot.contact_channels import CHANNELS_LEAD_IN
 from chatbot.models import BotSettings
-from chatbot.services import REQUEST_ACK, answer_stream
+from chatbot.pipeline import REQUEST_ACK, answer_stream
 from chatbot.tests.support import module_transactional_db
 from conversations.models import Message, new_conversation_id
 from core.language import gettext_in

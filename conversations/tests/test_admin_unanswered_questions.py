@@ -8,7 +8,7 @@ import re
 import pytest
 from django.contrib.auth.models import Permission, User
 
-from chatbot.services import answer_collect
+from chatbot.pipeline import answer_collect
 from conversations.models import Conversation, Message
 from conversations.tests.factories import ConversationFactory, exchange
 from knowledge.models import FAQ

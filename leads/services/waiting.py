@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 def handoff_waiting_notify(*, conversation_id: str) -> str:
     """The task body: one message per configured channel, with the visitor's request."""
     conversation = Conversation.objects.filter(pk=conversation_id, handoff_requested_at__isnull=False).first()
-    if conversation is None or conversation.assigned_to_id:
+    if conversation is None or conversation.handoff_requested_at is None or conversation.assigned_to_id:
         return "nothing to do"  # taken already, or erased
     text = (
         Message.objects.filter(conversation=conversation, role=Message.Role.VISITOR)

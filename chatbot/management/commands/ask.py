@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Mapping
 from contextlib import aclosing
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from chatbot.services import answer_stream
+from chatbot.pipeline import answer_stream
 from conversations.models import Conversation, new_conversation_id
 from conversations.selectors import conversation_get
 
@@ -95,7 +97,7 @@ class Command(BaseCommand):
                 failed = self._show(frame, conversation_id) or failed
         return failed
 
-    def _show(self, frame: dict, conversation_id: str) -> str | None:
+    def _show(self, frame: Mapping[str, Any], conversation_id: str) -> str | None:
         kind = frame["type"]
         if kind == "token":
             self.stdout.write(frame["text"], ending="")
@@ -117,5 +119,5 @@ class Command(BaseCommand):
         return None
 
 
-def _json_line(frame: dict) -> str:
+def _json_line(frame: Mapping[str, Any]) -> str:
     return json.dumps(frame, ensure_ascii=False)

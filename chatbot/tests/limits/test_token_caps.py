@@ -15,7 +15,7 @@ from asgiref.sync import async_to_sync, sync_to_async
 from rest_framework.test import APIClient
 
 from chatbot.limits import RateRequest, llm_tokens_used, llm_tokens_used_by_ip
-from chatbot.services import answer_stream
+from chatbot.pipeline import answer_stream
 from conversations.models import Message, new_conversation_id
 from testsupport.fake_openai import Reply
 

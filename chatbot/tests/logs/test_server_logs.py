@@ -131,8 +131,8 @@ async def test_json_logs_carry_the_ids_and_no_contact_details_or_secrets(tidewat
     assert conversation_id not in log
     ours = [r for r in records if r["conversation_id"] == conversation_ref(conversation_id)]
     loggers = {r["logger"] for r in ours}
-    assert {"chatbot.services", "django.request"} & loggers, loggers
-    assert any(r["logger"] == "chatbot.services" and "stored" in r["message"] for r in ours)
+    assert {"chatbot.pipeline.save", "django.request"} & loggers, loggers
+    assert any(r["logger"] == "chatbot.pipeline.save" and "stored" in r["message"] for r in ours)
     assert all(r["request_id"] != "-" for r in ours)
     assert any(r["request_id"] == chat.headers["X-Request-ID"] for r in ours), "REST lines carry the request id"
     assert any("+44***58" in r["message"] for r in records), "contact details appear masked"

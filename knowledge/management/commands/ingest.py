@@ -107,7 +107,8 @@ class Command(BaseCommand):
         done = 0
         bar = tqdm(total=len(files) + len(urls), unit="source", disable=quiet, desc="ingest")
         try:
-            for batch in itertools.chain(file_batches(files), ([url] for url in urls)):
+            batches: Iterator[list[Path] | list[str]] = itertools.chain(file_batches(files), ([url] for url in urls))
+            for batch in batches:
                 for record in self._ingest_batch(batch, force=force):
                     totals[record["status"]] = totals.get(record["status"], 0) + 1
                     if record["status"] == "indexed":
