@@ -77,8 +77,8 @@ class StaffConsumer(AsyncWebsocketConsumer):
         await self.subscription.stop()
         try:
             await apresence_clear(user_id=self.user.pk)
-        except Exception:
-            logger.warning("could not clear a staff presence", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - it expires on its own
+            logger.warning("could not clear a staff presence: %r", exc)
 
     async def _keep_presence(self) -> None:
         """Periodic, not a synchronisation: the presence keys expire unless refreshed."""
@@ -86,8 +86,8 @@ class StaffConsumer(AsyncWebsocketConsumer):
             await asyncio.sleep(PRESENCE_REFRESH)
             try:
                 await apresence_refresh(user_id=self.user.pk, watching=self.watching)
-            except Exception:
-                logger.warning("could not refresh a staff presence", exc_info=True)
+            except Exception as exc:  # noqa: BLE001 - the cache is down; tried again at the next refresh
+                logger.warning("could not refresh a staff presence: %r", exc)
 
     async def send_frame(self, frame: Mapping[str, Any]) -> None:
         if frame.get("type") == "conversation_update":

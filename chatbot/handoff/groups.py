@@ -44,8 +44,8 @@ async def agroup_send(group: str, frame: dict) -> bool:
         await asyncio.wait_for(layer.group_send(group, {"type": MESSAGE_TYPE, "frame": frame}), SEND_TIMEOUT)
     except asyncio.CancelledError:
         raise
-    except Exception:
-        logger.warning("could not send a %s frame to a handoff group", frame.get("type"), exc_info=True)
+    except Exception as exc:  # noqa: BLE001 - the layer is down: the frame is lost, the stored row is not
+        logger.warning("could not send a %s frame to a handoff group: %r", frame.get("type"), exc)
         return False
     return True
 
@@ -89,8 +89,8 @@ class GroupSubscription:
                 await asyncio.wait_for(self.layer.group_discard(group, self.channel), SEND_TIMEOUT)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.warning("could not leave a handoff group", exc_info=True)
+            except Exception as exc:  # noqa: BLE001 - the group expires on its own
+                logger.warning("could not leave a handoff group: %r", exc)
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -110,8 +110,8 @@ class GroupSubscription:
             await asyncio.wait_for(self.layer.group_add(group, self.channel), SEND_TIMEOUT)
         except asyncio.CancelledError:
             raise
-        except Exception:
-            logger.warning("could not join a handoff group", exc_info=True)
+        except Exception as exc:  # noqa: BLE001 - joined again after the next failed receive
+            logger.warning("could not join a handoff group: %r", exc)
             return False
         return True
 
@@ -122,8 +122,8 @@ class GroupSubscription:
                 message = await self.layer.receive(self.channel)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                logger.warning("handoff channel receive failed; retrying in %.1fs", delay, exc_info=True)
+            except Exception as exc:  # noqa: BLE001 - the layer is down: wait, join again, go on
+                logger.warning("handoff channel receive failed; retrying in %.1fs: %r", delay, exc)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX)
                 for group in list(self.groups):
