@@ -36,10 +36,12 @@ chromium:
 
 test: install chromium lint test-embedded test-services
 
-# Lint and format (ruff), before the two passes.
+# Lint and format (ruff), types (mypy) and the import contract (import-linter), all set in pyproject.toml.
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 
 # Pass 1: the embedded defaults (SQLite, local-memory cache, in-memory channel layer).
 test-embedded: install

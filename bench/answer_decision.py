@@ -1,5 +1,5 @@
 """
-Calibration of the answer decision (`chatbot.answerability`), on labelled
+Calibration of the answer decision (`knowledge.answerability`), on labelled
 question sets, each searched through the real retrieval on a throwaway install:
 
 - `tidewater`: the sample knowledge base and bench/data/answer_eval/tidewater-{dev,test}.jsonl;
@@ -14,7 +14,7 @@ results (similarity, lift, coverage) and reports, per set and half:
 - `fitted`: a logistic regression over the same features fitted on the dev
   halves of all sets together (classes and sets weighted equally), its bias
   moved so that 97.5% of every set's answerable dev questions are answered:
-  the weights to paste into chatbot/answerability.py;
+  the weights to paste into knowledge/answerability.py;
 - `cross_checks`: the same fit on one set's dev half alone, applied to the
   others (does it transfer to a knowledge base it was not fitted on?).
 
@@ -40,7 +40,7 @@ import numpy as np
 from bench.knowledge_common import BASE_DIR, SAMPLE_KB, machine, parser, report
 from bench.results import Figure, run_save, run_start
 from bench.stackfaq import stackfaq_build
-from chatbot.answerability import COVERAGE_FLOOR
+from knowledge.answerability import COVERAGE_FLOOR
 
 EVAL_DIR = BASE_DIR / "bench" / "data" / "answer_eval"
 SETS = ("tidewater", "stackfaq", "stackfaq-docs")
@@ -62,9 +62,9 @@ def _features_main(argv: list[str]) -> None:
     django_setup(prefix=f"decision-{args.features}")
     from django.core.management import call_command
 
-    from chatbot.answerability import DECISION_PASSAGES, answer_search, passage_features
     from chatbot.evaluation import SourceKey, _source_keys, eval_questions_parse
     from chatbot.pipeline import SEARCH_K
+    from knowledge.answerability import DECISION_PASSAGES, answer_search, passage_features
 
     call_command("ingest", *args.knowledge, verbosity=0)
     for item in args.files:
@@ -222,7 +222,7 @@ def main() -> None:
         return
     args = parser("Calibration of the answer decision on the dev halves; figures on dev and test.").parse_args()
     run = run_start(benchmark="answer_decision", area="Answers")
-    from chatbot.answerability import (
+    from knowledge.answerability import (
         BIAS,
         DEFAULT_ANSWER_THRESHOLD,
         DEFAULT_SIMILARITY_FLOOR,

@@ -78,7 +78,8 @@ def redis_reachable(url: str) -> bool:
 
 
 def measure(n: int, concurrency: int) -> dict:
-    from chatbot.limits import (
+    from chatbot.pipeline import answer_refusal
+    from core.limits import (
         MESSAGES_PER_CONVERSATION,
         MESSAGES_PER_IP,
         RateRequest,
@@ -88,7 +89,6 @@ def measure(n: int, concurrency: int) -> dict:
         websocket_slot_release,
         websocket_slot_take,
     )
-    from chatbot.pipeline import answer_refusal
 
     clients = [
         RateRequest(META={"REMOTE_ADDR": f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}"})

@@ -3,7 +3,10 @@ from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
 from chatbot.models import BotSettings
-from chatbot.selectors import bot_settings_row_get
+from chatbot.selectors import bot_settings_row_get, question_groups_coverage
+from conversations.admin import UnansweredQuestionAdmin
+from conversations.grouping import QuestionGroup
+from conversations.models import UnansweredQuestion
 
 
 @admin.register(BotSettings)
@@ -54,6 +57,21 @@ class BotSettingsAdmin(admin.ModelAdmin):
     def changelist_view(self, request: HttpRequest, extra_context=None):
         row = bot_settings_row_get()
         return HttpResponseRedirect(reverse("admin:chatbot_botsettings_change", args=[row.pk]))
+
+
+class UnansweredQuestionCoverageAdmin(UnansweredQuestionAdmin):
+    """
+    The "Unanswered questions" page of conversations.admin, with the hint that
+    a group is now covered: it takes the bot's answer thresholds, which
+    conversations (a layer below chatbot) cannot read.
+    """
+
+    def groups_coverage(self, groups: list[QuestionGroup]) -> dict[int, dict]:
+        return question_groups_coverage(groups)
+
+
+admin.site.unregister(UnansweredQuestion)
+admin.site.register(UnansweredQuestion, UnansweredQuestionCoverageAdmin)
 
 
 from chatbot.handoff.admin import StaffInboxAdmin  # noqa: E402, F401 - registers the live inbox

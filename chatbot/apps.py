@@ -12,9 +12,9 @@ class ChatbotConfig(AppConfig):
             checks,  # noqa: F401  (registers system checks)
             origins,  # noqa: F401  (origin check and CORS signal receiver)
         )
-        from chatbot.admin_login import RateLimitedAdminAuthenticationForm
-        from chatbot.structured_logging import task_logging_connect
+        from core.admin_login import RateLimitedAdminAuthenticationForm
         from core.logredact import server_log_redaction_install
+        from core.structured_logging import task_logging_connect
 
         admin.site.login_form = RateLimitedAdminAuthenticationForm
         task_logging_connect()

@@ -11,7 +11,7 @@ PER_PROCESS_CACHES = {
 
 @checks.register(checks.Tags.compatibility)
 def check_processes_share_state(app_configs, **kwargs) -> list[checks.CheckMessage]:
-    messages = []
+    messages: list[checks.CheckMessage] = []
     on_server_database = bool(settings.DATABASE_URL) and not settings.DATABASE_URL.startswith("sqlite")
     if on_server_database and not settings.REDIS_URL:
         messages.append(

@@ -7,12 +7,12 @@ task, one at a time per connection and in the order asked, so that feedback
 and contact-form frames are handled while an answer streams.
 
 Every frame is counted in the same rate-limit buckets as the REST API
-(chatbot.limits), keyed by the client's IP from the scope and by the
+(core.limits), keyed by the client's IP from the scope and by the
 conversation; a limited frame gets a `rate_limited` error with `retry_after`
 and the connection stays open. Resuming a conversation by id counts as a read
 of it; over the read limits (or after too many unknown ids from the address)
 the connection gets `rate_limited` and is closed with 4429. Open WebSockets
-per address are capped around the consumer (chatbot.connection_cap). Log
+per address are capped around the consumer (core.connection_cap). Log
 lines carry the conversation id and a connection id (as the request id).
 
 Live handoff (chatbot.handoff): each socket listens to its conversation's
@@ -34,9 +34,9 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.core.exceptions import ValidationError
 
-from chatbot.connection_cap import RATE_LIMITED_CLOSE_CODE
 from chatbot.frames import (
     BadFrame,
+    ErrorFrame,
     FeedbackIn,
     LeadIn,
     MessageIn,
@@ -48,7 +48,14 @@ from chatbot.handoff.groups import GroupSubscription, visitor_group
 from chatbot.handoff.relay import answer_relayed
 from chatbot.handoff.selectors import conversation_holder
 from chatbot.handoff.visitor import visitor_message_route
-from chatbot.limits import (
+from chatbot.pipeline import answer_refusal, answer_stream
+from chatbot.selectors import abot_settings_get
+from conversations.models import Conversation, Message, new_conversation_id
+from conversations.selectors import conversation_get, conversation_history
+from conversations.services import conversation_ensure, message_feedback_set
+from core.connection_cap import RATE_LIMITED_CLOSE_CODE
+from core.language import gettext_in, language_default, language_supported
+from core.limits import (
     FEEDBACK_PER_CONVERSATION,
     FEEDBACK_PER_IP,
     LEADS_PER_CONVERSATION,
@@ -59,13 +66,7 @@ from chatbot.limits import (
     aresume_refusal,
     rate_request_from_scope,
 )
-from chatbot.pipeline import answer_refusal, answer_stream
-from chatbot.selectors import abot_settings_get
-from chatbot.structured_logging import bind_conversation, bind_request_id
-from conversations.models import Conversation, Message, new_conversation_id
-from conversations.selectors import conversation_get, conversation_history
-from conversations.services import conversation_ensure, message_feedback_set
-from core.language import gettext_in, language_default, language_supported
+from core.structured_logging import bind_conversation, bind_request_id
 
 logger = logging.getLogger(__name__)
 
@@ -119,7 +120,7 @@ def _set_feedback(*, conversation_id: str, frame: FeedbackIn) -> None:
     message_feedback_set(message_id=frame.message_id, rating=frame.rating, conversation_id=conversation_id)
 
 
-def _rate_limited(retry_after: int, language: str) -> dict:
+def _rate_limited(retry_after: int, language: str) -> ErrorFrame:
     return error_frame(
         "rate_limited",
         gettext_in(language, "Too many requests in a short time; please slow down."),

@@ -167,8 +167,11 @@ class LeakGuard:
         cut: list[int] = [0] * (n + 1)
         for i in range(1, n + 1):
             for j in range(max(0, i - self._longest), i):
-                if best[j] is not None and text[j:i] in self._vocabulary and (best[i] is None or best[j] + 1 < best[i]):
-                    best[i], cut[i] = best[j] + 1, j
+                words_before, words_here = best[j], best[i]
+                if words_before is None or text[j:i] not in self._vocabulary:
+                    continue
+                if words_here is None or words_before + 1 < words_here:
+                    best[i], cut[i] = words_before + 1, j
         found = (max(i for i in range(n + 1) if best[i] is not None), cut)
         if len(self._segmentations) > 4096:
             self._segmentations.clear()

@@ -1,10 +1,13 @@
+from typing import ClassVar
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_noop
 
-from chatbot.answerability import DEFAULT_ANSWER_THRESHOLD, DEFAULT_SIMILARITY_FLOOR
 from conversations.models import Conversation
+from core.origins import origin_patterns_errors
+from knowledge.answerability import DEFAULT_ANSWER_THRESHOLD, DEFAULT_SIMILARITY_FLOOR
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #0f766e.")
 iso_weekdays = RegexValidator(r"^[1-7]*$", "Use the digits 1 (Monday) to 7 (Sunday), e.g. 12345.")
@@ -45,9 +48,7 @@ DEFAULT_CONSENT = gettext_noop(
 
 
 def validate_origins(value: str) -> None:
-    """One origin per line, as chatbot.origins understands them (https://www.example.com, https://*.example.com, *)."""
-    from chatbot.origins import origin_patterns_errors
-
+    """One origin per line, as core.origins understands them (https://www.example.com, https://*.example.com, *)."""
     errors = origin_patterns_errors(text=value)
     if errors:
         raise ValidationError(errors)
@@ -58,10 +59,13 @@ class BotSettings(models.Model):
     The bot's editable settings: one record, edited in admin.
 
     Read through `chatbot.selectors.bot_settings_get()`, which caches it for a
-    few seconds per process; `save()` drops this process's copy at once.
+    few seconds per process; `save()` makes this process's copy stale at once.
     """
 
     SINGLETON_PK = 1
+    # Saves of the row by this process: chatbot.selectors' memo of the settings
+    # holds only while this count is the one it was read at, so a save is seen at once.
+    saves_in_process: ClassVar[int] = 0
     # Fields shown in the visitor's language while they keep their shipped default.
     TRANSLATED_DEFAULTS = {
         "name": DEFAULT_NAME,
@@ -158,11 +162,9 @@ class BotSettings(models.Model):
         return "Bot settings"
 
     def save(self, *args, **kwargs) -> None:
-        from chatbot.selectors import bot_settings_cache_clear
-
         self.pk = self.SINGLETON_PK
         super().save(*args, **kwargs)
-        bot_settings_cache_clear()
+        BotSettings.saves_in_process += 1
 
 
 class StaffInbox(Conversation):

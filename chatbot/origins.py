@@ -3,10 +3,8 @@ Which web sites may embed the widget: origin checks for WebSocket and REST.
 
 An origin is allowed when it is the bot server's own host (the demo page, the
 admin), one of the bot settings' `allowed_origins` (one per line, edited in
-admin) or one of `settings.WIDGET_ALLOWED_ORIGINS`. A pattern is an exact
-origin (`https://www.example.com`, port optional for 80/443), a scheme with a
-subdomain wildcard (`https://*.example.com`, which also matches the bare
-domain), or `*` for any site.
+admin) or one of `settings.WIDGET_ALLOWED_ORIGINS`; the patterns and their
+matching are in core.origins.
 
 A request without an Origin header is let through on purpose: browsers always
 send one on WebSocket handshakes and cross-site fetches, so a missing header
@@ -23,10 +21,6 @@ keep retrying); a REST request gets a 403 JSON error and no CORS grant.
 from __future__ import annotations
 
 import json
-import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from corsheaders.signals import check_request_enabled
@@ -35,146 +29,24 @@ from django.core import checks
 from django.core.exceptions import DisallowedHost
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponseBase, JsonResponse
-from django.http.request import split_domain_port, validate_host
 
-logger = logging.getLogger(__name__)
+from chatbot.selectors import abot_settings_get, bot_settings_get
+from core.origins import origin_is_allowed, origin_lines, origin_patterns_errors
 
 API_PREFIX = "/api/"
 REFUSED_CLOSE_CODE = 4403
 REFUSED_ERROR_CODE = "origin_not_allowed"
-DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-
-
-@dataclass(frozen=True)
-class OriginPattern:
-    scheme: str | None  # None only for "*"
-    host: str
-    port: int | None
-    subdomains: bool = False
-
-    def matches(self, origin: ParsedOrigin) -> bool:
-        if self.scheme is None:
-            return True
-        if self.scheme != origin.scheme or self.port != origin.port:
-            return False
-        if self.subdomains:
-            return origin.host == self.host or origin.host.endswith("." + self.host)
-        return origin.host == self.host
-
-
-@dataclass(frozen=True)
-class ParsedOrigin:
-    scheme: str
-    host: str
-    port: int | None
-    netloc: str
-
-
-def origin_parse(value: str) -> ParsedOrigin | None:
-    """An Origin header value as scheme, host and port; None when it is not one (e.g. "null")."""
-    try:
-        parts = urlsplit(value.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
-        return None
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
-        return None
-    return ParsedOrigin(
-        scheme=scheme,
-        host=parts.hostname.lower().rstrip("."),
-        port=port if port is not None else DEFAULT_PORTS[scheme],
-        netloc=parts.netloc.lower(),
-    )
-
-
-def origin_pattern_parse(line: str) -> OriginPattern:
-    """Raises ValueError with a message a site owner can act on."""
-    text = line.strip()
-    if text == "*":
-        return OriginPattern(scheme=None, host="*", port=None)
-    subdomains = "://*." in text
-    candidate = text.replace("://*.", "://", 1) if subdomains else text
-    if "://" not in candidate:
-        raise ValueError(f"{text!r} has no scheme; write it like https://www.example.com")
-    parsed = origin_parse(candidate.rstrip("/"))
-    if parsed is None or "*" in candidate:
-        raise ValueError(
-            f"{text!r} is not an origin; write scheme and host only, like https://www.example.com "
-            "or https://*.example.com"
-        )
-    return OriginPattern(scheme=parsed.scheme, host=parsed.host, port=parsed.port, subdomains=subdomains)
-
-
-def origin_patterns_errors(*, text: str) -> list[str]:
-    """
-    One message per unusable line of an allowed-origins text (one origin per
-    line; blank lines and lines starting with # are ignored). For a model's
-    or form's clean().
-    """
-    errors = []
-    for line in _lines(text):
-        try:
-            origin_pattern_parse(line)
-        except ValueError as exc:
-            errors.append(str(exc))
-    return errors
-
-
-def _lines(text: str | Iterable[str]) -> list[str]:
-    lines = text.splitlines() if isinstance(text, str) else list(text)
-    return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
-
-
-def _patterns(lines: Iterable[str]) -> list[OriginPattern]:
-    patterns = []
-    for line in lines:
-        try:
-            patterns.append(origin_pattern_parse(line))
-        except ValueError:
-            logger.warning("ignoring allowed origin %r: not an origin", line)
-    return patterns
-
-
-def origin_is_allowed(*, origin: str, host: str | None, allowed: Iterable[str]) -> bool:
-    """
-    Whether a browser on `origin` may use the bot served at `host` (the
-    request's Host header). Pure: the caller supplies the allowed lines.
-    """
-    parsed = origin_parse(origin)
-    if parsed is None:
-        return False
-    if host and _is_own_host(parsed, host):
-        return True
-    return any(pattern.matches(parsed) for pattern in _patterns(_lines(list(allowed))))
-
-
-def _is_own_host(origin: ParsedOrigin, host: str) -> bool:
-    """
-    Same host and port as the request, compared as written (not by scheme), so
-    a server behind a TLS proxy still recognises its own https pages; the Host
-    must also be one Django serves.
-    """
-    host = host.strip().lower()
-    domain, _port = split_domain_port(host)
-    if not domain or not validate_host(domain, settings.ALLOWED_HOSTS):
-        return False
-    return origin.netloc == host
+# Where the middleware leaves its verdict for `cors_grant` (a request.META key, as WSGI extensions do).
+ORIGIN_ALLOWED_KEY = "chatbot.widget_origin_allowed"
 
 
 def allowed_origin_lines() -> list[str]:
-    from chatbot.selectors import bot_settings_get
-
-    return list(settings.WIDGET_ALLOWED_ORIGINS) + _lines(bot_settings_get().allowed_origins or "")
+    return list(settings.WIDGET_ALLOWED_ORIGINS) + origin_lines(bot_settings_get().allowed_origins or "")
 
 
 async def aallowed_origin_lines() -> list[str]:
-    from chatbot.selectors import abot_settings_get
-
     bot = await abot_settings_get()
-    return list(settings.WIDGET_ALLOWED_ORIGINS) + _lines(bot.allowed_origins or "")
+    return list(settings.WIDGET_ALLOWED_ORIGINS) + origin_lines(bot.allowed_origins or "")
 
 
 def refusal_message(origin: str) -> str:
@@ -215,7 +87,7 @@ class WidgetOriginMiddleware:
         origin = request.headers.get("origin")
         if origin and _applies_to(request):
             allowed = origin_is_allowed(origin=origin, host=_host(request), allowed=allowed_origin_lines())
-            request.widget_origin_allowed = allowed
+            request.META[ORIGIN_ALLOWED_KEY] = allowed
             if not allowed:
                 return _refusal(origin)
         return self.get_response(request)
@@ -224,7 +96,7 @@ class WidgetOriginMiddleware:
         origin = request.headers.get("origin")
         if origin and _applies_to(request):
             allowed = origin_is_allowed(origin=origin, host=_host(request), allowed=await aallowed_origin_lines())
-            request.widget_origin_allowed = allowed
+            request.META[ORIGIN_ALLOWED_KEY] = allowed
             if not allowed:
                 return _refusal(origin)
         return await self.get_response(request)
@@ -243,7 +115,7 @@ def _refusal(origin: str) -> JsonResponse:
 
 @receiver(check_request_enabled, dispatch_uid="chatbot.origins.cors_grant")
 def cors_grant(sender, request: HttpRequest, **kwargs) -> bool:
-    return bool(getattr(request, "widget_origin_allowed", False))
+    return bool(request.META.get(ORIGIN_ALLOWED_KEY, False))
 
 
 # --- WebSocket --------------------------------------------------------------------------

@@ -136,41 +136,8 @@ def prompt_build(
     history_costs = [token_estimate(turn.text) + MESSAGE_OVERHEAD_TOKENS + 12 for turn in reversed(history)]
     history_reserve = min(sum(history_costs), int(remaining * HISTORY_SHARE))
 
-    passage_blocks: list[str] = []
-    used_passages: list[Passage] = []
-    passage_budget = remaining - history_reserve
-    spent = 0
-    for passage in passages:
-        block = _fenced_passage(passage, fence)
-        cost = token_estimate(block) + 1
-        if spent + cost > passage_budget:
-            if not used_passages and passage_budget > 40:
-                overhead = token_estimate(_fenced_passage(passage, fence, text=""))
-                block = _fenced_passage(
-                    passage, fence, _truncate_to_tokens(passage.text, passage_budget - overhead - 2)
-                )
-                cost = token_estimate(block) + 1
-                passage_blocks.append(block)
-                used_passages.append(passage)
-                spent += cost
-            break
-        passage_blocks.append(block)
-        used_passages.append(passage)
-        spent += cost
-
-    history_budget = remaining - spent
-    kept: list[Turn] = []
-    history_spent = 0
-    for turn, cost in zip(reversed(history), history_costs, strict=True):
-        if history_spent + cost > history_budget:
-            break
-        kept.append(turn)
-        history_spent += cost
-    kept.reverse()
-    # A conversation sent to a chat model starts with a user turn.
-    while kept and kept[0].role != "visitor":
-        history_spent -= token_estimate(kept[0].text) + MESSAGE_OVERHEAD_TOKENS + 12
-        kept.pop(0)
+    passage_blocks, used_passages, spent = _passages_fit(passages, fence, budget=remaining - history_reserve)
+    kept, history_spent = _history_fit(history, history_costs, budget=remaining - spent)
 
     messages: list[ChatMessage] = [{"role": "system", "content": system_text}]
     for turn in kept:
@@ -187,3 +154,51 @@ def prompt_build(
         estimated_tokens=fixed + spent + history_spent,
         system_text=system_text,
     )
+
+
+def _passages_fit(passages: Sequence[Passage], fence: str, *, budget: int) -> tuple[list[str], list[Passage], int]:
+    """
+    The fenced blocks of the passages that fit in `budget` tokens, best first,
+    the passages used, and the tokens spent; the first passage is cut short
+    when even it does not fit alone.
+    """
+    blocks: list[str] = []
+    used: list[Passage] = []
+    spent = 0
+    for passage in passages:
+        block = _fenced_passage(passage, fence)
+        cost = token_estimate(block) + 1
+        if spent + cost > budget:
+            if not used and budget > 40:
+                overhead = token_estimate(_fenced_passage(passage, fence, text=""))
+                block = _fenced_passage(passage, fence, _truncate_to_tokens(passage.text, budget - overhead - 2))
+                cost = token_estimate(block) + 1
+                blocks.append(block)
+                used.append(passage)
+                spent += cost
+            break
+        blocks.append(block)
+        used.append(passage)
+        spent += cost
+    return blocks, used, spent
+
+
+def _history_fit(history: Sequence[Turn], costs: Sequence[int], *, budget: int) -> tuple[list[Turn], int]:
+    """
+    The most recent turns that fit in `budget` tokens (`costs` are theirs,
+    newest first), oldest first and starting with a visitor turn, and the
+    tokens they take.
+    """
+    kept: list[Turn] = []
+    spent = 0
+    for turn, cost in zip(reversed(history), costs, strict=True):
+        if spent + cost > budget:
+            break
+        kept.append(turn)
+        spent += cost
+    kept.reverse()
+    # A conversation sent to a chat model starts with a user turn.
+    while kept and kept[0].role != "visitor":
+        spent -= token_estimate(kept[0].text) + MESSAGE_OVERHEAD_TOKENS + 12
+        kept.pop(0)
+    return kept, spent

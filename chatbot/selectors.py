@@ -4,18 +4,25 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import time as clock_time
-from typing import TypedDict
+from typing import Any, TypedDict
 from zoneinfo import ZoneInfo
 
 from chatbot.models import BotSettings
+from conversations.grouping import QuestionGroup
 from core.language import gettext_in, language_default, language_supported
+from knowledge.answerability import answer_decide, answer_search
 
 BOT_SETTINGS_TTL = 5.0
+# As many results as the answer decision looks at (knowledge.answerability.DECISION_PASSAGES, and more).
+COVERAGE_SEARCH_K = 8
+
+logger = logging.getLogger(__name__)
 
 
 class BotColors(TypedDict):
@@ -51,7 +58,7 @@ class BotConfig:
     color_background: str
     color_text: str
     allowed_origins: str  # one origin per line, as edited in admin (see chatbot.origins)
-    answer_threshold: float = 0.5  # see chatbot.answerability
+    answer_threshold: float = 0.5  # see knowledge.answerability
     # Office hours of the live handoff: ISO weekdays, opening and closing times, time zone ("" = TIME_ZONE).
     office_days: str = "1234567"
     office_opens: clock_time | None = None
@@ -122,7 +129,7 @@ class BotConfig:
 
 @functools.lru_cache(maxsize=64)
 def _bot_config_in_language(bot: BotConfig, language: str) -> BotConfig:
-    changes = {
+    changes: dict[str, Any] = {
         name: gettext_in(language, default)
         for name, default in BotSettings.TRANSLATED_DEFAULTS.items()
         if getattr(bot, name).strip() == default
@@ -134,25 +141,30 @@ class _ProcessMemo:
     """
     A few seconds of memory per process. Every visitor message reads the bot
     settings; this turns that into one query per process every few seconds.
-    A save clears this process's copy at once; other processes see the change
-    within BOT_SETTINGS_TTL.
+    A save in this process makes its copy stale at once (a copy is kept with
+    the count of saves it was read after, BotSettings.saves_in_process); other
+    processes see the change within BOT_SETTINGS_TTL.
     """
 
     def __init__(self, ttl: float) -> None:
         self.ttl = ttl
         self._lock = threading.Lock()
         self._value: BotConfig | None = None
+        self._saves = 0
         self._expires = 0.0
 
     def get(self) -> BotConfig | None:
         with self._lock:
-            if self._value is not None and time.monotonic() < self._expires:
+            fresh = self._saves == BotSettings.saves_in_process and time.monotonic() < self._expires
+            if self._value is not None and fresh:
                 return self._value
             return None
 
-    def put(self, value: BotConfig) -> None:
+    def put(self, value: BotConfig, *, saves: int) -> None:
+        """`saves`: BotSettings.saves_in_process once the row was read (reading may create it)."""
         with self._lock:
             self._value = value
+            self._saves = saves
             self._expires = time.monotonic() + self.ttl
 
     def clear(self) -> None:
@@ -178,7 +190,7 @@ def bot_settings_get() -> BotConfig:
     if cached is not None:
         return cached
     config = BotConfig.from_model(bot_settings_row_get())
-    _memo.put(config)
+    _memo.put(config, saves=BotSettings.saves_in_process)
     return config
 
 
@@ -188,5 +200,29 @@ async def abot_settings_get() -> BotConfig:
         return cached
     row, _ = await BotSettings.objects.aget_or_create(pk=BotSettings.SINGLETON_PK)
     config = BotConfig.from_model(row)
-    _memo.put(config)
+    _memo.put(config, saves=BotSettings.saves_in_process)
     return config
+
+
+def question_groups_coverage(groups: list[QuestionGroup]) -> dict[int, dict]:
+    """
+    For each group of unanswered questions (by index) that the bot would now
+    answer, by the same decision and thresholds as the chat pipeline
+    (`knowledge.answerability`, the bot settings), the passage that decided
+    and the decision's score. A failure only loses this hint, never the list
+    of questions.
+    """
+    try:
+        bot = bot_settings_get()
+        covered = {}
+        for index, group in enumerate(groups):
+            results = answer_search(query=group.representative, k=COVERAGE_SEARCH_K)
+            decision = answer_decide(
+                results=results, threshold=bot.answer_threshold, similarity_floor=bot.confidence_threshold
+            )
+            if decision.answer:
+                covered[index] = {"title": decision.title, "confidence": decision.score}
+        return covered
+    except Exception:
+        logger.exception("could not check which unanswered questions are covered now")
+        return {}

@@ -161,9 +161,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "chatbot.structured_logging.RequestIdMiddleware",
+    "core.structured_logging.RequestIdMiddleware",
     # /healthz and /readyz answer before the host check and the HTTPS redirect (probes).
-    "chatbot.security.ProbeMiddleware",
+    "core.security.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # The Content-Security-Policy of every page and static file (core.csp).
     "core.csp.content_security_policy_middleware",
@@ -213,7 +213,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "db.sqlite3",
+            "NAME": str(DATA_DIR / "db.sqlite3"),
             "OPTIONS": {
                 # WAL lets the web process read while the task worker writes.
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
@@ -312,7 +312,7 @@ TASKS = {
         "QUEUES": ["default", "index", "leads"],
     }
 }
-# A running task's lease (chatbot/task_leases.py): `db_worker` renews it every
+# A running task's lease (core/task_leases.py): `db_worker` renews it every
 # quarter of this; a task whose worker died is requeued once it runs out.
 TASKS_LEASE_SECONDS = env_int("TASKS_LEASE_SECONDS", 60, minimum=1)
 
@@ -360,7 +360,7 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 12 * 3600, minimum=60)
 
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440, minimum=1024)
-# Any request body over this is refused with a 413 before it is read (chatbot.security):
+# Any request body over this is refused with a 413 before it is read (core.security):
 # Django's ASGI handler would otherwise spool it all to disk first.
 REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 100 * 1024 * 1024, minimum=1024)
 
@@ -381,11 +381,11 @@ REST_FRAMEWORK = {
     # JSON with bounded nesting and number size and no NUL characters (core.safejson);
     # a refused body is a 400 `bad_request` like every other refusal.
     "DEFAULT_PARSER_CLASSES": [
-        "chatbot.api.parsers.BoundedJSONParser",
+        "core.api.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
-    "EXCEPTION_HANDLER": "chatbot.api.errors.api_exception_handler",
+    "EXCEPTION_HANDLER": "core.api.errors.api_exception_handler",
 }
 # The Swagger UI at /api/docs/ (a 404 when off); the schema at /api/schema/ is always served.
 API_DOCS_ENABLED = env_bool("API_DOCS_ENABLED", DEBUG)
@@ -443,7 +443,7 @@ LLM_CONTEXT_TOKENS = env_int("LLM_CONTEXT_TOKENS", 3000, minimum=256)
 CHAT_HISTORY_TURNS = env_int("CHAT_HISTORY_TURNS", 6, minimum=0)
 CHAT_MAX_MESSAGE_CHARS = env_int("CHAT_MAX_MESSAGE_CHARS", 2000, minimum=1)
 
-# --- Rate limits and cost caps (chatbot.limits) ----------------------------------------
+# --- Rate limits and cost caps (core.limits) ----------------------------------------
 
 # django-ratelimit rates ("count/period", period s, m, h, d or e.g. 15m), counted in the
 # cache (Redis in production), shared by REST and WebSocket. A limited client gets a
@@ -525,13 +525,13 @@ LOG_LEVEL = env_choice("LOG_LEVEL", "info", {"debug", "info", "warning", "error"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"context": {"()": "chatbot.structured_logging.ContextFilter"}},
+    "filters": {"context": {"()": "core.structured_logging.ContextFilter"}},
     "formatters": {
         "text": {
-            "()": "chatbot.structured_logging.TextFormatter",
+            "()": "core.structured_logging.TextFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s [req=%(request_id)s conv=%(conversation_id)s] %(message)s",
         },
-        "json": {"()": "chatbot.structured_logging.JsonFormatter"},
+        "json": {"()": "core.structured_logging.JsonFormatter"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["context"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},

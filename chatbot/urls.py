@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from chatbot import health
+from core import health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-
 from django.db.models import Exists, OuterRef, QuerySet
 
 from conversations.grouping import (
@@ -16,10 +14,6 @@ from conversations.models import Conversation, Message
 from conversations.types import HistoryItem, Turn
 
 HISTORY_LIMIT = 200
-# As many results as the answer decision looks at (chatbot.answerability.DECISION_PASSAGES, and more).
-COVERAGE_SEARCH_K = 8
-
-logger = logging.getLogger(__name__)
 
 
 def conversation_get(*, conversation_id: str) -> Conversation | None:
@@ -79,11 +73,13 @@ def conversation_language(*, conversation_id: str) -> str:
 
 
 def conversations_with_flags() -> QuerySet[Conversation]:
-    """Conversations annotated for the admin's filters: has a lead, unanswered, negative feedback."""
-    from leads.models import Lead
-
+    """
+    Conversations annotated for the admin's filters: has a lead, unanswered,
+    negative feedback. The lead flag reads the table behind `Lead.conversations`
+    through its reverse accessor, so this app does not import leads (a layer above).
+    """
     return Conversation.objects.annotate(
-        has_lead=Exists(Lead.conversations.through.objects.filter(conversation_id=OuterRef("pk"))),
+        has_lead=Exists(Conversation.leads.through.objects.filter(conversation_id=OuterRef("pk"))),
         has_unanswered=Exists(
             Message.objects.filter(conversation_id=OuterRef("pk"), role=Message.Role.VISITOR, answered=False)
         ),
@@ -116,29 +112,3 @@ def unanswered_question_groups(*, limit: int = 2000, embed: bool = True) -> list
         return questions_group(questions)
     embed_texts, model_id = embedder
     return questions_group(questions, embed=embed_texts, model_id=model_id)
-
-
-def question_groups_coverage(groups: list[QuestionGroup]) -> dict[int, dict]:
-    """
-    For each group (by index) that the bot would now answer, by the same
-    decision as the chat pipeline (`chatbot.answerability`), the passage that
-    decided and the decision's score. A failure only loses this hint, never
-    the list of questions.
-    """
-    try:
-        from chatbot.answerability import answer_decide, answer_search
-        from chatbot.selectors import bot_settings_get
-
-        bot = bot_settings_get()
-        covered = {}
-        for index, group in enumerate(groups):
-            results = answer_search(query=group.representative, k=COVERAGE_SEARCH_K)
-            decision = answer_decide(
-                results=results, threshold=bot.answer_threshold, similarity_floor=bot.confidence_threshold
-            )
-            if decision.answer:
-                covered[index] = {"title": decision.title, "confidence": decision.score}
-        return covered
-    except Exception:
-        logger.exception("could not check which unanswered questions are covered now")
-        return {}

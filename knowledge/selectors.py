@@ -174,6 +174,13 @@ def index_readiness() -> tuple[bool, str]:
     return True, f"index v{snapshot.version_id}: {snapshot.count} chunks ({snapshot.kind})"
 
 
+def index_ready_check() -> None:
+    """`/readyz`'s knowledge_index check (core.health): raises with the reason when not ready."""
+    ready, detail = index_readiness()
+    if not ready:
+        raise RuntimeError(detail)
+
+
 def public_document_get(*, document_id: int) -> tuple[Document, list[Chunk]]:
     """An active document and its chunks, for the page citations link to; 404 otherwise."""
     document = Document.objects.defer("content").filter(pk=document_id, is_active=True).first()

@@ -25,7 +25,7 @@ def _retry_later(task_obj, *args) -> None:
 
 def _rerun(context: TaskContext) -> bool:
     """
-    A second attempt means the worker of the first one died (chatbot/task_leases.py
+    A second attempt means the worker of the first one died (core/task_leases.py
     requeues such tasks): the source lease it left behind is taken over at once.
     """
     return context.attempt > 1

@@ -18,7 +18,7 @@ class SearchResult:
     confidence: float  # 0..1 cosine similarity to the question (an FAQ: mean of its question's and its own)
     dense_rank: int | None  # 1-based rank on the FAISS side, None if that side did not find it
     keyword_rank: int | None  # 1-based rank on the BM25 side, None if that side did not find it
-    # Evidence for the answer decision (chatbot.answerability); see knowledge.index.Candidate.
+    # Evidence for the answer decision (knowledge.answerability); see knowledge.index.Candidate.
     question_similarity: float | None = None  # an FAQ's own question to the visitor's
     lift: float = 0.0  # confidence minus the mean similarity of the question's nearest chunks
     coverage: float = 0.0  # IDF-weighted share of the question's content words the passage holds

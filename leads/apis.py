@@ -2,7 +2,7 @@
 POST /api/leads/: the contact form for sites that post it themselves, and integrations.
 
 Rate-limited per client IP (LEADS_API_RATE) and per conversation, in the same
-buckets as the WebSocket `lead` frame (chatbot.limits).
+buckets as the WebSocket `lead` frame (core.limits).
 
 The answer never tells whether the email or phone was known: no lead id, and
 the same status for a new lead and for details that named an existing lead
@@ -24,16 +24,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chatbot.api.errors import rate_limited_response
-from chatbot.api.serializers import ErrorSerializer
-from chatbot.limits import (
+from conversations.models import Conversation
+from core.api.errors import rate_limited_response
+from core.api.serializers import ErrorSerializer
+from core.limits import (
     LEADS_PER_CONVERSATION,
     LEADS_PER_IP,
     limits_hit,
     rate_request_from_http,
 )
-from chatbot.structured_logging import bind_conversation
-from conversations.models import Conversation
+from core.structured_logging import bind_conversation
 from leads.models import Lead
 from leads.services import lead_submit_form
 

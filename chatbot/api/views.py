@@ -6,7 +6,7 @@ Server-Sent Events carrying the WebSocket frames.
 
 Every endpoint is rate-limited per client IP and, where a conversation is
 involved, per conversation, in the buckets the WebSocket shares
-(chatbot.limits): over a limit, a 429 with `Retry-After` and
+(core.limits): over a limit, a 429 with `Retry-After` and
 `{"code": "rate_limited", "message", "retry_after"}`.
 """
 
@@ -33,10 +33,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chatbot.api.errors import error_response, rate_limited_response
 from chatbot.api.renderers import EventStreamRenderer, sse_event
 from chatbot.api.serializers import (
-    ErrorSerializer,
     HistoryItemSerializer,
     PublicBotSettingsSerializer,
     SourceSerializer,
@@ -44,7 +42,15 @@ from chatbot.api.serializers import (
 from chatbot.frames import ServerFrame
 from chatbot.handoff.relay import answer_relay_collected, answer_relayed
 from chatbot.handoff.visitor import HandoffRoute, visitor_message_route
-from chatbot.limits import (
+from chatbot.pipeline import answer_collect, answer_refusal, answer_stream
+from chatbot.selectors import bot_settings_get
+from conversations.models import Conversation, Message, new_conversation_id
+from conversations.selectors import conversation_get, conversation_history
+from conversations.services import message_feedback_set
+from core.api.errors import error_response, rate_limited_response
+from core.api.serializers import ErrorSerializer
+from core.language import language_default, language_supported
+from core.limits import (
     FEEDBACK_PER_CONVERSATION,
     FEEDBACK_PER_IP,
     READS_PER_IP,
@@ -54,13 +60,7 @@ from chatbot.limits import (
     resume_misses_reached,
     resume_refusal,
 )
-from chatbot.pipeline import answer_collect, answer_refusal, answer_stream
-from chatbot.selectors import bot_settings_get
-from chatbot.structured_logging import bind_conversation
-from conversations.models import Conversation, Message, new_conversation_id
-from conversations.selectors import conversation_get, conversation_history
-from conversations.services import message_feedback_set
-from core.language import language_default, language_supported
+from core.structured_logging import bind_conversation
 
 SSE_DESCRIPTION = """\
 With `Accept: text/event-stream` the answer streams as Server-Sent Events: each

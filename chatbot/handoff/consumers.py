@@ -25,8 +25,8 @@ from chatbot.handoff.frames import StaffIn, staff_frame_parse
 from chatbot.handoff.groups import INBOX_GROUP, GroupSubscription, watch_group
 from chatbot.handoff.presence import PRESENCE_REFRESH, apresence_clear, apresence_refresh, awatch_set
 from chatbot.handoff.selectors import conversation_holder, staff_can_handle, staff_inbox, staff_transcript
-from chatbot.origins import origin_is_allowed
 from conversations.selectors import conversation_get
+from core.origins import origin_is_allowed
 
 logger = logging.getLogger(__name__)
 

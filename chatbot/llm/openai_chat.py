@@ -17,10 +17,12 @@ import logging
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from dataclasses import dataclass
+from typing import cast
 
 import httpx2
 import openai
 from openai import AsyncOpenAI
+from openai.types.chat import ChatCompletionMessageParam
 
 from chatbot.llm.base import (
     AnswerRequest,
@@ -129,7 +131,7 @@ class OpenAIChatProvider:
             try:
                 response = await client.chat.completions.create(
                     model=self.config.model,
-                    messages=list(request.messages),
+                    messages=[cast(ChatCompletionMessageParam, message) for message in request.messages],
                     temperature=self.config.temperature,
                     max_tokens=self.config.max_tokens,
                     stream=True,

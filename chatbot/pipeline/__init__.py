@@ -8,7 +8,7 @@ admit (refusals before any work) -> intent (small talk, a request, a question)
 -> intake (store the message; search the knowledge base, retrieve.py) -> lead
 (contact details become a lead, beside the answer) -> the reply (replies.py:
 small talk, a person asked for in requests.py, or question.py: decide with
-chatbot.answerability, then generate.py through the configured provider, or the
+knowledge.answerability, then generate.py through the configured provider, or the
 fallback when the knowledge base does not answer, in which case no model is
 called) -> cite -> save. The steps send events (draft.py) that only
 `answer_stream` applies; `collect` gathers a whole answer for REST without

@@ -7,8 +7,8 @@ import logging
 from django.conf import settings
 
 from chatbot.frames import ErrorFrame, error_frame
-from chatbot.limits import MESSAGES_PER_CONVERSATION, MESSAGES_PER_IP, Check, RateRequest, alimits_hit
 from core.language import gettext_in
+from core.limits import MESSAGES_PER_CONVERSATION, MESSAGES_PER_IP, Check, RateRequest, alimits_hit
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ async def answer_refusal(
     (bad_request), over CHAT_MAX_MESSAGE_CHARS (too_long), or over the message
     rate of its client's IP or of its conversation (rate_limited, with
     retry_after). An accepted message is counted against both rates, in the
-    buckets every door shares (chatbot.limits). Messages are in `language`
+    buckets every door shares (core.limits). Messages are in `language`
     (the visitor's UI language), else the site's.
     """
     text = (text or "").strip()

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from chatbot.frames import ErrorFrame
-from chatbot.limits import RateRequest
 from chatbot.pipeline.stream import answer_stream
 from conversations.models import Conversation
 from conversations.types import SourceItem
+from core.limits import RateRequest
 
 
 @dataclass

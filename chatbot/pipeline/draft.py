@@ -16,9 +16,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from chatbot.frames import TokenFrame
-from chatbot.limits import TokenReservation
 from chatbot.llm import Passage, TextDelta, Usage, text_chunks
 from chatbot.prompting import token_estimate
+from core.limits import TokenReservation
 
 
 class Outcome(enum.Enum):
@@ -50,7 +50,7 @@ class ProviderUsed:
     model: str
     # A chat model's prompt cost, estimated, for the token caps; None for no model.
     prompt_tokens_estimate: int | None = None
-    # The tokens held on the caps' counters until the answer's real cost is known (chatbot.limits).
+    # The tokens held on the caps' counters until the answer's real cost is known (core.limits).
     reservation: TokenReservation | None = None
 
 

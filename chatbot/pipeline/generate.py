@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from chatbot.leakguard import LeakGuard
-from chatbot.limits import RateRequest, allm_tokens_reserve
 from chatbot.llm import (
     AnswerRequest,
     ExtractiveProvider,
@@ -31,6 +30,7 @@ from chatbot.pipeline.draft import Event, Note, Outcome, ProviderUsed, Reply
 from chatbot.prompting import NO_ANSWER, prompt_build
 from chatbot.selectors import BotConfig
 from conversations.services import RecordedQuestion
+from core.limits import RateRequest, allm_tokens_reserve
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ async def provider_choose(
     """
     The configured provider with its prompt, once its most possible cost is
     reserved on the token caps of the conversation, the client's address and
-    the day (chatbot.limits); the extractive provider when a cap has no room.
+    the day (core.limits); the extractive provider when a cap has no room.
     """
     provider = provider_get()
     extractive = AnswerRequest(question=question, passages=tuple(passages), messages=(), language=language)

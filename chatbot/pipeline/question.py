@@ -1,5 +1,5 @@
 """
-A question: decided on the search results (chatbot.answerability), answered
+A question: decided on the search results (knowledge.answerability), answered
 from the passages when the knowledge base covers it, else the fallback. A
 request for a quote or a call back is answered the same way, acknowledged.
 """
@@ -13,8 +13,6 @@ from contextlib import aclosing
 
 from django.utils.translation import gettext_noop
 
-from chatbot.answerability import answer_decide
-from chatbot.limits import RateRequest
 from chatbot.llm import TextDelta, text_chunks
 from chatbot.pipeline.draft import Event, Note, Outcome, Reply
 from chatbot.pipeline.generate import model_answer_stream
@@ -24,6 +22,8 @@ from chatbot.pipeline.lead import LeadStep, lead_outcome
 from chatbot.pipeline.requests import request_ack, unanswered_reply
 from chatbot.pipeline.retrieve import passages_from_results
 from core.language import gettext_in
+from core.limits import RateRequest
+from knowledge.answerability import answer_decide
 from knowledge.types import SearchResult
 
 logger = logging.getLogger(__name__)

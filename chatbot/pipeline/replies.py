@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 
-from chatbot.limits import RateRequest
 from chatbot.pipeline.draft import Canned, Event, Outcome, Reply
 from chatbot.pipeline.intake import Intake
 from chatbot.pipeline.intent import Intent
@@ -15,6 +14,7 @@ from chatbot.pipeline.question import question_stream
 from chatbot.pipeline.requests import person_reply
 from chatbot.smalltalk import GOODBYE_REPLY, THANKS_REPLY
 from core.language import gettext_in
+from core.limits import RateRequest
 from knowledge.types import SearchResult
 
 

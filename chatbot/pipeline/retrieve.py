@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from chatbot.answerability import aanswer_search
 from chatbot.llm import Passage
+from knowledge.answerability import aanswer_search
 from knowledge.types import SearchResult
 
 logger = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ async def search_results(query: str) -> list[SearchResult]:
 def answer_confidence(results: Sequence[SearchResult]) -> float:
     """
     The best similarity among the passages the prompt would get, stored with
-    the answer. Whether to answer is `chatbot.answerability.answer_decide`'s call.
+    the answer. Whether to answer is `knowledge.answerability.answer_decide`'s call.
     """
     return max((result.confidence for result in results[:MAX_PROMPT_PASSAGES]), default=0.0)
 

@@ -7,11 +7,11 @@ import time
 
 from channels.db import database_sync_to_async
 
-from chatbot.limits import allm_tokens_settle
 from chatbot.pipeline.draft import Draft, Outcome, ms
 from conversations.models import Message
 from conversations.services import RecordedQuestion, message_answer_record
 from conversations.types import SourceItem
+from core.limits import allm_tokens_settle
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,6 @@ from contextlib import aclosing
 from django.utils.translation import gettext_noop
 
 from chatbot.frames import ServerFrame, error_frame
-from chatbot.limits import RateRequest
 from chatbot.llm import LLMStreamBroken
 from chatbot.pipeline.admit import answer_refusal
 from chatbot.pipeline.cite import cited_sources
@@ -21,9 +20,10 @@ from chatbot.pipeline.lead import lead_outcome, lead_start
 from chatbot.pipeline.replies import reply_stream
 from chatbot.pipeline.retrieve import answer_confidence
 from chatbot.pipeline.save import answer_save
-from chatbot.structured_logging import bind_conversation
 from conversations.models import Conversation, new_message_id
 from core.language import gettext_in
+from core.limits import RateRequest
+from core.structured_logging import bind_conversation
 
 NOT_SAVED = gettext_noop("Your message could not be saved; please try again in a moment.")
 INTERRUPTED = gettext_noop("The answer was interrupted; please ask again in a moment.")

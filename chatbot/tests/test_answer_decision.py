@@ -1,5 +1,5 @@
 """
-The answer decision (chatbot.answerability) weighs similarity, how far the best
+The answer decision (knowledge.answerability) weighs similarity, how far the best
 passage stands out, and how many of the question's words it holds, through
 the real pipeline: the examples of issue 12 on the sample knowledge base and
 on small fixture knowledge bases.
@@ -13,14 +13,14 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.core.management import call_command
 
-from chatbot.answerability import BIAS, answer_decide, message_queries
 from chatbot.models import BotSettings
 from chatbot.pipeline import answer_collect
+from chatbot.selectors import question_groups_coverage
 from chatbot.tests.decision_kbs import MANUAL, MANUAL_TITLE, SUPPORT_PAGES
 from chatbot.tests.support import knowledge_base_load
 from conversations.grouping import Question, QuestionGroup
 from conversations.models import new_conversation_id
-from conversations.selectors import question_groups_coverage
+from knowledge.answerability import BIAS, answer_decide, message_queries
 from knowledge.selectors import search
 from knowledge.tests.samples import SAMPLE_KB
 

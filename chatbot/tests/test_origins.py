@@ -3,11 +3,8 @@
 import pytest
 from django.test import override_settings
 
-from chatbot.origins import (
-    check_widget_allowed_origins,
-    origin_is_allowed,
-    origin_patterns_errors,
-)
+from chatbot.origins import check_widget_allowed_origins
+from core.origins import origin_is_allowed, origin_patterns_errors
 
 SHOP = ["https://shop.example.com"]
 

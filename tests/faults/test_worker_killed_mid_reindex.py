@@ -5,7 +5,7 @@ the last good index version, and when a worker comes back the interrupted
 task runs again and the new content is served.
 
 django-tasks-db alone would leave the killed task RUNNING forever; our
-`db_worker` keeps a lease on the task it runs (chatbot/task_leases.py), so a
+`db_worker` keeps a lease on the task it runs (core/task_leases.py), so a
 task whose worker died is put back in the queue once its lease runs out, and
 the re-run takes over the source lease the dead worker held (knowledge/tasks.py).
 """

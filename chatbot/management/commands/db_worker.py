@@ -3,7 +3,7 @@
 
 Same options and behaviour as the original command; in addition the worker
 keeps a lease on the task it runs and requeues tasks whose worker died (see
-chatbot/task_leases.py). It replaces the original because the `chatbot` app
+core/task_leases.py). It replaces the original because the `chatbot` app
 comes before `django_tasks_db` in INSTALLED_APPS.
 """
 
@@ -23,7 +23,7 @@ from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.management.commands.db_worker import logger as worker_logger
 from django_tasks_db.models import DBTaskResult
 
-from chatbot.task_leases import (
+from core.task_leases import (
     task_lease_release,
     task_lease_renew,
     tasks_abandoned_requeue,

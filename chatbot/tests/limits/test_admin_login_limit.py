@@ -28,7 +28,7 @@ def staff():
 def clock(monkeypatch):
     # The start of a 30-second slot of a 15-minute window, so that waits read as plain seconds.
     clock = FakeClock(start=60_000_000 * 30)
-    monkeypatch.setattr("chatbot.limits.clock", clock)
+    monkeypatch.setattr("core.limits.clock", clock)
     return clock
 
 

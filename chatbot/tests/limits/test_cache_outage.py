@@ -30,7 +30,7 @@ def test_chat_and_leads_are_served_while_the_cache_is_down(redis_down, settings,
     settings.RATE_LIMIT_MESSAGES_PER_IP = "1/m"
     api = APIClient()
 
-    with caplog.at_level(logging.WARNING, logger="chatbot.limits"):
+    with caplog.at_level(logging.WARNING, logger="core.limits"):
         chats = [api.post("/api/chat/", {"message": "hello"}, format="json") for _ in range(2)]
         lead = api.post(
             "/api/leads/", {"email": "ana@brightside.io", "consent": True, "consent_text": "ok"}, format="json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chatbot.limits import client_ip, rate_request_from_scope
+from core.limits import client_ip, rate_request_from_scope
 
 
 @pytest.mark.parametrize(

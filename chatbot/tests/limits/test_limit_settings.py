@@ -12,7 +12,7 @@ import pytest
 from django.conf import settings
 from django_ratelimit.core import _split_rate
 
-from chatbot.limits import ALL_LIMITS
+from core.limits import ALL_LIMITS
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 ENV_EXAMPLE = (BASE_DIR / ".env.example").read_text()

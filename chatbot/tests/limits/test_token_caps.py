@@ -14,9 +14,9 @@ import pytest
 from asgiref.sync import async_to_sync, sync_to_async
 from rest_framework.test import APIClient
 
-from chatbot.limits import RateRequest, llm_tokens_used, llm_tokens_used_by_ip
 from chatbot.pipeline import answer_stream
 from conversations.models import Message, new_conversation_id
+from core.limits import RateRequest, llm_tokens_used, llm_tokens_used_by_ip
 from testsupport.fake_openai import Reply
 
 pytestmark = pytest.mark.django_db(transaction=True)

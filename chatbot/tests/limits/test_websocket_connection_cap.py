@@ -14,7 +14,7 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from chatbot.asgi import application
-from chatbot.limits import WEBSOCKET_SLOT_SECONDS, open_websockets
+from core.limits import WEBSOCKET_SLOT_SECONDS, open_websockets
 from core.tests.clock import FakeClock
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -88,7 +88,7 @@ async def until(condition, deadline: float = 30.0) -> bool:
 async def test_an_open_socket_keeps_its_place_slot_after_slot(settings, extractive, monkeypatch):
     # A fake clock 0.1 s before a slot ends, so the keep-alive task wakes up in about a second.
     clock = FakeClock(start=1_000_000 * WEBSOCKET_SLOT_SECONDS - 0.1)
-    monkeypatch.setattr("chatbot.limits.clock", clock)
+    monkeypatch.setattr("core.limits.clock", clock)
     settings.WEBSOCKET_CONNECTIONS_PER_IP = 1
     communicator, _ = await open_socket()
     open_now = await sync_to_async(open_websockets)(IP)

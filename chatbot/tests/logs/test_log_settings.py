@@ -14,7 +14,7 @@ CONV_9_REF = hashlib.sha256(b"conv-9").hexdigest()[:12]  # lines carry the conve
 LOG_SOME_LINES = """
 import logging, django
 django.setup()
-from chatbot.structured_logging import bind_conversation, bind_request_id
+from core.structured_logging import bind_conversation, bind_request_id
 bind_request_id("req-7"); bind_conversation("conv-9")
 log = logging.getLogger("chatbot.example")
 log.debug("debug line")

@@ -15,13 +15,13 @@ import signal
 import pytest
 from django.core.management import call_command
 
-from chatbot.structured_logging import (
+from core.logredact import conversation_ref
+from core.structured_logging import (
     ContextFilter,
     JsonFormatter,
     bind_conversation,
     bind_request_id,
 )
-from core.logredact import conversation_ref
 from knowledge.models import FAQ
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -135,7 +135,7 @@ class ProbeMiddleware:
     def _probe(request: HttpRequest) -> Callable | None:
         if request.method not in ("GET", "HEAD"):
             return None
-        from chatbot import health
+        from core import health
 
         return {"/healthz": health.healthz, "/readyz": health.readyz}.get(request.path_info)
 

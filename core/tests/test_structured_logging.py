@@ -5,14 +5,14 @@ import logging
 
 import pytest
 
-from chatbot.structured_logging import (
+from core.logredact import conversation_ref
+from core.structured_logging import (
     ContextFilter,
     JsonFormatter,
     bind_conversation,
     mask_contact_details,
     request_id_var,
 )
-from core.logredact import conversation_ref
 
 
 @pytest.fixture

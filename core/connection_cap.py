@@ -1,6 +1,6 @@
 """
 At most WEBSOCKET_CONNECTIONS_PER_IP open WebSockets per client address,
-counted in the cache across every web process (chatbot.limits,
+counted in the cache across every web process (core.limits,
 core.open_connections).
 
 An ASGI wrapper around the WebSocket router, so that the place is taken
@@ -17,8 +17,7 @@ import asyncio
 import json
 import logging
 
-from chatbot.frames import error_frame
-from chatbot.limits import (
+from core.limits import (
     awebsocket_slot_keep,
     awebsocket_slot_release,
     awebsocket_slot_take,
@@ -57,8 +56,11 @@ async def _refuse(receive, send) -> None:
     if message["type"] != "websocket.connect":
         return
     await send({"type": "websocket.accept"})
-    frame = error_frame(
-        "rate_limited", "Too many open connections from your network address.", retry_after=REFUSED_RETRY_AFTER
-    )
+    frame = {  # the chat protocol's error frame (chatbot.frames.error_frame)
+        "type": "error",
+        "code": "rate_limited",
+        "message": "Too many open connections from your network address.",
+        "retry_after": REFUSED_RETRY_AFTER,
+    }
     await send({"type": "websocket.send", "text": json.dumps(frame)})
     await send({"type": "websocket.close", "code": RATE_LIMITED_CLOSE_CODE, "reason": "too many connections"})

@@ -149,7 +149,6 @@ class RequestIdMiddleware:
     def _bind(self, request: HttpRequest) -> str:
         request_id = bind_request_id(request.headers.get(REQUEST_ID_HEADER, ""))
         conversation_id_var.set("-")
-        request.request_id = request_id
         return request_id
 
     def __call__(self, request: HttpRequest):
@@ -233,6 +232,6 @@ def task_logging_connect() -> None:
     """Called from the app config: wires the task signals of django-tasks to the log context."""
     from django_tasks.signals import task_enqueued, task_finished, task_started
 
-    task_enqueued.connect(_on_task_enqueued, dispatch_uid="chatbot.structured_logging.enqueued")
-    task_started.connect(_on_task_started, dispatch_uid="chatbot.structured_logging.started")
-    task_finished.connect(_on_task_finished, dispatch_uid="chatbot.structured_logging.finished")
+    task_enqueued.connect(_on_task_enqueued, dispatch_uid="core.structured_logging.enqueued")
+    task_started.connect(_on_task_started, dispatch_uid="core.structured_logging.started")
+    task_finished.connect(_on_task_finished, dispatch_uid="core.structured_logging.finished")

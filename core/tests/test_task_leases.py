@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult, get_date_max
 
-from chatbot.task_leases import (
+from core.task_leases import (
     task_lease_release,
     task_lease_renew,
     tasks_abandoned_requeue,

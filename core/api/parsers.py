@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import JSONParser, get_encoding
+from rest_framework.parsers import JSONParser, get_encoding  # type: ignore[attr-defined]  # not in the stubs yet
 
 from core.safejson import json_loads_bounded
 
@@ -12,7 +12,7 @@ class BoundedJSONParser(JSONParser):
     """
     DRF's JSON parser with the bounds of `core.safejson`: nesting, number size
     and NUL characters are refused as a `ParseError` (400 `bad_request`, see
-    `chatbot.api.errors.api_exception_handler`) instead of a RecursionError's 500.
+    `core.api.errors.api_exception_handler`) instead of a RecursionError's 500.
     """
 
     def parse(self, stream, media_type=None, parser_context=None):

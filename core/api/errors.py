@@ -9,8 +9,6 @@ from rest_framework.exceptions import ParseError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from chatbot.frames import error_frame
-
 ERROR_STATUS = {
     "bad_request": status.HTTP_400_BAD_REQUEST,
     "too_long": status.HTTP_400_BAD_REQUEST,
@@ -23,7 +21,10 @@ RATE_LIMITED_MESSAGE = "Too many requests in a short time; please slow down."
 
 
 def error_response(frame: Mapping) -> Response:
-    """An error frame as a response: the frame without its `type`; `Retry-After` when it says when to retry."""
+    """
+    An error (a WebSocket error frame or the same fields without `type`) as a
+    response: the fields without `type`; `Retry-After` when it says when to retry.
+    """
     body = {key: value for key, value in frame.items() if key != "type"}
     response = Response(body, status=ERROR_STATUS.get(frame["code"], status.HTTP_400_BAD_REQUEST))
     if "retry_after" in frame:
@@ -33,7 +34,7 @@ def error_response(frame: Mapping) -> Response:
 
 def rate_limited_response(retry_after: int, message: str = RATE_LIMITED_MESSAGE) -> Response:
     """HTTP 429 with a Retry-After header and `{"code": "rate_limited", "message", "retry_after"}`."""
-    return error_response(error_frame("rate_limited", message, retry_after=retry_after))
+    return error_response({"code": "rate_limited", "message": message, "retry_after": retry_after})
 
 
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:

@@ -1,5 +1,5 @@
 """
-The admin login, rate-limited in sliding windows (chatbot.limits): failed
+The admin login, rate-limited in sliding windows (core.limits): failed
 attempts count per client address, and per username from that address.
 Past either limit the form refuses to check the password at all and says how
 long to wait, to the half minute.
@@ -23,7 +23,7 @@ import math
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.core.exceptions import ValidationError
 
-from chatbot.limits import ADMIN_LOGIN_PER_IP, admin_login_attempt, rate_request_from_http
+from core.limits import ADMIN_LOGIN_PER_IP, admin_login_attempt, rate_request_from_http
 
 logger = logging.getLogger(__name__)
 

@@ -5,11 +5,16 @@ Liveness and readiness probes for load balancers and orchestrators.
 why (exception texts name hosts, ports and paths) only to a probe on the
 machine itself (loopback: the image's HEALTHCHECK, `kubectl exec`, a sidecar)
 or to a signed-in staff member.
+
+The database, the cache and the channel layer are checked here; an app adds
+the checks of its own dependencies from its AppConfig.ready() with
+`ready_check_register` (knowledge adds its index), so this module imports no app.
 """
 
 import asyncio
 import ipaddress
 import uuid
+from collections.abc import Awaitable, Callable
 from importlib import import_module
 
 from asgiref.sync import sync_to_async
@@ -19,8 +24,6 @@ from django.contrib.auth import get_user
 from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
-
-from knowledge.selectors import index_readiness
 
 READY_CHECK_TIMEOUT = 3.0
 
@@ -54,22 +57,26 @@ async def _check_channel_layer() -> None:
         raise RuntimeError("channel layer returned another message")
 
 
-def _check_index() -> None:
-    ready, detail = index_readiness()
-    if not ready:
-        raise RuntimeError(detail)
+ReadyCheck = Callable[[], Awaitable[None]]
+_ready_checks: dict[str, ReadyCheck] = {
+    "database": sync_to_async(_check_database),
+    "cache": sync_to_async(_check_cache),
+    "channel_layer": _check_channel_layer,
+}
+
+
+def ready_check_register(name: str, check: Callable[[], None]) -> None:
+    """
+    Adds a readiness check (sync; raises when not ready, with a message that
+    says why) under `name`, checked after the ones registered before it.
+    """
+    _ready_checks[name] = sync_to_async(check)
 
 
 async def readyz(request: HttpRequest) -> JsonResponse:
     """Each dependency is checked with a timeout; a 503 names every failing part."""
-    checks = {
-        "database": sync_to_async(_check_database),
-        "cache": sync_to_async(_check_cache),
-        "channel_layer": _check_channel_layer,
-        "knowledge_index": sync_to_async(_check_index),
-    }
     results: dict[str, str] = {}
-    for name, check in checks.items():
+    for name, check in _ready_checks.items():
         try:
             await asyncio.wait_for(check(), timeout=READY_CHECK_TIMEOUT)
             results[name] = "ok"
@@ -78,7 +85,7 @@ async def readyz(request: HttpRequest) -> JsonResponse:
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
             results[name] = f"{type(exc).__name__}: {exc}"
     failing = [name for name, result in results.items() if result != "ok"]
-    body = {"status": "unavailable" if failing else "ok"}
+    body: dict[str, object] = {"status": "unavailable" if failing else "ok"}
     if await _may_see_detail(request):
         body.update(failing=failing, checks=results)
     return JsonResponse(body, status=503 if failing else 200)
