@@ -54,6 +54,7 @@ from core.limits import (
     FEEDBACK_PER_CONVERSATION,
     FEEDBACK_PER_IP,
     READS_PER_IP,
+    RateRequest,
     limits_hit,
     rate_request_from_http,
     resume_miss_record,
@@ -184,41 +185,46 @@ class ChatApi(PublicApi):
             if conversation_get(conversation_id=requested) is None:
                 resume_miss_record(client=client)
                 return _not_found("No conversation with this id.")
+        return self._respond(
+            request, conversation_id=conversation_id, text=data["message"], client=client, ui_language=ui_language
+        )
+
+    def _respond(
+        self, request: Request, *, conversation_id: str, text: str, client: RateRequest, ui_language: str
+    ) -> Response | StreamingHttpResponse:
+        """The reply to an admitted message: the live handoff's, else the pipeline's answer (SSE or JSON)."""
         origin = request.headers.get("origin", "")[:300]
         user_agent = request.headers.get("user-agent", "")[:500]
         streaming = isinstance(request.accepted_renderer, EventStreamRenderer)
+        channel = Conversation.Channel.API
         routed = async_to_sync(visitor_message_route)(
             conversation_id=conversation_id,
-            text=data["message"],
-            channel=Conversation.Channel.API,
+            text=text,
+            channel=channel,
             origin=origin,
             user_agent=user_agent,
             ui_language=ui_language,
         )
         if routed is not None:
             return self._handoff_response(conversation_id, routed, streaming=streaming)
-
         if streaming:
             stream = answer_stream(
                 conversation_id=conversation_id,
-                text=data["message"],
-                channel=Conversation.Channel.API,
+                text=text,
+                channel=channel,
                 origin=origin,
                 user_agent=user_agent,
                 client=client,
                 admitted=True,
                 ui_language=ui_language,
             )
-            frames = answer_relayed(conversation_id=conversation_id, text=data["message"], frames=stream)
-            response = StreamingHttpResponse(_sse(conversation_id, frames), content_type="text/event-stream")
-            response["Cache-Control"] = "no-cache"
-            response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
-            return response
-
+            return _sse_response(
+                conversation_id, answer_relayed(conversation_id=conversation_id, text=text, frames=stream)
+            )
         result = async_to_sync(answer_collect)(
             conversation_id=conversation_id,
-            text=data["message"],
-            channel=Conversation.Channel.API,
+            text=text,
+            channel=channel,
             origin=origin,
             user_agent=user_agent,
             client=client,
@@ -231,10 +237,7 @@ class ChatApi(PublicApi):
                 error.update(conversation_id=conversation_id, partial_answer=result.answer)
             return error_response(error)
         async_to_sync(answer_relay_collected)(
-            conversation_id=conversation_id,
-            text=data["message"],
-            message_id=result.message_id or "",
-            answer=result.answer,
+            conversation_id=conversation_id, text=text, message_id=result.message_id or "", answer=result.answer
         )
         output = self.OutputSerializer(
             {
@@ -254,12 +257,7 @@ class ChatApi(PublicApi):
     ) -> Response | StreamingHttpResponse:
         """A message the live handoff took (chatbot.handoff.visitor): its frames, or one JSON answer."""
         if streaming:
-            response = StreamingHttpResponse(
-                _sse(conversation_id, _frames(routed.frames)), content_type="text/event-stream"
-            )
-            response["Cache-Control"] = "no-cache"
-            response["X-Accel-Buffering"] = "no"
-            return response
+            return _sse_response(conversation_id, _frames(routed.frames))
         output = {
             "conversation_id": conversation_id,
             "message_id": routed.message_id,
@@ -271,6 +269,13 @@ class ChatApi(PublicApi):
             "handoff": routed.kind,
         }
         return Response(self.OutputSerializer(output).data)
+
+
+def _sse_response(conversation_id: str, frames: AsyncGenerator[ServerFrame, None]) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(_sse(conversation_id, frames), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
+    return response
 
 
 async def _frames(frames: list[dict]) -> AsyncGenerator[ServerFrame, None]:
