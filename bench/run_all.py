@@ -61,6 +61,10 @@ BENCHMARKS: list[tuple[str, list[str]]] = [
             "redis://127.0.0.1:6379/6",
         ],
     ),
+    (
+        "handoff_latency",
+        ["--database-url", "postgres://postgres@127.0.0.1:5432/postgres", "--redis-url", "redis://127.0.0.1:6379/6"],
+    ),
     # The load benchmarks again on 10,000 generated chunks under the sample KB: memory with a real index.
     (
         "load_websockets",

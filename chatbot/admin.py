@@ -54,6 +54,15 @@ class BotSettingsAdmin(admin.ModelAdmin):
             },
         ),
         ("Admin", {"fields": ["admin_site_title"]}),
+        (
+            "Live handoff",
+            {
+                "fields": ["office_days", "office_opens", "office_closes", "office_timezone"],
+                "description": "A visitor who asks for a person is told someone will join when a staff member "
+                "with the permission has the live inbox open within these office hours; otherwise they get "
+                "the contact offer.",
+            },
+        ),
     ]
     readonly_fields = ["updated_at"]
 
@@ -148,3 +157,6 @@ class UnansweredQuestionCoverageAdmin(UnansweredQuestionAdmin):
 
 admin.site.unregister(UnansweredQuestion)
 admin.site.register(UnansweredQuestion, UnansweredQuestionCoverageAdmin)
+
+
+from chatbot.handoff.admin import StaffInboxAdmin  # noqa: E402, F401 - registers the live inbox

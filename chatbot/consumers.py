@@ -14,6 +14,12 @@ of it; over the read limits (or after too many unknown ids from the address)
 the connection gets `rate_limited` and is closed with 4429. Open WebSockets
 per address are capped around the consumer (core.connection_cap). Log
 lines carry the conversation id and a connection id (as the request id).
+
+Live handoff (chatbot.handoff): each socket listens to its conversation's
+channel-layer group, through which a staff member's frames (`agent_*`) arrive
+from whichever process holds the staff socket. Before the pipeline, a message
+goes through `visitor_message_route` (held by staff: stored and relayed, no
+answer); the bot's answer is relayed to staff watching around the stream.
 """
 
 from __future__ import annotations
@@ -38,6 +44,10 @@ from chatbot.frames import (
     client_frame_parse,
     error_frame,
 )
+from chatbot.handoff.groups import GroupSubscription, visitor_group
+from chatbot.handoff.relay import answer_relayed
+from chatbot.handoff.selectors import conversation_holder
+from chatbot.handoff.visitor import visitor_message_route
 from chatbot.pipeline import answer_refusal, answer_stream
 from chatbot.selectors import abot_settings_get
 from conversations.models import Conversation, Message, new_conversation_id
@@ -78,11 +88,13 @@ def _validation_message(exc: ValidationError) -> str:
 
 
 @database_sync_to_async
-def _resume(conversation_id: str) -> tuple[str, list] | None:
+def _resume(conversation_id: str) -> tuple[str, list, str | None] | None:
+    """The conversation's id, history and the name of the staff member holding it (None: the bot answers)."""
     conversation = conversation_get(conversation_id=conversation_id)
     if conversation is None:
         return None
-    return conversation.pk, conversation_history(conversation_id=conversation.pk)
+    holder = conversation_holder(conversation_id=conversation.pk) if conversation.assigned_to_id else None
+    return conversation.pk, conversation_history(conversation_id=conversation.pk), holder[1] if holder else None
 
 
 @database_sync_to_async
@@ -123,10 +135,11 @@ class ChatConsumer(AsyncWebsocketConsumer):
     client: RateRequest
     language: str  # the widget's UI language (?lang=), for fixed texts when a message does not tell
 
-    # Every frame is sent by the process that holds the socket; nothing reaches a
-    # consumer through the channel layer. Not subscribing to it keeps open
-    # WebSockets alive through a Redis restart: Channels otherwise ends every
-    # consumer whose channel-layer receive fails (tests/faults/test_redis_restart.py).
+    # Answers are sent by the process that holds the socket; only staff frames
+    # (live handoff) come through the channel layer, by a GroupSubscription of
+    # our own: Channels' would end the consumer when its channel-layer receive
+    # fails, and open WebSockets must survive a Redis restart
+    # (tests/faults/test_redis_restart.py).
     channel_layer_alias = None
 
     async def connect(self) -> None:
@@ -144,22 +157,51 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self.send_frame(_rate_limited(retry_after, self.language))
             await self.close(code=RATE_LIMITED_CLOSE_CODE)
             return
-        resumed = await _resume(requested) if requested else None
-        if requested and not resumed:
-            await aresume_miss_record(client=self.client)
+        # Staff frames sent while the history is read arrive after it; those in it are dropped by id.
+        self._agent_ids: set[str] = set()
+        self._frames_early: list[dict] | None = []
+        self._subscription = GroupSubscription(self._agent_frame)
+        resumed = None
+        if requested:
+            await self._subscription.start([visitor_group(requested)])
+            resumed = await _resume(requested)
+            if not resumed:
+                await aresume_miss_record(client=self.client)
+                await self._subscription.stop()
+        agent = None
         if resumed:
-            self.conversation_id, history = resumed
+            self.conversation_id, history, agent = resumed
         else:
             # Not a row yet: the first message creates it, so idle connections leave nothing behind.
             self.conversation_id, history = new_conversation_id(), []
+            await self._subscription.start([visitor_group(self.conversation_id)])
+        self._agent_ids.update(item["id"] for item in history if item["role"] == "agent")
         bind_conversation(self.conversation_id)
         self._answering = asyncio.create_task(self._answer_loop())
         bot = (await abot_settings_get()).in_language(self.language)
-        await self.send_frame(
-            {"type": "conversation", "id": self.conversation_id, "history": history, "bot": dict(bot.public())}
-        )
+        frame = {"type": "conversation", "id": self.conversation_id, "history": history, "bot": dict(bot.public())}
+        if agent:
+            frame["agent"] = {"name": agent}
+        await self.send_frame(frame)
+        early, self._frames_early = self._frames_early or [], None
+        for frame in early:
+            await self._agent_frame(frame)
+
+    async def _agent_frame(self, frame: dict) -> None:
+        """A staff frame from the conversation's group, to the visitor; an agent_message only once."""
+        if self._frames_early is not None:
+            self._frames_early.append(frame)
+            return
+        if frame.get("type") == "agent_message":
+            if frame.get("id") in self._agent_ids:
+                return
+            self._agent_ids.add(frame.get("id", ""))
+        await self.send_frame(frame)
 
     async def disconnect(self, code: int) -> None:
+        subscription = getattr(self, "_subscription", None)
+        if subscription is not None:
+            await subscription.stop()
         answering = getattr(self, "_answering", None)
         if answering is not None:
             answering.cancel()
@@ -202,7 +244,25 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def _answer_loop(self) -> None:
         while True:
             text = await self._answers.get()
-            frames = answer_stream(
+            try:
+                routed = await visitor_message_route(
+                    conversation_id=self.conversation_id,
+                    text=text,
+                    channel=Conversation.Channel.WIDGET,
+                    origin=self.origin,
+                    user_agent=self.user_agent,
+                    ui_language=self.language,
+                )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.exception("handoff routing failed in conversation %s", self.conversation_id)
+                routed = None
+            if routed is not None:
+                for routed_frame in routed.frames:
+                    await self.send_frame(routed_frame)
+                continue
+            stream = answer_stream(
                 conversation_id=self.conversation_id,
                 text=text,
                 channel=Conversation.Channel.WIDGET,
@@ -212,6 +272,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 admitted=True,
                 ui_language=self.language,
             )
+            frames = answer_relayed(conversation_id=self.conversation_id, text=text, frames=stream)
             try:
                 # aclosing: a disconnect mid-answer closes the pipeline at once, which saves the partial answer.
                 async with aclosing(frames):

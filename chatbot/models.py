@@ -5,10 +5,24 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils.translation import gettext_noop
 
+from conversations.models import Conversation
 from core.origins import origin_patterns_errors
 from knowledge.answerability import DEFAULT_ANSWER_THRESHOLD, DEFAULT_SIMILARITY_FLOOR
 
 hex_colour = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a colour like #0f766e.")
+iso_weekdays = RegexValidator(r"^[1-7]*$", "Use the digits 1 (Monday) to 7 (Sunday), e.g. 12345.")
+
+
+def validate_timezone(value: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not value:
+        return
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(f"Unknown time zone {value!r}; use a name like Europe/Paris.") from None
+
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are the website assistant of our company. Answer visitors' questions about our "
@@ -164,6 +178,27 @@ class BotSettings(models.Model):
         blank=True,
         help_text="Shown at the top of every admin page. Empty: “Website assistant”.",
     )
+    # Office hours for the live handoff (chatbot.handoff): outside them, a visitor who asks for
+    # a person gets the contact offer even when a staff member is online.
+    office_days = models.CharField(
+        max_length=7,
+        default="1234567",
+        blank=True,
+        validators=[iso_weekdays],
+        help_text="Days staff take live chats: digits 1 (Monday) to 7 (Sunday), e.g. 12345 for weekdays.",
+    )
+    office_opens = models.TimeField(
+        null=True, blank=True, help_text="Live chats from this time (empty with closes: all day)."
+    )
+    office_closes = models.TimeField(
+        null=True, blank=True, help_text="Live chats until this time; earlier than opens means past midnight."
+    )
+    office_timezone = models.CharField(
+        max_length=64,
+        blank=True,
+        validators=[validate_timezone],
+        help_text="Time zone of the office hours, e.g. Europe/Paris (empty: the server's TIME_ZONE).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -177,3 +212,16 @@ class BotSettings(models.Model):
         self.pk = self.SINGLETON_PK
         super().save(*args, **kwargs)
         BotSettings.saves_in_process += 1
+
+
+class StaffInbox(Conversation):
+    """
+    The live staff inbox in admin (chatbot.handoff): not a table of its own, a
+    page over conversations, shown to staff with `conversations.handle_conversation`.
+    """
+
+    class Meta:
+        proxy = True
+        default_permissions = ()
+        verbose_name = "live inbox"
+        verbose_name_plural = "live inbox"

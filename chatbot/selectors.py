@@ -8,7 +8,10 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from datetime import datetime
+from datetime import time as clock_time
 from typing import Any, TypedDict
+from zoneinfo import ZoneInfo
 
 from chatbot.models import BotSettings, split_emails
 from conversations.grouping import QuestionGroup
@@ -60,6 +63,11 @@ class BotConfig:
     webhook_url: str = ""  # empty: LEADS_WEBHOOK_URL
     site_url: str = ""  # empty: SITE_URL
     admin_site_title: str = ""
+    # Office hours of the live handoff: ISO weekdays, opening and closing times, time zone ("" = TIME_ZONE).
+    office_days: str = "1234567"
+    office_opens: clock_time | None = None
+    office_closes: clock_time | None = None
+    office_timezone: str = ""
 
     @classmethod
     def from_model(cls, row: BotSettings) -> BotConfig:
@@ -82,7 +90,31 @@ class BotConfig:
             webhook_url=row.webhook_url,
             site_url=row.site_url.rstrip("/"),
             admin_site_title=row.admin_site_title,
+            office_days=row.office_days,
+            office_opens=row.office_opens,
+            office_closes=row.office_closes,
+            office_timezone=row.office_timezone,
         )
+
+    def office_open(self, moment: datetime) -> bool:
+        """
+        Whether `moment` (aware) falls in the office hours: on one of the days,
+        between opens and closes (closes before opens runs past midnight, and
+        counts for the day it opened); no times set means all day.
+        """
+        from django.conf import settings
+
+        local = moment.astimezone(ZoneInfo(self.office_timezone or settings.TIME_ZONE))
+        day, now = local.isoweekday(), local.time()
+        opens, closes = self.office_opens, self.office_closes
+        if opens is None or closes is None or opens == closes:
+            return str(day) in self.office_days
+        if opens < closes:
+            return str(day) in self.office_days and opens <= now < closes
+        if now >= opens:
+            return str(day) in self.office_days
+        yesterday = 7 if day == 1 else day - 1
+        return now < closes and str(yesterday) in self.office_days
 
     def in_language(self, language: str) -> BotConfig:
         """

@@ -76,6 +76,9 @@ class MessageInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("author")
+
     @admin.display(description="message")
     def message(self, obj: Message) -> str:
         sources = format_html_join(
@@ -95,6 +98,10 @@ class MessageInline(admin.TabularInline):
             state = {True: "answered", False: "not answered", None: ""}[obj.answered]
             return " · ".join(part for part in (state, f"language {obj.language}" if obj.language else "") if part)
         parts = []
+        if obj.role == Message.Role.AGENT:
+            # A staff member's message (live handoff): who wrote it.
+            author = obj.author
+            parts.append(f"by {author.get_full_name() or author.get_username()}" if author else "by a deleted user")
         if obj.answered is False:
             parts.append("not answered")
         if obj.confidence is not None:

@@ -23,7 +23,7 @@ def conversation_get(*, conversation_id: str) -> Conversation | None:
 
 
 def message_history_item(message: Message) -> HistoryItem:
-    return {
+    item: HistoryItem = {
         "id": message.public_id,
         "role": message.role,
         "text": message.text,
@@ -32,11 +32,20 @@ def message_history_item(message: Message) -> HistoryItem:
         "feedback": message.feedback,
         "created_at": message.created_at.isoformat(),
     }
+    if message.role == Message.Role.AGENT:
+        # A staff member's message shows who wrote it: the first name, else the username.
+        author = message.author
+        item["name"] = ((author.first_name or "").strip() or author.get_username()) if author else ""
+    return item
 
 
 def conversation_history(*, conversation_id: str, limit: int = HISTORY_LIMIT) -> list[HistoryItem]:
     """The last `limit` messages, oldest first, as the widget shows them."""
-    newest = Message.objects.filter(conversation_id=conversation_id).order_by("-created_at", "-id")[:limit]
+    newest = (
+        Message.objects.filter(conversation_id=conversation_id)
+        .select_related("author")
+        .order_by("-created_at", "-id")[:limit]
+    )
     return [message_history_item(m) for m in reversed(list(newest))]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 
 class SourceItem(TypedDict):
@@ -17,12 +17,13 @@ class HistoryItem(TypedDict):
     """One message as the widget shows it (the `history` of a `conversation` frame)."""
 
     id: str
-    role: str  # "visitor", "assistant" or "agent" (a staff member's reply)
+    role: str  # "visitor", "assistant" or "agent" (a staff member's reply, live handoff)
     text: str
     sources: list[SourceItem]
     answered: bool | None
     feedback: int | None
     created_at: str
+    name: NotRequired[str]  # for an agent message: the staff member's display name
 
 
 @dataclass(frozen=True)

@@ -224,7 +224,7 @@ def lead_export(*, lead: Lead) -> dict[str, Any]:
     be someone else's), every linked conversation with all its messages, and
     the notifications sent to sales.
     """
-    conversations = lead.conversations.order_by("created_at").prefetch_related("messages")
+    conversations = lead.conversations.order_by("created_at").prefetch_related("messages__author")
     owner = lead.owner.get_username() if lead.owner else None
     return {
         "format": "tidewater-assistant.person-export.v1",
@@ -279,6 +279,11 @@ def _contact_attempt_export(attempt: LeadContactAttempt) -> dict[str, Any]:
     }
 
 
+def _author_name(message: Message) -> str:
+    author = message.author
+    return ((author.first_name or "").strip() or author.get_username()) if author else ""
+
+
 def _conversation_export(conversation: Conversation) -> dict[str, Any]:
     """A conversation with all its messages (prefetched)."""
     return {
@@ -297,6 +302,8 @@ def _conversation_export(conversation: Conversation) -> dict[str, Any]:
                 "answered": message.answered,
                 "feedback": message.feedback,
                 "sources": message.sources,
+                # A staff member's message (live handoff) names who wrote it, as the visitor saw it.
+                **({"name": _author_name(message)} if message.role == "agent" else {}),
             }
             for message in conversation.messages.all()
         ],

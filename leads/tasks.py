@@ -21,3 +21,9 @@ def lead_notify(notification_id: int) -> str:
 def lead_sheet_row_delete(deletion_id: int) -> str:
     """Removes an erased lead's row from the Google Sheets mirror (retries itself with backoff)."""
     return services.sheet_row_deletion_run(deletion_id=deletion_id)
+
+
+@task(queue_name="leads")
+def handoff_waiting_notify(conversation_id: str) -> str:
+    """Tells staff by email and webhook that a visitor is waiting for a person (live handoff)."""
+    return services.handoff_waiting_notify(conversation_id=conversation_id)

@@ -12,12 +12,13 @@ class SourceSerializer(serializers.Serializer):
 
 class HistoryItemSerializer(serializers.Serializer):
     id = serializers.CharField(help_text="Message id (use it for feedback).")
-    role = serializers.ChoiceField(choices=["visitor", "assistant"])
+    role = serializers.ChoiceField(choices=["visitor", "assistant", "agent"], help_text="agent: a staff member.")
     text = serializers.CharField(allow_blank=True)
     sources = SourceSerializer(many=True)
     answered = serializers.BooleanField(allow_null=True)
     feedback = serializers.IntegerField(allow_null=True)
     created_at = serializers.DateTimeField()
+    name = serializers.CharField(required=False, help_text="For an agent message: the staff member's name.")
 
 
 class ColorsSerializer(serializers.Serializer):

@@ -40,6 +40,8 @@ from chatbot.api.serializers import (
     SourceSerializer,
 )
 from chatbot.frames import ServerFrame
+from chatbot.handoff.relay import answer_relay_collected, answer_relayed
+from chatbot.handoff.visitor import HandoffRoute, visitor_message_route
 from chatbot.pipeline import answer_collect, answer_refusal, answer_stream
 from chatbot.selectors import bot_settings_get
 from conversations.models import Conversation, Message, new_conversation_id
@@ -52,6 +54,7 @@ from core.limits import (
     FEEDBACK_PER_CONVERSATION,
     FEEDBACK_PER_IP,
     READS_PER_IP,
+    RateRequest,
     limits_hit,
     rate_request_from_http,
     resume_miss_record,
@@ -132,6 +135,14 @@ class ChatApi(PublicApi):
         lead = serializers.CharField(
             allow_null=True, help_text='"captured" or "updated" when the message carried contact details.'
         )
+        handoff = serializers.ChoiceField(
+            choices=["held", "waiting"],
+            allow_null=True,
+            required=False,
+            help_text='Live handoff: "held" when a staff member holds the conversation (the message was stored '
+            'and relayed to them; no answer, `message_id` is the message\'s); "waiting" when the visitor asked '
+            "for a person and one will join. Staff messages appear in GET /api/conversations/<id>/.",
+        )
 
     @extend_schema(
         request=InputSerializer,
@@ -174,29 +185,46 @@ class ChatApi(PublicApi):
             if conversation_get(conversation_id=requested) is None:
                 resume_miss_record(client=client)
                 return _not_found("No conversation with this id.")
+        return self._respond(
+            request, conversation_id=conversation_id, text=data["message"], client=client, ui_language=ui_language
+        )
+
+    def _respond(
+        self, request: Request, *, conversation_id: str, text: str, client: RateRequest, ui_language: str
+    ) -> Response | StreamingHttpResponse:
+        """The reply to an admitted message: the live handoff's, else the pipeline's answer (SSE or JSON)."""
         origin = request.headers.get("origin", "")[:300]
         user_agent = request.headers.get("user-agent", "")[:500]
-
-        if isinstance(request.accepted_renderer, EventStreamRenderer):
-            frames = answer_stream(
+        streaming = isinstance(request.accepted_renderer, EventStreamRenderer)
+        channel = Conversation.Channel.API
+        routed = async_to_sync(visitor_message_route)(
+            conversation_id=conversation_id,
+            text=text,
+            channel=channel,
+            origin=origin,
+            user_agent=user_agent,
+            ui_language=ui_language,
+        )
+        if routed is not None:
+            return self._handoff_response(conversation_id, routed, streaming=streaming)
+        if streaming:
+            stream = answer_stream(
                 conversation_id=conversation_id,
-                text=data["message"],
-                channel=Conversation.Channel.API,
+                text=text,
+                channel=channel,
                 origin=origin,
                 user_agent=user_agent,
                 client=client,
                 admitted=True,
                 ui_language=ui_language,
             )
-            response = StreamingHttpResponse(_sse(conversation_id, frames), content_type="text/event-stream")
-            response["Cache-Control"] = "no-cache"
-            response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
-            return response
-
+            return _sse_response(
+                conversation_id, answer_relayed(conversation_id=conversation_id, text=text, frames=stream)
+            )
         result = async_to_sync(answer_collect)(
             conversation_id=conversation_id,
-            text=data["message"],
-            channel=Conversation.Channel.API,
+            text=text,
+            channel=channel,
             origin=origin,
             user_agent=user_agent,
             client=client,
@@ -208,6 +236,9 @@ class ChatApi(PublicApi):
             if result.message_id and result.error["code"] == "llm_unavailable":
                 error.update(conversation_id=conversation_id, partial_answer=result.answer)
             return error_response(error)
+        async_to_sync(answer_relay_collected)(
+            conversation_id=conversation_id, text=text, message_id=result.message_id or "", answer=result.answer
+        )
         output = self.OutputSerializer(
             {
                 "conversation_id": conversation_id,
@@ -220,6 +251,36 @@ class ChatApi(PublicApi):
             }
         )
         return Response(output.data)
+
+    def _handoff_response(
+        self, conversation_id: str, routed: HandoffRoute, *, streaming: bool
+    ) -> Response | StreamingHttpResponse:
+        """A message the live handoff took (chatbot.handoff.visitor): its frames, or one JSON answer."""
+        if streaming:
+            return _sse_response(conversation_id, _frames(routed.frames))
+        output = {
+            "conversation_id": conversation_id,
+            "message_id": routed.message_id,
+            "answer": routed.text,
+            "sources": [],
+            "answered": True,
+            "offer_contact": False,
+            "lead": routed.lead,
+            "handoff": routed.kind,
+        }
+        return Response(self.OutputSerializer(output).data)
+
+
+def _sse_response(conversation_id: str, frames: AsyncGenerator[ServerFrame, None]) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(_sse(conversation_id, frames), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: do not buffer the stream
+    return response
+
+
+async def _frames(frames: list[dict]) -> AsyncGenerator[ServerFrame, None]:
+    for frame in frames:
+        yield frame  # type: ignore[misc]
 
 
 async def _sse(conversation_id: str, frames: AsyncGenerator[ServerFrame, None]) -> AsyncIterator[bytes]:

@@ -54,7 +54,8 @@ def person_reply(*, bot: BotConfig, results: Sequence[SearchResult], lead: LeadS
     A visitor asks to talk to a person: the contact channels the knowledge
     base lists (phone, email, opening hours; cited), then the offer to be
     contacted, or the thanks when the message already left contact details.
-    The one place where a live handoff to a staff member would start.
+    With a staff member available the request never gets here: the live
+    handoff (chatbot.handoff.visitor) takes it before the pipeline.
     """
     channels = contact_channels_find(results)
     closing = bot.lead_thanks_message if lead.status else bot.contact_prompt

@@ -85,7 +85,7 @@ def test_the_admin_opens_the_one_record_and_cannot_add_or_delete(admin_client):
 def test_saving_the_admin_form_changes_what_the_bot_uses(admin_client):
     bot_settings_get()
     form = admin_client.get("/admin/chatbot/botsettings/1/change/").context["adminform"].form
-    data = {name: form.initial.get(name, "") for name in form.fields}
+    data = {name: "" if form.initial.get(name) is None else form.initial[name] for name in form.fields}
     data.update(name="Tidewater helper", confidence_threshold="0.6")
     response = admin_client.post("/admin/chatbot/botsettings/1/change/", data)
 

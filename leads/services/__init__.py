@@ -7,6 +7,7 @@ Writes for leads, one module per concern:
 - `sync`: the Google Sheets outbox (pushes of leads, removals of erased leads'
   rows);
 - `notifications`: telling sales by email and webhook;
+- `waiting`: telling staff a visitor waits for a person (live handoff);
 - `privacy`: erasing a person, deleting leads.
 
 The Sheets outbox and the notifications claim, retry and give up through one
@@ -50,6 +51,7 @@ from leads.services.sync import (
     sheet_rows_delete,
     sync_pending_values,
 )
+from leads.services.waiting import handoff_waiting_notify
 
 __all__ = [
     "MIRRORED_FIELDS",
@@ -59,6 +61,7 @@ __all__ = [
     "LeadCaptureResult",
     "LeadErasure",
     "SyncReport",
+    "handoff_waiting_notify",
     "lead_capture_from_message",
     "lead_erase",
     "lead_save_from_admin",

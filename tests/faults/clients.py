@@ -139,3 +139,53 @@ async def db_call(function, *args, **kwargs):
             connections.close_all()
 
     return await asyncio.to_thread(call)
+
+
+class StaffClient:
+    """A staff member's socket on /ws/staff/, logged in by an admin session cookie, from the server's own origin."""
+
+    def __init__(self, base_ws_url: str, *, session_cookie: str, timeout: float = TIMEOUT) -> None:
+        self.base_ws_url = base_ws_url
+        self.session_cookie = session_cookie
+        self.timeout = timeout
+        self.ws: ClientConnection | None = None
+        self.inbox: dict = {}
+
+    async def open(self) -> dict:
+        origin = self.base_ws_url.replace("ws://", "http://").replace("wss://", "https://")
+        self.ws = await connect(
+            f"{self.base_ws_url}/ws/staff/",
+            open_timeout=self.timeout,
+            ping_interval=None,
+            max_queue=None,
+            origin=origin,
+            additional_headers={"Cookie": f"sessionid={self.session_cookie}"},
+        )
+        self.inbox = await self.recv()
+        assert self.inbox["type"] == "inbox", self.inbox
+        return self.inbox
+
+    async def recv(self) -> dict:
+        assert self.ws is not None
+        return json.loads(await asyncio.wait_for(self.ws.recv(), self.timeout))
+
+    async def send(self, frame: dict) -> None:
+        assert self.ws is not None
+        await self.ws.send(json.dumps(frame))
+
+    async def recv_until(self, kind: str, **match: object) -> dict:
+        """The next frame of type `kind` (with these fields), skipping others; an error frame fails."""
+        while True:
+            frame = await self.recv()
+            if frame["type"] == kind and all(frame.get(key) == value for key, value in match.items()):
+                return frame
+            assert frame["type"] != "error" or kind == "error", frame
+
+    async def take(self, conversation_id: str) -> dict:
+        await self.send({"type": "take", "conversation": conversation_id})
+        return await self.recv_until("taken", conversation=conversation_id)
+
+    async def close(self) -> None:
+        if self.ws is not None:
+            await self.ws.close()
+            self.ws = None

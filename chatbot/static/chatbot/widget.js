@@ -93,7 +93,10 @@
       needConsent: "Please tick the box to agree to be contacted.",
       dropped: "The connection dropped before your details arrived. Please send them again.",
       leadCaptured: "Thanks! Our team will get back to you soon.",
-      leadUpdated: "Thanks, we've noted your details. Our team will get back to you."
+      leadUpdated: "Thanks, we've noted your details. Our team will get back to you.",
+      agentJoined: "{name} joined the conversation.",
+      agentLeft: "{name} left the conversation; the assistant answers again.",
+      agentSaid: "{name} (our team) said:"
     },
     fr: {
       name: "Assistant",
@@ -142,7 +145,10 @@
       needConsent: "Veuillez cocher la case pour accepter d'être contacté.",
       dropped: "La connexion a été coupée avant la réception de vos coordonnées. Veuillez les renvoyer.",
       leadCaptured: "Merci" + NBSP + "! Notre équipe vous recontactera bientôt.",
-      leadUpdated: "Merci, nous avons bien noté vos coordonnées. Notre équipe vous recontactera."
+      leadUpdated: "Merci, nous avons bien noté vos coordonnées. Notre équipe vous recontactera.",
+      agentJoined: "{name} a rejoint la conversation.",
+      agentLeft: "{name} a quitté la conversation" + NBSP + "; l'assistant répond à nouveau.",
+      agentSaid: "{name} (notre équipe) a écrit" + NBSP + ":"
     },
     de: {
       name: "Assistent",
@@ -191,7 +197,10 @@
       needConsent: "Bitte setzen Sie das Häkchen, um der Kontaktaufnahme zuzustimmen.",
       dropped: "Die Verbindung wurde unterbrochen, bevor Ihre Daten ankamen. Bitte senden Sie sie erneut.",
       leadCaptured: "Danke! Unser Team meldet sich bald bei Ihnen.",
-      leadUpdated: "Danke, wir haben Ihre Daten notiert. Unser Team meldet sich bei Ihnen."
+      leadUpdated: "Danke, wir haben Ihre Daten notiert. Unser Team meldet sich bei Ihnen.",
+      agentJoined: "{name} ist dem Gespräch beigetreten.",
+      agentLeft: "{name} hat das Gespräch verlassen; der Assistent antwortet wieder.",
+      agentSaid: "{name} (unser Team) schrieb:"
     },
     es: {
       name: "Asistente",
@@ -240,7 +249,10 @@
       needConsent: "Marque la casilla para aceptar que nos pongamos en contacto con usted.",
       dropped: "La conexión se cortó antes de que llegaran sus datos. Envíelos de nuevo, por favor.",
       leadCaptured: "¡Gracias! Nuestro equipo se pondrá en contacto con usted pronto.",
-      leadUpdated: "Gracias, hemos anotado sus datos. Nuestro equipo se pondrá en contacto con usted."
+      leadUpdated: "Gracias, hemos anotado sus datos. Nuestro equipo se pondrá en contacto con usted.",
+      agentJoined: "{name} se ha unido a la conversación.",
+      agentLeft: "{name} ha salido de la conversación; el asistente vuelve a responder.",
+      agentSaid: "{name} (nuestro equipo) dijo:"
     },
     nl: {
       name: "Assistent",
@@ -289,7 +301,10 @@
       needConsent: "Vink het vakje aan om akkoord te gaan met contact.",
       dropped: "De verbinding werd verbroken voordat uw gegevens aankwamen. Verstuur ze opnieuw.",
       leadCaptured: "Bedankt! Ons team neemt binnenkort contact met u op.",
-      leadUpdated: "Bedankt, we hebben uw gegevens genoteerd. Ons team neemt contact met u op."
+      leadUpdated: "Bedankt, we hebben uw gegevens genoteerd. Ons team neemt contact met u op.",
+      agentJoined: "{name} neemt deel aan het gesprek.",
+      agentLeft: "{name} heeft het gesprek verlaten; de assistent antwoordt weer.",
+      agentSaid: "{name} (ons team) schreef:"
     }
   };
 
@@ -332,6 +347,10 @@
     ".visitor .bubble{background:var(--primary);color:var(--on-primary);border-bottom-right-radius:4px;white-space:pre-wrap}",
     ".assistant .bubble{background:#f3f4f6;color:#111827;border-bottom-left-radius:4px}",
     ".msg.pending .bubble{opacity:.6}",
+    ".msg.agent{align-self:flex-start}",
+    ".agent .bubble{background:#ecfdf5;color:#064e3b;border-bottom-left-radius:4px;white-space:pre-wrap}",
+    ".agent .who{font-size:12px;font-weight:600;margin:0 0 2px 4px;color:#065f46}",
+    ".note{align-self:center;font-size:12px;color:#4b5563;text-align:center;padding:2px 8px}",
     ".bubble:empty{display:none}",
     ".bubble p{margin:0 0 8px}.bubble p:last-child{margin-bottom:0}",
     ".bubble ul,.bubble ol{margin:0 0 8px;padding-left:20px}.bubble li{margin:2px 0}",
@@ -1099,6 +1118,16 @@
         return this.onFeedbackOk(frame);
       case "error":
         return this.onError(frame);
+      case "received":
+        return this.onReceived();
+      case "agent_joined":
+        return this.onAgentJoined(frame);
+      case "agent_message":
+        return this.onAgentMessage(frame);
+      case "agent_typing":
+        return this.onAgentTyping(frame);
+      case "agent_left":
+        return this.onAgentLeft(frame);
       default:
         return undefined;
     }
@@ -1115,7 +1144,11 @@
       this.conversationId = frame.id;
       this.write("conversation", frame.id);
     }
+    this.agent = frame.agent && typeof frame.agent.name === "string" ? frame.agent.name : null;
     this.renderHistory(Array.isArray(frame.history) ? frame.history : []);
+    if (this.agent) {
+      this.addNote(fill(this.t.agentJoined, { name: this.agent }));
+    }
     this.flushOutbox();
   };
 
@@ -1142,6 +1175,8 @@
       }
       if (item.role === "visitor") {
         self.addMessage("visitor", { text: item.text });
+      } else if (item.role === "agent") {
+        self.addAgentMessage(item.id, item.text, item.name);
       } else {
         var msg = self.addMessage("assistant", { id: item.id });
         msg.raw = String(item.text || "");
@@ -1393,6 +1428,82 @@
   };
 
   // --- Visitor actions -------------------------------------------------------------------
+
+  /* Live handoff: a member of staff writes in the conversation (docs/protocol.md#live-handoff). */
+
+  Widget.prototype.addNote = function (text) {
+    var note = el("p", { className: "note", role: "status", text: text });
+    this.messages.appendChild(note);
+    this.scrollDown();
+    return note;
+  };
+
+  Widget.prototype.addAgentMessage = function (id, text, name) {
+    if (id && this.messages.querySelector('.msg.agent[data-message-id="' + String(id).replace(/["\\]/g, "") + '"]')) {
+      return null; // already shown (a reconnect's history and a live frame)
+    }
+    var label = String(name || "");
+    var bubble = el("div", { className: "bubble", text: String(text || "") });
+    var speaker = el("span", { className: "sr-only", text: fill(this.t.agentSaid, { name: label }) });
+    var who = el("div", { className: "who", "aria-hidden": "true", text: label });
+    var node = el("div", { className: "msg agent" }, [speaker, who, bubble]);
+    if (id) {
+      node.setAttribute("data-message-id", String(id));
+    }
+    this.messages.appendChild(node);
+    return node;
+  };
+
+  Widget.prototype.onReceived = function () {
+    // Stored and relayed to the staff member holding the conversation: no answer comes.
+    this.hideTyping();
+    this.busy = false;
+    this.flushOutbox();
+  };
+
+  Widget.prototype.onAgentJoined = function (frame) {
+    var name = String(frame.name || "");
+    if (this.agent === name) {
+      return;
+    }
+    this.agent = name;
+    this.addNote(fill(this.t.agentJoined, { name: name }));
+    this.announce(fill(this.t.agentJoined, { name: name }));
+  };
+
+  Widget.prototype.onAgentMessage = function (frame) {
+    this.hideTyping();
+    clearTimeout(this.agentTypingTimer);
+    var node = this.addAgentMessage(frame.id, frame.text, frame.name);
+    if (node) {
+      this.announce(fill(this.t.agentSaid, { name: String(frame.name || "") }) + " " + String(frame.text || ""));
+      this.scrollDown();
+    }
+  };
+
+  Widget.prototype.onAgentTyping = function (frame) {
+    var self = this;
+    if (this.busy) {
+      return;
+    }
+    this.hideTyping();
+    this.typing = el("div", { className: "typing", role: "status", "aria-label": fill(this.t.typing, { name: String(frame.name || "") }) }, [el("span"), el("span"), el("span")]);
+    this.messages.appendChild(this.typing);
+    this.scrollDown();
+    clearTimeout(this.agentTypingTimer);
+    // Staff send `agent_typing` every few seconds while they type; without one, the dots go.
+    this.agentTypingTimer = setTimeout(function () {
+      if (!self.busy) {
+        self.hideTyping();
+      }
+    }, 6000);
+  };
+
+  Widget.prototype.onAgentLeft = function (frame) {
+    this.hideTyping();
+    this.agent = null;
+    this.addNote(fill(this.t.agentLeft, { name: String(frame.name || "") }));
+  };
 
   Widget.prototype.submitMessage = function () {
     var text = this.input.value.trim();

@@ -35,7 +35,16 @@ def test_it_returns_the_whole_answer_with_its_sources(api, tidewater_kb, extract
 
     assert response.status_code == 200, response.content
     body = response.json()
-    assert set(body) == {"conversation_id", "message_id", "answer", "sources", "answered", "offer_contact", "lead"}
+    assert set(body) == {
+        "conversation_id",
+        "message_id",
+        "answer",
+        "sources",
+        "answered",
+        "offer_contact",
+        "lead",
+        "handoff",
+    }
     assert "30 days" in body["answer"]
     assert body["sources"][0]["n"] == 1 and body["sources"][0]["url"].startswith("/kb/faqs/")
     assert body["answered"] is True and body["lead"] is None
