@@ -9,7 +9,7 @@ with a message for the visitor's developer when a frame is malformed.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, NotRequired, TypedDict
+from typing import Any, Literal, NotRequired, TypedDict
 
 from conversations.types import HistoryItem, SourceItem
 from core.safejson import JsonRefused, json_loads_bounded
@@ -126,7 +126,8 @@ def _string(frame: dict, key: str, *, required: bool = False, max_length: int = 
     return value
 
 
-def client_frame_parse(raw: str | None) -> ClientFrame:
+def frame_object_load(raw: str | None) -> dict[str, Any]:
+    """A client frame's JSON object (visitor or staff socket), or BadFrame saying what is wrong."""
     if raw is None:
         raise BadFrame("Frames must be JSON text, not binary.")
     if len(raw) > MAX_FRAME_CHARS:
@@ -139,6 +140,11 @@ def client_frame_parse(raw: str | None) -> ClientFrame:
         raise BadFrame("Frames must be JSON objects.") from None
     if not isinstance(frame, dict):
         raise BadFrame("Frames must be JSON objects.")
+    return frame
+
+
+def client_frame_parse(raw: str | None) -> ClientFrame:
+    frame = frame_object_load(raw)
     kind = frame.get("type")
     if kind == "message":
         # Length is checked by the answer service, which answers `too_long`.

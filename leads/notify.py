@@ -206,47 +206,27 @@ def transport_for(channel: str) -> Transport:
 # --- A visitor waiting for a person (live handoff) ----------------------------------------
 
 
-def waiting_webhook_payload(*, conversation_id: str, text: str, inbox_path: str) -> dict[str, Any]:
+def waiting_webhook_payload(*, conversation_id: str, text: str, inbox_url: str) -> dict[str, Any]:
     return {
         "event": "conversation.waiting",
-        "conversation": {"id": conversation_id, "message": text[:2000], "inbox": inbox_path},
+        "conversation": {"id": conversation_id, "message": text[:2000], "inbox": inbox_url},
     }
 
 
 def waiting_visitor_send(*, channel: str, conversation_id: str, text: str, delivery_id: str) -> None:
     """
     Tells staff a visitor is waiting for a person, by the lead notifications'
-    channels and settings. Sent once, not retried: a visitor waiting now is
+    channels and targets. Sent once, not retried: a visitor waiting now is
     not helped by a message an hour later; the inbox shows them meanwhile.
     """
-    inbox_path = f"/{settings.ADMIN_URL}chatbot/staffinbox/#{conversation_id}"
+    targets = notification_targets()
+    inbox_url = f"{targets.site_url}/{settings.ADMIN_URL}chatbot/staffinbox/#{conversation_id}"
     if channel == LeadNotification.Channel.WEBHOOK:
-        payload = waiting_webhook_payload(conversation_id=conversation_id, text=text, inbox_path=inbox_path)
-        body = json.dumps(payload, separators=(",", ":")).encode()
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": "tidewater-assistant-leads/1",
-            "X-Signature": webhook_signature(body=body, secret=settings.LEADS_WEBHOOK_SECRET),
-            "X-Lead-Event": payload["event"],
-            "X-Delivery-Id": delivery_id,
-        }
-        try:
-            with guarded_request(
-                url=settings.LEADS_WEBHOOK_URL,
-                method="POST",
-                body=body,
-                headers=headers,
-                timeout=settings.LEADS_WEBHOOK_TIMEOUT,
-                follow_redirects=False,
-            ) as response:
-                status = response.status
-        except (TimeoutError, FetchBlocked):
-            raise NotificationError("webhook could not be reached") from None
-        if not 200 <= status < 300:
-            raise NotificationError(f"webhook answered {status}")
+        payload = waiting_webhook_payload(conversation_id=conversation_id, text=text, inbox_url=inbox_url)
+        WebhookTransport().post(payload=payload, event=payload["event"], delivery_id=delivery_id)
         return
-    lines = ["A visitor asked to talk to a person:", "", text[:2000], "", f"Answer in the live inbox: {inbox_path}"]
+    lines = ["A visitor asked to talk to a person:", "", text[:2000], "", f"Answer in the live inbox: {inbox_url}"]
     try:
-        send_mail("A visitor is waiting for a person", "\n".join(lines), None, settings.LEADS_NOTIFY_EMAILS)
+        send_mail("A visitor is waiting for a person", "\n".join(lines), None, list(targets.emails))
     except (OSError, ValueError) as exc:
         raise NotificationError(f"email not sent: {str(exc)[:300]}") from None

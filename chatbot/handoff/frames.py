@@ -15,8 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, TypedDict
 
-from chatbot.frames import MAX_FRAME_CHARS, BadFrame
-from core.safejson import JsonRefused, json_loads_bounded
+from chatbot.frames import BadFrame, frame_object_load
 
 StaffAction = Literal["open", "close", "take", "release", "message", "typing"]
 STAFF_ACTIONS: tuple[StaffAction, ...] = ("open", "close", "take", "release", "message", "typing")
@@ -61,18 +60,7 @@ class StaffIn:
 
 
 def staff_frame_parse(raw: str | None) -> StaffIn:
-    if raw is None:
-        raise BadFrame("Frames must be JSON text, not binary.")
-    if len(raw) > MAX_FRAME_CHARS:
-        raise BadFrame(f"Frames must be at most {MAX_FRAME_CHARS} characters.")
-    try:
-        frame = json_loads_bounded(raw)
-    except JsonRefused as exc:
-        raise BadFrame(str(exc)) from None
-    except ValueError:
-        raise BadFrame("Frames must be JSON objects.") from None
-    if not isinstance(frame, dict):
-        raise BadFrame("Frames must be JSON objects.")
+    frame = frame_object_load(raw)
     action = frame.get("type")
     if action not in STAFF_ACTIONS:
         raise BadFrame(f"Unknown frame type {str(action)[:40]!r}; expected one of {', '.join(STAFF_ACTIONS)}.")

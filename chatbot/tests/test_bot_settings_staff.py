@@ -12,12 +12,13 @@ import json
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
+from django.utils import timezone
 
 from chatbot.models import BotSettings
 from chatbot.selectors import bot_settings_row_get
 from leads.models import LeadNotification
-from leads.services import lead_capture_from_message
-from leads.tests.factories import ConversationFactory
+from leads.services import handoff_waiting_notify, lead_capture_from_message
+from leads.tests.factories import ConversationFactory, MessageFactory
 from testsupport.smtp import SMTPServer
 
 pytestmark = pytest.mark.django_db
@@ -68,6 +69,18 @@ def test_a_new_lead_is_emailed_to_the_recipients_in_bot_settings_with_an_absolut
     assert smtp.recipients == [["sales@tidewater.test", "boss@tidewater.test"]]
     assert f"Open it in admin: https://bot.tidewater.test/admin/leads/lead/{lead.pk}/change/" in message.get_content()
     assert LeadNotification.objects.get().state == LeadNotification.State.SENT
+
+
+def test_a_visitor_waiting_for_a_person_is_emailed_to_the_recipients_in_bot_settings_with_an_absolute_link(smtp):
+    bot_settings(notify_emails="sales@tidewater.test", site_url="https://bot.tidewater.test/")
+    waiting = ConversationFactory(handoff_requested_at=timezone.now())
+    MessageFactory(conversation=waiting, text="Can I talk to a person?")
+
+    assert handoff_waiting_notify(conversation_id=waiting.pk) == "sent"
+
+    [message] = smtp.messages
+    assert smtp.recipients == [["sales@tidewater.test"]]
+    assert f"https://bot.tidewater.test/admin/chatbot/staffinbox/#{waiting.pk}" in message.get_content()
 
 
 def test_with_nothing_in_bot_settings_the_environment_decides(smtp, settings, django_capture_on_commit_callbacks):
@@ -167,7 +180,7 @@ def test_colours_are_edited_with_pickers_beside_a_preview(superuser_client):
 
 def test_a_recipient_that_is_not_an_email_is_refused_on_save(superuser_client):
     row = bot_settings_row_get()
-    data = {field.name: getattr(row, field.name) for field in BotSettings._meta.fields if field.editable}
+    data = {field.name: field.value_from_object(row) or "" for field in BotSettings._meta.fields if field.editable}
     data.pop("id", None)
 
     response = superuser_client.post(CHANGE, {**data, "notify_emails": "sales@tidewater.test\nnot-an-address"})

@@ -8,7 +8,7 @@ from django.conf import settings
 
 from conversations.models import Conversation, Message
 from leads.models import LeadNotification
-from leads.notify import NotificationError, waiting_visitor_send
+from leads.notify import NotificationError, notification_targets, waiting_visitor_send
 
 logger = logging.getLogger(__name__)
 
@@ -24,10 +24,11 @@ def handoff_waiting_notify(*, conversation_id: str) -> str:
         .values_list("text", flat=True)
         .first()
     ) or ""
+    targets = notification_targets()
     channels = []
-    if settings.LEADS_NOTIFY_EMAILS:
+    if targets.emails:
         channels.append(LeadNotification.Channel.EMAIL)
-    if settings.LEADS_WEBHOOK_URL and settings.LEADS_WEBHOOK_SECRET:
+    if targets.webhook_url and settings.LEADS_WEBHOOK_SECRET:
         channels.append(LeadNotification.Channel.WEBHOOK)
     outcome = "sent"
     requested = int(conversation.handoff_requested_at.timestamp())
